@@ -1,0 +1,109 @@
+"""Start the participant workflows of one event, a page at a time.
+
+The API only records the event and starts one small fan-out workflow, so a
+5,000-person INSET is accepted at once; this activity then starts the
+participants' workflows concurrently. Starting is idempotent: the workflow
+id is the business key, and an already-started id counts as done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import BaseModel
+from sqlmodel import col, select
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from cpd.calendar import SchoolCalendar
+from cpd.db import Sessionmaker
+from cpd.models import Event, Participant, School
+from cpd.names import SA_EVENT_ID, SA_SCHOOL_ID, SA_STAGE
+from cpd.plans import Plan
+from workflows.participant import ParticipantWorkflow
+from workflows.types import ParticipantInput
+
+
+class FanoutPageIn(BaseModel):
+    event_id: str
+    after_participant_id: str = ""
+    page_size: int = 500
+
+
+class FanoutPageOut(BaseModel):
+    started: int
+    already_running: int
+    next_cursor: str | None
+
+
+class FanoutActivities:
+    def __init__(
+        self, client: Client, sessionmaker: Sessionmaker, task_queue: str, concurrency: int = 64
+    ) -> None:
+        self._client = client
+        self._db = sessionmaker
+        self._task_queue = task_queue
+        self._concurrency = concurrency
+
+    @activity.defn
+    async def start_participant_page(self, inp: FanoutPageIn) -> FanoutPageOut:
+        async with self._db() as session:
+            event = await session.get(Event, inp.event_id)
+            if event is None:
+                return FanoutPageOut(started=0, already_running=0, next_cursor=None)
+            school = await session.get(School, event.school_id)
+            result = await session.exec(
+                select(Participant)
+                .where(
+                    Participant.event_id == inp.event_id,
+                    col(Participant.id) > inp.after_participant_id,
+                )
+                .order_by(col(Participant.id))
+                .limit(inp.page_size)
+            )
+            page = list(result.all())
+        plan = Plan.model_validate_json(event.plan_json)
+        calendar = SchoolCalendar.model_validate_json(school.calendar_json if school else "{}")
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def start(p: Participant) -> bool:
+            async with gate:
+                try:
+                    await self._client.start_workflow(
+                        ParticipantWorkflow.run,
+                        ParticipantInput(
+                            school_id=event.school_id,
+                            event_id=event.id,
+                            participant_id=p.id,
+                            teacher_name=p.name,
+                            email=p.email,
+                            event_title=event.title,
+                            event_date=event.event_date,
+                            plan=plan,
+                            calendar=calendar,
+                        ),
+                        id=p.workflow_id,
+                        task_queue=self._task_queue,
+                        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                        search_attributes=TypedSearchAttributes(
+                            [
+                                SearchAttributePair(SA_SCHOOL_ID, event.school_id),
+                                SearchAttributePair(SA_EVENT_ID, event.id),
+                                SearchAttributePair(SA_STAGE, "scheduled"),
+                            ]
+                        ),
+                    )
+                    return True
+                except WorkflowAlreadyStartedError:
+                    return False
+
+        outcomes = await asyncio.gather(*(start(p) for p in page))
+        activity.heartbeat(len(page))
+        started = sum(outcomes)
+        return FanoutPageOut(
+            started=started,
+            already_running=len(page) - started,
+            next_cursor=page[-1].id if len(page) == inp.page_size else None,
+        )

@@ -1,0 +1,44 @@
+"""Write the workflow's state into the app DB, for leaders' lists."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from temporalio import activity
+
+from activities.contracts import AnswerRecordIn, ProjectionIn
+from cpd.db import Sessionmaker, unit_of_work
+from cpd.models import Answer, Participant, utcnow
+
+
+class RecordActivities:
+    def __init__(self, sessionmaker: Sessionmaker) -> None:
+        self._db = sessionmaker
+
+    @activity.defn
+    async def project_participant(self, inp: ProjectionIn) -> None:
+        async with unit_of_work(self._db) as session:
+            row = await session.get(Participant, inp.participant_id)
+            if row is None:
+                return  # erased: nothing to project
+            row.stage = inp.stage
+            row.current_step_id = inp.current_step_id
+            row.next_due_at = inp.next_due_at
+            row.needs_help = inp.needs_help
+            row.updated_at = utcnow()
+
+    @activity.defn
+    async def record_answer(self, inp: AnswerRecordIn) -> None:
+        try:
+            async with unit_of_work(self._db) as session:
+                session.add(Answer(**inp.model_dump()))
+        except IntegrityError:
+            # A retried activity: the UNIQUE (participant, step) row is already there.
+            async with self._db() as session:
+                found = await session.exec(
+                    select(Answer).where(
+                        Answer.participant_id == inp.participant_id, Answer.step_id == inp.step_id
+                    )
+                )
+                if found.first() is None:
+                    raise

@@ -1,0 +1,59 @@
+"""One error shape for the whole API: ``{"error": code, "detail": message}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ErrorBody(BaseModel):
+    error: str
+    detail: str
+    fields: list[dict[str, Any]] = []
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.error = error
+        self.detail = detail
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries that document the shared error shape."""
+    return {code: {"model": ErrorBody} for code in codes}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(
+            ErrorBody(error=exc.error, detail=exc.detail).model_dump(), status_code=exc.status
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        body = ErrorBody(error="invalid_request", detail=detail, fields=fields)
+        return JSONResponse(body.model_dump(), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "error"
+        )
+        return JSONResponse(
+            ErrorBody(error=code, detail=str(exc.detail)).model_dump(),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )

@@ -1,0 +1,163 @@
+"""Where a teacher's answer enters: the links in their emails.
+
+A GET never changes anything (mail scanners such as Outlook Safe Links fetch
+every link before the person does): it shows a prefilled confirm page. The
+POST sends the answer to the teacher's workflow as an Update, and the page
+says "recorded" only once the workflow has accepted it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import Resources, ResourcesDep, SessionDep
+from cpd.models import Event, Participant
+from cpd.plans import Plan, Step, choices_for
+from cpd.security import LinkClaims, LinkError
+from emails.content import HEADLINES, choice_label
+from workflows.participant import ParticipantWorkflow
+from workflows.types import AnswerIn
+
+router = APIRouter(tags=["teacher links"], include_in_schema=False)
+
+NOT_ACCEPTED = {
+    "NotYetOpen": "This question has not been asked yet.",
+    "Withdrawn": "This follow-through has ended, so there is nothing more to answer.",
+    "UnknownStep": "This link does not match a question in your follow-through.",
+}
+
+
+def page(res: Resources, request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    return res.templates.TemplateResponse(request, name, ctx, status_code=status)
+
+
+def problem(res: Resources, request: Request, message: str, status: int) -> HTMLResponse:
+    return page(res, request, "problem.html", status=status, message=message)
+
+
+async def _load(
+    res: Resources, session: SessionDep, token: str, purpose: str
+) -> tuple[LinkClaims, Participant, Event, Plan]:
+    claims = res.signer.verify(token, purpose)
+    person = await session.get(Participant, claims.participant_id)
+    event = await session.get(Event, person.event_id) if person else None
+    if person is None or event is None:
+        raise LinkError("This follow-through no longer exists.")
+    return claims, person, event, Plan.model_validate_json(event.plan_json)
+
+
+@router.get("/a/{token}", response_class=HTMLResponse)
+async def answer_page(
+    token: str, request: Request, session: SessionDep, res: ResourcesDep, choice: str = ""
+) -> HTMLResponse:
+    try:
+        claims, person, event, plan = await _load(res, session, token, "answer")
+    except LinkError as exc:
+        return problem(res, request, exc.reason, 410 if exc.expired else 400)
+    step = plan.step(claims.step_id)
+    if step is None:
+        return problem(res, request, "This link does not match a question.", 400)
+    choices = choices_for(step.kind)
+    return page(
+        res,
+        request,
+        "answer.html",
+        event=event,
+        person=person,
+        step=step,
+        headline=HEADLINES[step.kind],
+        choices=[(c, choice_label(c)) for c in choices],
+        chosen=choice if choice in choices else "",
+    )
+
+
+@router.post("/a/{token}", response_class=HTMLResponse)
+async def answer_submit(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    res: ResourcesDep,
+    choice: Annotated[str, Form(max_length=40)] = "",
+    text: Annotated[str, Form(max_length=5000)] = "",
+) -> HTMLResponse:
+    try:
+        claims, person, event, plan = await _load(res, session, token, "answer")
+    except LinkError as exc:
+        return problem(res, request, exc.reason, 410 if exc.expired else 400)
+    step = plan.step(claims.step_id)
+    if step is None:
+        return problem(res, request, "This link does not match a question.", 400)
+    handle = res.client.get_workflow_handle_for(ParticipantWorkflow.run, person.workflow_id)
+    try:
+        receipt = await handle.execute_update(
+            ParticipantWorkflow.submit_answer,
+            AnswerIn(step_id=step.id, choice=choice, text=text.strip()),
+        )
+    except WorkflowUpdateFailedError as exc:
+        return _rejected(res, request, exc, step)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return problem(res, request, NOT_ACCEPTED["Withdrawn"], 409)
+        raise
+    return page(
+        res, request, "recorded.html", event=event, step=step, receipt=receipt,
+        choice_label=choice_label(choice) if choice else "",
+    )
+
+
+def _rejected(res: Resources, request: Request, exc: WorkflowUpdateFailedError, step: Step) -> HTMLResponse:
+    cause = exc.cause
+    if isinstance(cause, ApplicationError):
+        if cause.type == "InvalidAnswer":
+            return problem(res, request, f"That answer was not recorded: {cause.message}.", 422)
+        if cause.type in NOT_ACCEPTED:
+            return problem(res, request, NOT_ACCEPTED[cause.type], 409)
+    return problem(res, request, "Your answer could not be recorded. Please try again.", 409)
+
+
+@router.get("/u/{token}", response_class=HTMLResponse)
+async def manage_page(token: str, request: Request, session: SessionDep, res: ResourcesDep) -> HTMLResponse:
+    try:
+        _, person, event, _ = await _load(res, session, token, "pause")
+    except LinkError as exc:
+        return problem(res, request, exc.reason, 410 if exc.expired else 400)
+    return page(res, request, "manage.html", event=event, person=person)
+
+
+@router.post("/u/{token}", response_class=HTMLResponse)
+async def manage_submit(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    res: ResourcesDep,
+    action: Annotated[str, Form()] = "",
+    list_unsubscribe: Annotated[str, Form(alias="List-Unsubscribe")] = "",
+) -> HTMLResponse:
+    try:
+        _, person, event, _ = await _load(res, session, token, "pause")
+    except LinkError as exc:
+        return problem(res, request, exc.reason, 410 if exc.expired else 400)
+    # RFC 8058: a mail client's one-click unsubscribe POSTs "List-Unsubscribe=One-Click".
+    if list_unsubscribe == "One-Click":
+        action = "opt_out"
+    handle = res.client.get_workflow_handle_for(ParticipantWorkflow.run, person.workflow_id)
+    try:
+        if action == "pause":
+            await handle.signal(ParticipantWorkflow.pause, "paused by teacher")
+        elif action == "resume":
+            await handle.signal(ParticipantWorkflow.resume)
+        elif action == "opt_out":
+            await handle.signal(ParticipantWorkflow.withdraw, "opted_out")
+        else:
+            return problem(res, request, "Choose pause, resume or stop.", 422)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return problem(res, request, NOT_ACCEPTED["Withdrawn"], 409)
+        raise
+    return page(res, request, "managed.html", event=event, action=action)

@@ -1,0 +1,32 @@
+"""The dev mailbox: what the embedded SMTP server received. Development only."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import ResourcesDep
+from api.errors import ApiError
+from cpd.devmail import MaildirStore
+
+router = APIRouter(prefix="/dev/mailbox", tags=["dev"], include_in_schema=False)
+
+
+def _store(res: ResourcesDep) -> MaildirStore:
+    if res.settings.dev_mailbox_dir is None:
+        raise ApiError(404, "not_found", "The dev mailbox is off (set CPD_DEV_MAILBOX_DIR).")
+    return MaildirStore(res.settings.dev_mailbox_dir)
+
+
+@router.get("", response_class=HTMLResponse)
+async def mailbox_list(request: Request, res: ResourcesDep) -> HTMLResponse:
+    messages = _store(res).list()
+    return res.templates.TemplateResponse(request, "mailbox.html", {"messages": messages})
+
+
+@router.get("/{key}", response_class=HTMLResponse)
+async def mailbox_message(key: str, request: Request, res: ResourcesDep) -> HTMLResponse:
+    message = _store(res).get(key)
+    if message is None:
+        raise ApiError(404, "not_found", "No such message.")
+    return res.templates.TemplateResponse(request, "mailbox_message.html", {"m": message})

@@ -1,0 +1,104 @@
+"""Request and response bodies of the JSON API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
+
+from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
+from cpd.plans import Plan
+from workflows.types import Timeline
+
+
+class ParticipantIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+
+    @field_validator("name")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        cleaned = " ".join(value.split())
+        if not cleaned:
+            raise ValueError("name must not be blank")
+        return cleaned
+
+
+class EventCreate(BaseModel):
+    reference: str = Field(
+        min_length=1, max_length=120, description="Your own id for the event; reposting it is a no-op."
+    )
+    title: str = Field(min_length=1, max_length=200)
+    event_date: date
+    plan_id: str = Field(default=DEFAULT_PLAN_ID, description=f"One of: {', '.join(BUILTIN_PLANS)}")
+    plan: Plan | None = Field(default=None, description="A custom plan instead of a built-in one.")
+    participants: list[ParticipantIn] = Field(min_length=1, max_length=10_000)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "reference": "INSET-2026-09-01",
+                    "title": "Retrieval practice",
+                    "event_date": "2026-09-01",
+                    "plan_id": DEFAULT_PLAN_ID,
+                    "participants": [{"name": "Ada Lovelace", "email": "ada@school.example"}],
+                }
+            ]
+        }
+    }
+
+    @model_validator(mode="after")
+    def _plan_and_people(self) -> EventCreate:
+        if self.plan is None and self.plan_id not in BUILTIN_PLANS:
+            raise ValueError(f"plan_id must be one of: {', '.join(BUILTIN_PLANS)}")
+        seen: dict[str, int] = {}
+        for i, p in enumerate(self.participants):
+            key = p.email.lower()
+            if key in seen:
+                raise ValueError(f"participants[{i}].email repeats participants[{seen[key]}]")
+            seen[key] = i
+        return self
+
+    def resolved_plan(self) -> Plan:
+        return self.plan if self.plan is not None else BUILTIN_PLANS[self.plan_id]
+
+
+class EventOut(BaseModel):
+    id: str
+    reference: str
+    title: str
+    event_date: date
+    plan_id: str
+    participant_count: int
+    created: bool = Field(description="False when this reference was already posted.")
+
+
+class AnswerOut(BaseModel):
+    step_id: str
+    choice: str
+    text: str
+    late: bool
+    answered_at: datetime
+
+
+class ParticipantStatus(BaseModel):
+    id: str
+    name: str
+    email: str
+    stage: str
+    current_step_id: str | None
+    next_due_at: datetime | None
+    needs_help: bool
+    answers: list[AnswerOut]
+
+
+class EventStatus(BaseModel):
+    event: EventOut
+    stages: dict[str, int]
+    participants: list[ParticipantStatus]
+
+
+class ParticipantDetail(BaseModel):
+    participant: ParticipantStatus
+    timeline: Timeline | None = Field(description="Live state from the workflow; null if unreachable.")

@@ -1,0 +1,42 @@
+"""Admin operations on schools and keys, shared by the CLI and the dev stack."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from cpd.calendar import SchoolCalendar
+from cpd.db import Sessionmaker, unit_of_work
+from cpd.models import ApiKey, School, utcnow
+from cpd.security import new_api_key
+
+
+async def create_school(
+    db: Sessionmaker, school_id: str, name: str, calendar: SchoolCalendar | None = None
+) -> School:
+    async with unit_of_work(db) as session:
+        if await session.get(School, school_id) is not None:
+            raise ValueError(f"school {school_id!r} already exists")
+        school = School(
+            id=school_id, name=name, calendar_json=(calendar or SchoolCalendar()).model_dump_json()
+        )
+        session.add(school)
+    return school
+
+
+async def create_key(db: Sessionmaker, school_id: str, label: str = "") -> str:
+    """Create a key and return it in full: this is the only time it is shown."""
+    key, prefix, key_hash = new_api_key()
+    async with unit_of_work(db) as session:
+        if await session.get(School, school_id) is None:
+            raise ValueError(f"no school {school_id!r}")
+        session.add(ApiKey(school_id=school_id, prefix=prefix, key_hash=key_hash, label=label))
+    return key
+
+
+async def revoke_key(db: Sessionmaker, prefix: str) -> bool:
+    async with unit_of_work(db) as session:
+        row = (await session.exec(select(ApiKey).where(ApiKey.prefix == prefix))).first()
+        if row is None or row.revoked_at is not None:
+            return False
+        row.revoked_at = utcnow()
+    return True

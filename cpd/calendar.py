@@ -1,0 +1,114 @@
+"""A school's calendar: when it is acceptable to email a teacher.
+
+Pure and deterministic, so workflows may call it. Every due time a workflow
+computes goes through ``next_open_slot``: nothing is sent at weekends, in
+holidays (INSET days included) or outside the school's send window, in the
+school's own time zone, across DST changes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+# Far enough to cross any summer holiday and a few odd closures, short enough
+# that a calendar closed forever is reported rather than looped over.
+_MAX_SEARCH_DAYS = 400
+
+
+class Closure(BaseModel):
+    """Days on which nothing is sent: a holiday, half-term or INSET day (inclusive)."""
+
+    name: str = Field(default="", max_length=120)
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Closure:
+        if self.end < self.start:
+            raise ValueError(f"closure {self.name!r} ends before it starts")
+        return self
+
+
+class SchoolCalendar(BaseModel):
+    timezone: str = "Europe/London"
+    working_days: list[int] = Field(default=[0, 1, 2, 3, 4], description="0=Monday .. 6=Sunday")
+    send_window_start: time = time(7, 30)
+    send_window_end: time = time(17, 30)
+    closures: list[Closure] = Field(default_factory=list, max_length=500)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if not value or any(d < 0 or d > 6 for d in value):
+            raise ValueError("working_days needs at least one day, each 0 (Mon) to 6 (Sun)")
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _window(self) -> SchoolCalendar:
+        if self.send_window_end <= self.send_window_start:
+            raise ValueError("send_window_end must be after send_window_start")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def is_open_day(self, day: date) -> bool:
+        if day.weekday() not in self.working_days:
+            return False
+        return not any(c.start <= day <= c.end for c in self.closures)
+
+    def next_open_slot(self, when: datetime) -> datetime:
+        """The first moment at or after ``when`` that is inside the send window, in UTC."""
+        if when.tzinfo is None:
+            raise ValueError("next_open_slot needs an aware datetime")
+        zone = self.zone
+        local = when.astimezone(zone)
+        day = local.date()
+        for _ in range(_MAX_SEARCH_DAYS):
+            if self.is_open_day(day):
+                start = _local(day, self.send_window_start, zone)
+                end = _local(day, self.send_window_end, zone)
+                if when < start:
+                    return start.astimezone(UTC)
+                if when < end:
+                    return when.astimezone(UTC)
+            day += timedelta(days=1)
+        raise ValueError("the school calendar has no open day within a year")
+
+    def at_local(self, day: date, at: time) -> datetime:
+        """A local wall-clock time on ``day`` as an aware UTC datetime."""
+        return _local(day, at, self.zone).astimezone(UTC)
+
+    def add_open_days(self, when: datetime, days: int) -> datetime:
+        """``days`` working days after ``when`` (same local time), then the next open slot."""
+        local = when.astimezone(self.zone)
+        day = local.date()
+        remaining = days
+        while remaining > 0:
+            day += timedelta(days=1)
+            if self.is_open_day(day):
+                remaining -= 1
+        return self.next_open_slot(_local(day, local.time(), self.zone))
+
+
+def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
+    naive = datetime.combine(day, at)
+    aware = naive.replace(tzinfo=zone)
+    # A wall time skipped by a spring-forward does not exist; move past the gap.
+    round_trip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    if round_trip != naive:
+        aware = (naive + timedelta(hours=1)).replace(tzinfo=zone)
+    return aware

@@ -1,0 +1,73 @@
+"""``cpd``: the admin command line (schools, API keys) and the service entry points."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from cpd import admin
+from cpd.db import create_engine, create_sessionmaker, create_tables
+from cpd.settings import get_settings
+
+
+async def _with_db(action: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    engine = create_engine(get_settings().resolved_database_url)
+    try:
+        await create_tables(engine)
+        return await action(create_sessionmaker(engine), *args)
+    finally:
+        await engine.dispose()
+
+
+def _run(coro_fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    try:
+        return asyncio.run(_with_db(coro_fn, *args))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="cpd", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    school = sub.add_parser("create-school", help="add a school")
+    school.add_argument("school_id")
+    school.add_argument("name")
+
+    key = sub.add_parser("create-key", help="create an API key for a school (shown once)")
+    key.add_argument("school_id")
+    key.add_argument("--label", default="")
+
+    revoke = sub.add_parser("revoke-key", help="revoke an API key by its prefix")
+    revoke.add_argument("prefix")
+
+    sub.add_parser("dev", help="run the whole service locally with embedded defaults")
+    sub.add_parser("worker", help="run a Temporal worker")
+
+    args = parser.parse_args(argv)
+    if args.command == "create-school":
+        _run(admin.create_school, args.school_id, args.name)
+        print(f"created school {args.school_id}")
+    elif args.command == "create-key":
+        print(_run(admin.create_key, args.school_id, args.label))
+    elif args.command == "revoke-key":
+        if not _run(admin.revoke_key, args.prefix):
+            print("error: no active key with that prefix", file=sys.stderr)
+            raise SystemExit(2)
+        print(f"revoked {args.prefix}")
+    elif args.command == "dev":
+        from cpd.devstack import run
+
+        run()
+    elif args.command == "worker":
+        from cpd.worker import main as worker_main
+
+        asyncio.run(worker_main())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""App database tables (SQLModel).
+
+The app DB holds who the school is, what it triggered and a projection of
+each follow-through for leaders' lists. The workflow itself is the source of
+truth for a participant's live state; activities keep the projection current.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    # Timezone-aware columns, so SQLite and PostgreSQL return the same thing.
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class School(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    # The school's SchoolCalendar as JSON: time zone, working days, closures, send window.
+    calendar_json: str = Field(default="{}")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ApiKey(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(foreign_key="school.id", index=True)
+    # The public prefix finds the row; only a hash of the secret is stored.
+    prefix: str = Field(unique=True, max_length=32)
+    key_hash: str = Field(max_length=128)
+    label: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Event(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("school_id", "reference"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    school_id: str = Field(foreign_key="school.id", index=True)
+    # The school's own reference for the event: posting it again is a no-op.
+    reference: str = Field(max_length=120)
+    title: str = Field(max_length=200)
+    plan_id: str = Field(max_length=64)
+    # A snapshot of the plan as triggered: later plan edits never reach running workflows.
+    plan_json: str
+    event_date: date
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Participant(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("event_id", "email"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    event_id: str = Field(foreign_key="event.id", index=True)
+    school_id: str = Field(foreign_key="school.id", index=True)
+    email: str = Field(max_length=320)
+    name: str = Field(max_length=200)
+    workflow_id: str = Field(max_length=200)
+    # Projection of the workflow's state, written by activities.
+    stage: str = Field(default="scheduled", max_length=40)
+    current_step_id: str | None = Field(default=None, max_length=64)
+    next_due_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    needs_help: bool = False
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class EmailSend(SQLModel, table=True):
+    # The send key is the exactly-once guard: one row per message ever meant.
+    send_key: str = Field(primary_key=True, max_length=200)
+    participant_id: str = Field(index=True, max_length=64)
+    message_id: str = Field(max_length=255)
+    to_addr: str = Field(max_length=320)
+    subject: str = Field(max_length=300)
+    status: str = Field(default="sending", max_length=20)  # sending | sent | bounced
+    error: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Answer(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("participant_id", "step_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: str = Field(index=True, max_length=64)
+    school_id: str = Field(index=True, max_length=64)
+    step_id: str = Field(max_length=64)
+    choice: str = Field(default="", max_length=40)
+    text: str = Field(default="")
+    late: bool = False
+    answered_at: datetime = Field(sa_column=_ts())

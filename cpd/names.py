@@ -1,0 +1,19 @@
+"""Names shared by the API, the worker and the tests, defined once."""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+# Search attributes carry ids only: never a teacher's name or email.
+SA_SCHOOL_ID = SearchAttributeKey.for_keyword("CpdSchoolId")
+SA_EVENT_ID = SearchAttributeKey.for_keyword("CpdEventId")
+SA_STAGE = SearchAttributeKey.for_keyword("CpdStage")
+SEARCH_ATTRIBUTES = (SA_SCHOOL_ID, SA_EVENT_ID, SA_STAGE)
+
+
+def participant_workflow_id(event_id: str, participant_id: str) -> str:
+    return f"cpd-{event_id}-{participant_id}"
+
+
+def fanout_workflow_id(event_id: str) -> str:
+    return f"cpd-fanout-{event_id}"

@@ -1,0 +1,93 @@
+"""Follow-through plans: ordered steps as data, validated and versioned.
+
+A plan encodes the EEF "embed practice" mechanisms (action planning, prompts
+and cues, context-specific repetition, self-monitoring) and Guskey's levels
+of evaluation, spread over at least two terms. Pure: workflows use it.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, model_validator
+
+
+class StepKind(StrEnum):
+    ACTION_PLAN = "action_plan"
+    CUE = "cue"
+    PRACTICE_CHECKIN = "practice_checkin"
+    EVIDENCE = "evidence"
+    IMPACT_CHECK = "impact_check"
+    LEADER_CHECK = "leader_check"
+    REFLECTION = "reflection"
+
+
+# One-tap answers offered in the email itself, by step kind.
+CHECKIN_CHOICES = ("tried_twice", "tried_once", "not_yet", "need_help")
+IMPACT_CHOICES = ("1", "2", "3", "4", "5")
+CUE_CHOICES = ("done", "not_yet", "need_help")
+# Answers that mean "support needed": they bring an extra cue and flag a leader.
+HELP_CHOICES = frozenset({"not_yet", "need_help"})
+
+
+def choices_for(kind: StepKind) -> tuple[str, ...]:
+    if kind is StepKind.PRACTICE_CHECKIN:
+        return CHECKIN_CHOICES
+    if kind in (StepKind.IMPACT_CHECK, StepKind.LEADER_CHECK):
+        return IMPACT_CHOICES
+    if kind is StepKind.CUE:
+        return CUE_CHOICES
+    return ()  # answered with a short form, not a one-tap choice
+
+
+class ReminderPolicy(BaseModel):
+    max_reminders: int = Field(default=2, ge=0, le=3)
+    every_working_days: int = Field(default=2, ge=1, le=15)
+
+
+class Step(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")
+    kind: StepKind
+    offset_days: int = Field(ge=0, le=800, description="calendar days after the event date")
+    send_time: time = Field(default=time(8, 0), description="school-local time it is due")
+    answer_window_working_days: int = Field(default=5, ge=0, le=40)
+    reminders: ReminderPolicy = Field(default_factory=ReminderPolicy)
+    guskey_level: int | None = Field(default=None, ge=1, le=5)
+    prompt: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Step:
+        if self.kind is StepKind.IMPACT_CHECK and self.guskey_level is None:
+            raise ValueError(f"step {self.id!r}: an impact check needs its guskey_level")
+        if self.kind is StepKind.LEADER_CHECK and self.guskey_level not in (None, 3):
+            raise ValueError(f"step {self.id!r}: a leader check evaluates Guskey level 3")
+        if self.kind is StepKind.CUE and self.reminders.max_reminders:
+            raise ValueError(f"step {self.id!r}: cues are never chased with reminders")
+        return self
+
+    @property
+    def expects_answer(self) -> bool:
+        return self.answer_window_working_days > 0
+
+
+class Plan(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")
+    version: int = Field(default=1, ge=1)
+    name: str = Field(max_length=120)
+    stream: str = Field(default="custom", max_length=40)
+    steps: list[Step] = Field(min_length=1, max_length=120)
+
+    @model_validator(mode="after")
+    def _ordered_unique(self) -> Plan:
+        ids = [s.id for s in self.steps]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"step ids must be unique; repeated: {', '.join(dupes)}")
+        offsets = [s.offset_days for s in self.steps]
+        if offsets != sorted(offsets):
+            raise ValueError("steps must be in order of offset_days")
+        return self
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)

@@ -1,0 +1,82 @@
+"""Signed answer links and school API keys.
+
+Links use itsdangerous (HMAC-SHA1 by default; we ask for SHA-256) so no
+crypto is hand-rolled. Each token is bound to one participant, one step and
+one purpose, so a link cannot be replayed against another step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+_SALT = "cpd-answer-link-v1"
+
+
+class LinkError(Exception):
+    """A link that cannot be honoured; ``reason`` is safe to show the teacher."""
+
+    def __init__(self, reason: str, expired: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.expired = expired
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    participant_id: str
+    step_id: str
+    purpose: str
+
+
+class LinkSigner:
+    def __init__(self, secret_key: str, max_age_seconds: int) -> None:
+        self._serializer = URLSafeTimedSerializer(
+            secret_key, salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256}
+        )
+        self._max_age = max_age_seconds
+
+    def sign(self, participant_id: str, step_id: str, purpose: str) -> str:
+        return self._serializer.dumps({"p": participant_id, "s": step_id, "u": purpose})
+
+    def verify(self, token: str, purpose: str) -> LinkClaims:
+        try:
+            data = self._serializer.loads(token, max_age=self._max_age)
+        except SignatureExpired as exc:
+            raise LinkError(
+                "This link has expired. The next email will bring a fresh one.", expired=True
+            ) from exc
+        except BadSignature as exc:
+            raise LinkError("This link is not valid. Please use the link from your email.") from exc
+        if not isinstance(data, dict) or data.get("u") != purpose:
+            raise LinkError("This link is for something else. Please use the right email link.")
+        return LinkClaims(participant_id=str(data["p"]), step_id=str(data["s"]), purpose=purpose)
+
+
+# School API keys look like ``cpd_<prefix>_<secret>``. The prefix finds the row;
+# the secret is compared by hash, so a database leak does not leak keys.
+def new_api_key() -> tuple[str, str, str]:
+    """Return (full key to show once, prefix, hash to store)."""
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    return f"cpd_{prefix}_{secret}", prefix, hash_api_secret(secret)
+
+
+def hash_api_secret(secret: str) -> str:
+    # Keys are 256-bit random, so a fast hash is enough (no password stretching needed).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def split_api_key(key: str) -> tuple[str, str] | None:
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != "cpd" or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+def api_secret_matches(secret: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_api_secret(secret), stored_hash)

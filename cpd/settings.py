@@ -1,0 +1,74 @@
+"""All configuration, read once from the environment (prefix ``CPD_``).
+
+Development defaults make the embedded stack run with no set-up; outside
+development the secrets must be set and placeholders are refused.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused outside development
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CPD_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = PROJECT_ROOT / "data"
+
+    database_url: str = ""  # empty: SQLite file in data_dir
+    secret_key: str = PLACEHOLDER_SECRET
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "cpd-followthrough"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_seconds: float = 30.0
+    mail_from: str = "CPD Follow-through <followthrough@localhost>"
+    mail_reply_domain: str = "localhost"
+
+    # Signed answer links stay valid long enough to answer a late check-in.
+    answer_link_max_age_days: int = 60
+
+    # Where the embedded SMTP server keeps every message (dev mailbox page).
+    # Empty outside development: the page does not exist there.
+    dev_mailbox_dir: Path | None = None
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_outside_development(self) -> Settings:
+        if self.environment != "production":
+            return self
+        problems = []
+        if self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32:
+            problems.append("CPD_SECRET_KEY must be set to a random value of 32+ characters")
+        if not self.database_url:
+            problems.append("CPD_DATABASE_URL must be set (PostgreSQL) in production")
+        if self.dev_mailbox_dir is not None:
+            problems.append("CPD_DEV_MAILBOX_DIR must not be set in production")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'app.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,72 @@
+"""The worker: runs every workflow and activity of the service on one task queue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.email import EmailActivities
+from activities.fanout import FanoutActivities
+from activities.records import RecordActivities
+from activities.smtp import SmtpSender
+from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
+from cpd.security import LinkSigner
+from cpd.settings import Settings, get_settings
+from cpd.temporal import connect
+from emails.render import EmailRenderer
+from workflows.fanout import EventFanoutWorkflow
+from workflows.participant import ParticipantWorkflow
+
+WORKFLOWS = [ParticipantWorkflow, EventFanoutWorkflow]
+
+
+def link_signer(settings: Settings) -> LinkSigner:
+    return LinkSigner(settings.secret_key, settings.answer_link_max_age_days * 86400)
+
+
+def build_worker(
+    client: Client, settings: Settings, sessionmaker: Sessionmaker, task_queue: str | None = None
+) -> Worker:
+    queue = task_queue or settings.task_queue
+    emails = EmailActivities(
+        settings, sessionmaker, SmtpSender(settings), EmailRenderer(), link_signer(settings)
+    )
+    records = RecordActivities(sessionmaker)
+    fanout = FanoutActivities(client, sessionmaker, queue)
+    return Worker(
+        client,
+        task_queue=queue,
+        workflows=WORKFLOWS,
+        activities=[
+            emails.send_step_email,
+            records.project_participant,
+            records.record_answer,
+            fanout.start_participant_page,
+        ],
+    )
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    settings = get_settings()
+    engine = create_engine(settings.resolved_database_url)
+    await create_tables(engine)
+    client = await connect(settings)
+    worker = build_worker(client, settings, create_sessionmaker(engine))
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    logging.info("worker polling task queue %s at %s", settings.task_queue, settings.temporal_address)
+    # Graceful stop: in-flight activities finish, then the worker leaves the queue.
+    async with worker:
+        await stop.wait()
+    await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

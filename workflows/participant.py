@@ -1,0 +1,326 @@
+"""One teacher's follow-through of one CPD event, for up to a year or more.
+
+Every timer lives here: the workflow sleeps until each step of the plan is
+due (moved into the school's open hours), emails it through an activity,
+waits for the answer within the step's window with capped reminders, and
+marks it missed if none comes. Answers arrive as Updates; pause, resume,
+withdrawal and a change of address as Signals; leaders read the timeline by
+Query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contracts import AnswerRecordIn, ProjectionIn, StepEmailIn
+    from activities.email import EmailActivities
+    from activities.records import RecordActivities
+    from cpd.names import SA_STAGE
+    from cpd.plans import HELP_CHOICES, Step, StepKind, choices_for
+    from workflows.types import (
+        AnswerIn,
+        AnswerReceipt,
+        AnswerView,
+        ParticipantInput,
+        ParticipantOutcome,
+        ParticipantState,
+        Stage,
+        StepRecord,
+        Timeline,
+    )
+
+EMAIL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=30),
+    non_retryable_error_types=["PermanentSmtpError"],
+)
+DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
+# Well below Temporal's 50k-event limit; a weekly coaching year stays far under it.
+HISTORY_EVENTS_BEFORE_CONTINUE = 5_000
+
+
+@workflow.defn
+class ParticipantWorkflow:
+    @workflow.init
+    def __init__(self, input: ParticipantInput) -> None:
+        self._in = input
+        self._st = input.state or ParticipantState(email=input.email)
+        for step in input.plan.steps:
+            self._st.records.setdefault(step.id, StepRecord(step_id=step.id, kind=step.kind))
+        self._stage: Stage = "scheduled"
+
+    @workflow.run
+    async def run(self, input: ParticipantInput) -> ParticipantOutcome:
+        steps = input.plan.steps
+        support = asyncio.ensure_future(self._support_loop())
+        while self._st.next_index < len(steps) and not self._withdrawn:
+            step = steps[self._st.next_index]
+            self._set_stage("waiting")
+            await self._project(step)
+            if not await self._sleep_until(lambda s=step: self._due(s)):  # type: ignore[misc]
+                break
+            await self._run_step(step)
+            self._st.next_index += 1
+            if self._history_is_long():
+                await self._drain(support)
+                workflow.continue_as_new(input.model_copy(update={"state": self._st}))
+        self._set_stage("withdrawn" if self._withdrawn else "completed")
+        await self._project(None)
+        await self._drain(support)
+        records = self._st.records.values()
+        return ParticipantOutcome(
+            stage=self._stage,
+            answered=sum(r.status == "answered" for r in records),
+            missed=sum(r.status == "missed" for r in records),
+        )
+
+    # ---- one step -------------------------------------------------------
+
+    async def _run_step(self, step: Step) -> None:
+        rec = self._st.records[step.id]
+        rec.due_at = self._due(step)
+        await self._send(step, "initial")
+        rec.status = "sent"
+        rec.sent_at = workflow.now()
+        rec.shift_at_send = self._st.shift_seconds
+        if not step.expects_answer:
+            return
+        self._set_stage("awaiting_answer")
+        cal = self._in.calendar
+        while rec.answer is None and not self._withdrawn:
+            deadline = cal.add_open_days(rec.sent_at, step.answer_window_working_days)
+            target = deadline
+            if rec.reminders_sent < step.reminders.max_reminders:
+                last = cal.add_open_days(rec.sent_at, step.reminders.every_working_days * (rec.reminders_sent + 1))
+                target = min(target, last)
+            await self._project(step, next_due=target)
+            reached = await self._sleep_until(
+                lambda t=target: t + self._paused_since_send(rec),  # type: ignore[misc]
+                stop=lambda: rec.answer is not None,
+            )
+            if not reached:
+                break  # answered or withdrawn
+            if target < deadline:
+                rec.reminders_sent += 1
+                await self._send(step, "reminder", rec.reminders_sent)
+            else:
+                rec.status = "missed"
+                break
+
+    async def _send(self, step: Step, purpose: str, number: int = 0) -> None:
+        suffix = f"{purpose}-{number}" if number else purpose
+        await workflow.execute_activity_method(
+            EmailActivities.send_step_email,
+            StepEmailIn(
+                send_key=f"{workflow.info().workflow_id}:{step.id}:{suffix}",
+                school_id=self._in.school_id,
+                participant_id=self._in.participant_id,
+                to=self._st.email,
+                teacher_name=self._in.teacher_name,
+                event_title=self._in.event_title,
+                step=step,
+                purpose=purpose,  # type: ignore[arg-type]
+                reminder_number=number,
+                action_plan_text=self._st.action_plan_text,
+            ),
+            start_to_close_timeout=timedelta(minutes=2),
+            schedule_to_close_timeout=timedelta(days=2),
+            retry_policy=EMAIL_RETRY,
+        )
+
+    async def _support_loop(self) -> None:
+        """Send one extra cue for each "not yet" / "need help" answer, in open hours."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self._st.pending_support))
+            step = self._in.plan.step(self._st.pending_support[0])
+            if step is not None and await self._sleep_until(
+                lambda: self._in.calendar.next_open_slot(workflow.now())
+            ):
+                await self._send(step, "support")
+            self._st.pending_support.pop(0)
+
+    async def _drain(self, support: asyncio.Future[None]) -> None:
+        # Finish what is owed before the run ends or continues as new: pending
+        # support cues (unless withdrawn) and any answer still being recorded.
+        await workflow.wait_condition(
+            lambda: not self._st.pending_support or self._withdrawn
+        )
+        support.cancel()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    # ---- time -----------------------------------------------------------
+
+    def _due(self, step: Step) -> datetime:
+        cal = self._in.calendar
+        nominal = cal.at_local(self._in.event_date + timedelta(days=step.offset_days), step.send_time)
+        return cal.next_open_slot(nominal + timedelta(seconds=self._st.shift_seconds))
+
+    def _paused_since_send(self, rec: StepRecord) -> timedelta:
+        return timedelta(seconds=self._st.shift_seconds - rec.shift_at_send)
+
+    async def _sleep_until(
+        self, when: Callable[[], datetime], stop: Callable[[], bool] = lambda: False
+    ) -> bool:
+        """Sleep until ``when()``, re-read after each pause. False if withdrawn or ``stop()``."""
+        while True:
+            if self._withdrawn or stop():
+                return False
+            if self._st.paused_since is not None:
+                previous = self._stage
+                self._set_stage("paused")
+                await workflow.wait_condition(
+                    lambda: self._st.paused_since is None or self._withdrawn
+                )
+                self._set_stage(previous)
+                continue
+            remaining = when() - workflow.now()
+            if remaining <= timedelta(0):
+                return True
+            try:
+                await workflow.wait_condition(
+                    lambda: self._withdrawn or stop() or self._st.paused_since is not None,
+                    timeout=remaining,
+                )
+            except TimeoutError:
+                return True
+
+    # ---- answers --------------------------------------------------------
+
+    @workflow.update
+    async def submit_answer(self, answer: AnswerIn) -> AnswerReceipt:
+        rec = self._st.records[answer.step_id]
+        if rec.answer is not None:
+            # A double submit or a second tap: the first answer stands.
+            return AnswerReceipt(step_id=answer.step_id, late=rec.answer.late, duplicate=True)
+        late = rec.status == "missed"
+        now = workflow.now()
+        rec.answer = AnswerView(choice=answer.choice, text=answer.text, answered_at=now, late=late)
+        if not late:
+            rec.status = "answered"
+        if rec.kind is StepKind.ACTION_PLAN and answer.text:
+            self._st.action_plan_text = answer.text
+        await workflow.execute_activity_method(
+            RecordActivities.record_answer,
+            AnswerRecordIn(
+                participant_id=self._in.participant_id,
+                school_id=self._in.school_id,
+                step_id=answer.step_id,
+                choice=answer.choice,
+                text=answer.text,
+                late=late,
+                answered_at=now,
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DB_RETRY,
+        )
+        if answer.choice in HELP_CHOICES and not late:
+            # The extra cue goes out from the support loop, in open hours, not from here:
+            # the teacher's page should not wait, and nothing is sent at night.
+            self._st.needs_help = True
+            self._st.pending_support.append(answer.step_id)
+        return AnswerReceipt(step_id=answer.step_id, late=late)
+
+    @submit_answer.validator
+    def _validate_answer(self, answer: AnswerIn) -> None:
+        step = self._in.plan.step(answer.step_id)
+        if step is None:
+            raise ApplicationError(f"unknown step {answer.step_id!r}", type="UnknownStep")
+        if self._withdrawn:
+            raise ApplicationError("this follow-through has ended", type="Withdrawn")
+        rec = self._st.records[answer.step_id]
+        if rec.status == "upcoming":
+            raise ApplicationError("this step has not been sent yet", type="NotYetOpen")
+        if rec.answer is not None:
+            return  # idempotent: accepted, and the handler reports the duplicate
+        allowed = choices_for(step.kind)
+        if allowed and answer.choice not in allowed:
+            raise ApplicationError(
+                f"choose one of: {', '.join(allowed)}", type="InvalidAnswer"
+            )
+        if not allowed and not answer.text.strip():
+            raise ApplicationError("please write a short answer", type="InvalidAnswer")
+
+    # ---- teacher and leader controls -----------------------------------
+
+    @workflow.signal
+    def pause(self, reason: str = "") -> None:
+        if self._st.paused_since is None and not self._withdrawn:
+            self._st.paused_since = workflow.now()
+            self._st.pause_reason = reason
+
+    @workflow.signal
+    def resume(self) -> None:
+        if self._st.paused_since is not None:
+            paused_for = workflow.now() - self._st.paused_since
+            self._st.shift_seconds += paused_for.total_seconds()
+            self._st.paused_since = None
+
+    @workflow.signal
+    def withdraw(self, reason: str = "withdrawn") -> None:
+        if self._st.withdrawn_reason is None:
+            self._st.withdrawn_reason = reason or "withdrawn"
+
+    @workflow.signal
+    def change_email(self, email: str) -> None:
+        self._st.email = email
+
+    @workflow.query
+    def timeline(self) -> Timeline:
+        steps = self._in.plan.steps
+        nxt = steps[self._st.next_index] if self._st.next_index < len(steps) else None
+        records = []
+        for step in steps:
+            rec = self._st.records[step.id].model_copy()
+            if rec.status == "upcoming" and not self._withdrawn:
+                rec.due_at = self._due(step)
+            records.append(rec)
+        return Timeline(
+            participant_id=self._in.participant_id,
+            stage=self._stage,
+            paused=self._st.paused_since is not None,
+            withdrawn=self._withdrawn,
+            needs_help=self._st.needs_help,
+            steps=records,
+            next_step_id=nxt.id if nxt and not self._withdrawn else None,
+            next_due_at=self._due(nxt) if nxt and not self._withdrawn else None,
+        )
+
+    # ---- helpers --------------------------------------------------------
+
+    @property
+    def _withdrawn(self) -> bool:
+        return self._st.withdrawn_reason is not None
+
+    def _set_stage(self, stage: Stage) -> None:
+        if stage != self._stage:
+            self._stage = stage
+            workflow.upsert_search_attributes([SA_STAGE.value_set(stage)])
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > HISTORY_EVENTS_BEFORE_CONTINUE
+        )
+
+    async def _project(self, step: Step | None, next_due: datetime | None = None) -> None:
+        await workflow.execute_activity_method(
+            RecordActivities.project_participant,
+            ProjectionIn(
+                participant_id=self._in.participant_id,
+                stage=self._stage,
+                current_step_id=step.id if step else None,
+                next_due_at=next_due or (self._due(step) if step else None),
+                needs_help=self._st.needs_help,
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DB_RETRY,
+        )

@@ -1,0 +1,94 @@
+"""Inputs, state and results of the participant workflow.
+
+Fields are only ever added with defaults: running year-long histories hold
+payloads of the older shape and must still decode.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from cpd.calendar import SchoolCalendar
+from cpd.plans import Plan, StepKind
+
+StepStatus = Literal["upcoming", "sent", "answered", "missed"]
+Stage = Literal["scheduled", "waiting", "awaiting_answer", "paused", "completed", "withdrawn"]
+
+
+class AnswerView(BaseModel):
+    choice: str = ""
+    text: str = ""
+    answered_at: datetime
+    late: bool = False
+
+
+class StepRecord(BaseModel):
+    step_id: str
+    kind: StepKind
+    status: StepStatus = "upcoming"
+    due_at: datetime | None = None
+    sent_at: datetime | None = None
+    reminders_sent: int = 0
+    answer: AnswerView | None = None
+    # Paused time accumulated when this step was sent: shifts its own deadline.
+    shift_at_send: float = 0.0
+
+
+class ParticipantState(BaseModel):
+    next_index: int = 0
+    email: str
+    records: dict[str, StepRecord] = Field(default_factory=dict)
+    paused_since: datetime | None = None
+    pause_reason: str = ""
+    shift_seconds: float = 0.0
+    withdrawn_reason: str | None = None
+    needs_help: bool = False
+    action_plan_text: str = ""
+    # Steps answered "not yet" / "need help" whose extra cue is still to send.
+    pending_support: list[str] = Field(default_factory=list)
+
+
+class ParticipantInput(BaseModel):
+    school_id: str
+    event_id: str
+    participant_id: str
+    teacher_name: str
+    email: str
+    event_title: str
+    event_date: date
+    plan: Plan
+    calendar: SchoolCalendar = Field(default_factory=SchoolCalendar)
+    # Carried across continue-as-new; None on the first run.
+    state: ParticipantState | None = None
+
+
+class AnswerIn(BaseModel):
+    step_id: str
+    choice: str = ""
+    text: str = Field(default="", max_length=5000)
+
+
+class AnswerReceipt(BaseModel):
+    step_id: str
+    late: bool
+    duplicate: bool = False
+
+
+class Timeline(BaseModel):
+    participant_id: str
+    stage: Stage
+    paused: bool
+    withdrawn: bool
+    needs_help: bool
+    steps: list[StepRecord]
+    next_step_id: str | None = None
+    next_due_at: datetime | None = None
+
+
+class ParticipantOutcome(BaseModel):
+    stage: Stage
+    answered: int
+    missed: int
