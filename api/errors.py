@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError
 
 
 class ErrorBody(BaseModel):
@@ -46,6 +47,15 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
         body = ErrorBody(error="invalid_request", detail=detail, fields=fields)
         return JSONResponse(body.model_dump(), status_code=422)
+
+    @app.exception_handler(RPCError)
+    async def _temporal_down(_: Request, exc: RPCError) -> JSONResponse:
+        # Every write path is idempotent, so the caller can simply retry.
+        body = ErrorBody(
+            error="temporarily_unavailable",
+            detail=f"The workflow service did not answer ({exc.status.name}); please retry: repeating the request is safe.",
+        )
+        return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -6,9 +6,13 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from cpd import admin
+from cpd.calendar import SchoolCalendar
 from cpd.db import create_engine, create_sessionmaker, create_tables
 from cpd.settings import get_settings
 
@@ -30,6 +34,14 @@ def _run(coro_fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         raise SystemExit(2) from exc
 
 
+def _calendar(path: Path) -> SchoolCalendar:
+    try:
+        return SchoolCalendar.model_validate_json(path.read_text())
+    except (OSError, ValidationError) as exc:
+        print(f"error: calendar {path}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="cpd", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -37,6 +49,9 @@ def main(argv: list[str] | None = None) -> None:
     school = sub.add_parser("create-school", help="add a school")
     school.add_argument("school_id")
     school.add_argument("name")
+    school.add_argument(
+        "--calendar", type=Path, help="JSON file: timezone, working_days, send window, closures"
+    )
 
     key = sub.add_parser("create-key", help="create an API key for a school (shown once)")
     key.add_argument("school_id")
@@ -50,7 +65,8 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parser.parse_args(argv)
     if args.command == "create-school":
-        _run(admin.create_school, args.school_id, args.name)
+        calendar = _calendar(args.calendar) if args.calendar else None
+        _run(admin.create_school, args.school_id, args.name, calendar)
         print(f"created school {args.school_id}")
     elif args.command == "create-key":
         print(_run(admin.create_key, args.school_id, args.label))

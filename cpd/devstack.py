@@ -14,9 +14,11 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import time as clock
 from pathlib import Path
 
 from cpd import admin
+from cpd.calendar import SchoolCalendar
 from cpd.db import create_engine, create_sessionmaker, create_tables
 from cpd.names import SEARCH_ATTRIBUTES
 from cpd.servers import temporal_cli
@@ -24,6 +26,12 @@ from cpd.settings import PROJECT_ROOT, Settings
 
 TEMPORAL_PORT, TEMPORAL_UI_PORT, API_PORT, SMTP_PORT = 7233, 8233, 8000, 1025
 DEV_SCHOOL = "dev-school"
+# The development school is open around the clock so a trigger shows its first
+# email at once, whatever the hour; real schools keep weekends, holidays and
+# a daytime send window (see `cpd create-school --calendar`).
+DEV_CALENDAR = SchoolCalendar(
+    working_days=[0, 1, 2, 3, 4, 5, 6], send_window_start=clock(0, 0), send_window_end=clock(23, 59, 59)
+)
 
 
 def _wait_for_port(port: int, what: str, timeout: float = 120) -> None:
@@ -64,7 +72,7 @@ async def _dev_key(settings: Settings) -> str:
         if key_file.exists():
             return key_file.read_text().strip()
         try:
-            await admin.create_school(db, DEV_SCHOOL, "Development School")
+            await admin.create_school(db, DEV_SCHOOL, "Development School", DEV_CALENDAR)
         except ValueError:
             pass  # the school exists but its key file was deleted: issue a new key
         key = await admin.create_key(db, DEV_SCHOOL, "development")

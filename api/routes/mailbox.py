@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
 
 from api.deps import ResourcesDep
 from api.errors import ApiError
@@ -22,6 +23,24 @@ def _store(res: ResourcesDep) -> MaildirStore:
 async def mailbox_list(request: Request, res: ResourcesDep) -> HTMLResponse:
     messages = _store(res).list()
     return res.templates.TemplateResponse(request, "mailbox.html", {"messages": messages})
+
+
+class MailboxItem(BaseModel):
+    key: str
+    to: str
+    subject: str
+    date: str
+    links: list[str]
+
+
+@router.get(".json")
+async def mailbox_json(res: ResourcesDep, to: str = "") -> list[MailboxItem]:
+    """The same list for scripts and the README's curl walk-through (newest first)."""
+    return [
+        MailboxItem(key=m.key, to=m.to, subject=m.subject, date=m.date, links=m.links)
+        for m in _store(res).list()
+        if to.lower() in m.to.lower()
+    ]
 
 
 @router.get("/{key}", response_class=HTMLResponse)
