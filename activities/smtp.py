@@ -34,7 +34,7 @@ class SmtpSender:
                 username=s.smtp_username or None,
                 password=s.smtp_password or None,
                 use_tls=s.smtp_security == "tls",
-                start_tls=True if s.smtp_security == "starttls" else False,
+                start_tls=s.smtp_security == "starttls",
                 timeout=s.smtp_timeout_seconds,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:

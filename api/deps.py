@@ -31,7 +31,7 @@ class Resources:
 
 
 def get_resources(request: Request) -> Resources:
-    return request.app.state.resources  # type: ignore[no-any-return]
+    return request.app.state.resources
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]

@@ -53,7 +53,10 @@ def install_error_handlers(app: FastAPI) -> None:
         # Every write path is idempotent, so the caller can simply retry.
         body = ErrorBody(
             error="temporarily_unavailable",
-            detail=f"The workflow service did not answer ({exc.status.name}); please retry: repeating the request is safe.",
+            detail=(
+                f"The workflow service did not answer ({exc.status.name}); "
+                "please retry: repeating the request is safe."
+            ),
         )
         return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
 

@@ -26,7 +26,9 @@ class ParticipantIn(BaseModel):
 
 class EventCreate(BaseModel):
     reference: str = Field(
-        min_length=1, max_length=120, description="Your own id for the event; reposting it is a no-op."
+        min_length=1,
+        max_length=120,
+        description="Your own id for the event; reposting it is a no-op.",
     )
     title: str = Field(min_length=1, max_length=200)
     event_date: date
@@ -101,4 +103,6 @@ class EventStatus(BaseModel):
 
 class ParticipantDetail(BaseModel):
     participant: ParticipantStatus
-    timeline: Timeline | None = Field(description="Live state from the workflow; null if unreachable.")
+    timeline: Timeline | None = Field(
+        description="Live state from the workflow; null if unreachable."
+    )

@@ -61,6 +61,16 @@ class SchoolCalendar(BaseModel):
             raise ValueError("send_window_end must be after send_window_start")
         return self
 
+    @classmethod
+    def always_open(cls, timezone: str = "Europe/London") -> SchoolCalendar:
+        """Every day, all day: the development school, so a trigger shows its email at once."""
+        return cls(
+            timezone=timezone,
+            working_days=[0, 1, 2, 3, 4, 5, 6],
+            send_window_start=time(0, 0),
+            send_window_end=time(23, 59, 59),
+        )
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -35,7 +35,7 @@ class StoredMessage:
 def start_smtp_server(maildir: Path, host: str, port: int) -> Controller:
     """Start a real SMTP server on a thread; stop it with ``.stop()``."""
     ensure_maildir(maildir)
-    controller = Controller(MaildirHandler(str(maildir)), hostname=host, port=port)
+    controller = Controller(MaildirHandler(maildir), hostname=host, port=port)
     controller.start()
     return controller
 
@@ -46,12 +46,12 @@ def ensure_maildir(path: Path) -> None:
 
 
 def parse(raw: bytes) -> EmailMessage:
-    return BytesParser(policy=policy.default).parsebytes(raw)  # type: ignore[return-value]
+    return BytesParser(policy=policy.default).parsebytes(raw)
 
 
 def body_of(msg: EmailMessage, subtype: str) -> str:
     part = msg.get_body(preferencelist=(subtype,))
-    return part.get_content() if part is not None else ""  # type: ignore[no-any-return]
+    return part.get_content() if part is not None else ""
 
 
 def links_in(text: str) -> list[str]:
@@ -83,7 +83,7 @@ class MaildirStore:
     def list(self, limit: int = 200) -> list[StoredMessage]:
         box = self._box()
         items = []
-        for key in box.keys():
+        for key in box.iterkeys():
             with box.get_file(key) as fh:
                 items.append((fh.read(), key))
         # Maildir keys start with the delivery time: newest first.

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import time as clock
+from contextlib import suppress
 from pathlib import Path
 
 from cpd import admin
@@ -29,9 +29,7 @@ DEV_SCHOOL = "dev-school"
 # The development school is open around the clock so a trigger shows its first
 # email at once, whatever the hour; real schools keep weekends, holidays and
 # a daytime send window (see `cpd create-school --calendar`).
-DEV_CALENDAR = SchoolCalendar(
-    working_days=[0, 1, 2, 3, 4, 5, 6], send_window_start=clock(0, 0), send_window_end=clock(23, 59, 59)
-)
+DEV_CALENDAR = SchoolCalendar.always_open()
 
 
 def _wait_for_port(port: int, what: str, timeout: float = 120) -> None:
@@ -51,10 +49,19 @@ def _port_free(port: int) -> bool:
 
 def _start_temporal(binary: Path, data: Path) -> subprocess.Popen[bytes]:
     args = [
-        str(binary), "server", "start-dev",
-        "--db-filename", str(data / "temporal.db"),
-        "--ip", "127.0.0.1", "--port", str(TEMPORAL_PORT), "--ui-port", str(TEMPORAL_UI_PORT),
-        "--log-level", "warn",
+        str(binary),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(data / "temporal.db"),
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(TEMPORAL_PORT),
+        "--ui-port",
+        str(TEMPORAL_UI_PORT),
+        "--log-level",
+        "warn",
     ]
     for key in SEARCH_ATTRIBUTES:
         args += ["--search-attribute", f"{key.name}=Keyword"]
@@ -71,10 +78,9 @@ async def _dev_key(settings: Settings) -> str:
         db = create_sessionmaker(engine)
         if key_file.exists():
             return key_file.read_text().strip()
-        try:
+        # If the school exists but its key file was deleted, just issue a new key.
+        with suppress(ValueError):
             await admin.create_school(db, DEV_SCHOOL, "Development School", DEV_CALENDAR)
-        except ValueError:
-            pass  # the school exists but its key file was deleted: issue a new key
         key = await admin.create_key(db, DEV_SCHOOL, "development")
         key_file.write_text(key + "\n")
         key_file.chmod(0o600)
@@ -94,7 +100,9 @@ def run() -> None:
     settings = Settings()
     for port, what in ((TEMPORAL_PORT, "Temporal"), (API_PORT, "the API"), (SMTP_PORT, "SMTP")):
         if not _port_free(port):
-            raise SystemExit(f"port {port} ({what}) is already in use: is another `cpd dev` running?")
+            raise SystemExit(
+                f"port {port} ({what}) is already in use: is another `cpd dev` running?"
+            )
 
     children: list[subprocess.Popen[bytes]] = []
     binary = temporal_cli()
@@ -107,7 +115,9 @@ def run() -> None:
         # No CLI here: the SDK downloads the same dev server and runs it for us.
         sdk_env = asyncio.run(
             WorkflowEnvironment.start_local(
-                port=TEMPORAL_PORT, ui=True, ui_port=TEMPORAL_UI_PORT,
+                port=TEMPORAL_PORT,
+                ui=True,
+                ui_port=TEMPORAL_UI_PORT,
                 dev_server_database_filename=str(data / "temporal.db"),
                 search_attributes=SEARCH_ATTRIBUTES,
             )
@@ -122,8 +132,19 @@ def run() -> None:
     children.append(subprocess.Popen([py, "-m", "cpd.worker"]))  # noqa: S603
     children.append(
         subprocess.Popen(  # noqa: S603
-            [py, "-m", "uvicorn", "api.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(API_PORT), "--log-level", "warning"]
+            [
+                py,
+                "-m",
+                "uvicorn",
+                "api.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(API_PORT),
+                "--log-level",
+                "warning",
+            ]
         )
     )
     _wait_for_port(API_PORT, "the API")

@@ -8,7 +8,6 @@ truth for a participant's live state; activities keep the projection current.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Dialect, UniqueConstraint
@@ -43,7 +42,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _ts(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+def _ts(nullable: bool = False) -> Column:
     return Column(UtcDateTime(), nullable=nullable)
 
 

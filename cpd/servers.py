@@ -62,11 +62,17 @@ def time_skipping_server() -> Path | None:
     if java is None or mvn is None:
         _say("no Java/Maven: the SDK will download the time-skipping test server")
         return None
-    _say("fetching io.temporal:temporal-test-server from Maven Central (cached in .cache/test-server)")
+    _say("fetching io.temporal:temporal-test-server from Maven Central (into .cache/test-server)")
     result = subprocess.run(  # noqa: S603
         [
-            mvn, "-q", "-B", "-f", str(TEST_SERVER_POM), "dependency:copy-dependencies",
-            f"-DoutputDirectory={lib}", "-DincludeScope=runtime",
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(TEST_SERVER_POM),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={lib}",
+            "-DincludeScope=runtime",
         ],
         check=False,
     )

@@ -61,7 +61,9 @@ async def main() -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    logging.info("worker polling task queue %s at %s", settings.task_queue, settings.temporal_address)
+    logging.info(
+        "worker polling task queue %s at %s", settings.task_queue, settings.temporal_address
+    )
     # Graceful stop: in-flight activities finish, then the worker leaves the queue.
     async with worker:
         await stop.wait()

@@ -35,7 +35,9 @@ class EmailRenderer:
 
     def render(self, template: str, context: dict[str, Any]) -> RenderedEmail:
         # A subject is one line: a newline in it would start a new header.
-        subject = " ".join(self._env.get_template(f"{template}.subject.txt").render(context).split())
+        subject = " ".join(
+            self._env.get_template(f"{template}.subject.txt").render(context).split()
+        )
         context = {**context, "subject": subject}
         return RenderedEmail(
             subject=subject,

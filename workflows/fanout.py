@@ -37,7 +37,9 @@ class EventFanoutWorkflow:
                 return started
             out = await workflow.execute_activity_method(
                 FanoutActivities.start_participant_page,
-                FanoutPageIn(event_id=inp.event_id, after_participant_id=cursor, page_size=inp.page_size),
+                FanoutPageIn(
+                    event_id=inp.event_id, after_participant_id=cursor, page_size=inp.page_size
+                ),
                 start_to_close_timeout=timedelta(minutes=5),
                 heartbeat_timeout=timedelta(minutes=2),
                 retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
@@ -47,5 +49,7 @@ class EventFanoutWorkflow:
         if cursor is None:
             return started
         workflow.continue_as_new(
-            FanoutInput(event_id=inp.event_id, cursor=cursor, page_size=inp.page_size, started=started)
+            FanoutInput(
+                event_id=inp.event_id, cursor=cursor, page_size=inp.page_size, started=started
+            )
         )

@@ -67,7 +67,10 @@ class ParticipantWorkflow:
             await self._project(step)
             if not await self._sleep_until(lambda s=step: self._due(s)):  # type: ignore[misc]
                 break
-            await self._run_step(step)
+            following = (
+                steps[self._st.next_index + 1] if self._st.next_index + 1 < len(steps) else None
+            )
+            await self._run_step(step, following)
             self._st.next_index += 1
             if self._history_is_long():
                 await self._drain(support)
@@ -84,7 +87,7 @@ class ParticipantWorkflow:
 
     # ---- one step -------------------------------------------------------
 
-    async def _run_step(self, step: Step) -> None:
+    async def _run_step(self, step: Step, following: Step | None) -> None:
         rec = self._st.records[step.id]
         rec.due_at = self._due(step)
         await self._send(step, "initial")
@@ -97,9 +100,15 @@ class ParticipantWorkflow:
         cal = self._in.calendar
         while rec.answer is None and not self._withdrawn:
             deadline = cal.add_open_days(rec.sent_at, step.answer_window_working_days)
+            if following is not None:
+                # A step's window closes when the next step is due at the latest:
+                # the plan keeps its rhythm and one teacher never has two chasers open.
+                deadline = min(deadline, self._due(following) - self._paused_since_send(rec))
             target = deadline
             if rec.reminders_sent < step.reminders.max_reminders:
-                last = cal.add_open_days(rec.sent_at, step.reminders.every_working_days * (rec.reminders_sent + 1))
+                last = cal.add_open_days(
+                    rec.sent_at, step.reminders.every_working_days * (rec.reminders_sent + 1)
+                )
                 target = min(target, last)
             await self._project(step, next_due=target)
             reached = await self._sleep_until(
@@ -150,9 +159,7 @@ class ParticipantWorkflow:
     async def _drain(self, support: asyncio.Future[None]) -> None:
         # Finish what is owed before the run ends or continues as new: pending
         # support cues (unless withdrawn) and any answer still being recorded.
-        await workflow.wait_condition(
-            lambda: not self._st.pending_support or self._withdrawn
-        )
+        await workflow.wait_condition(lambda: not self._st.pending_support or self._withdrawn)
         support.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
 
@@ -160,7 +167,9 @@ class ParticipantWorkflow:
 
     def _due(self, step: Step) -> datetime:
         cal = self._in.calendar
-        nominal = cal.at_local(self._in.event_date + timedelta(days=step.offset_days), step.send_time)
+        nominal = cal.at_local(
+            self._in.event_date + timedelta(days=step.offset_days), step.send_time
+        )
         return cal.next_open_slot(nominal + timedelta(seconds=self._st.shift_seconds))
 
     def _paused_since_send(self, rec: StepRecord) -> timedelta:
@@ -242,9 +251,7 @@ class ParticipantWorkflow:
             return  # idempotent: accepted, and the handler reports the duplicate
         allowed = choices_for(step.kind)
         if allowed and answer.choice not in allowed:
-            raise ApplicationError(
-                f"choose one of: {', '.join(allowed)}", type="InvalidAnswer"
-            )
+            raise ApplicationError(f"choose one of: {', '.join(allowed)}", type="InvalidAnswer")
         if not allowed and not answer.text.strip():
             raise ApplicationError("please write a short answer", type="InvalidAnswer")
 

@@ -33,7 +33,9 @@ NOT_ACCEPTED = {
 }
 
 
-def page(res: Resources, request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+def page(
+    res: Resources, request: Request, name: str, status: int = 200, **ctx: Any
+) -> HTMLResponse:
     return res.templates.TemplateResponse(request, name, ctx, status_code=status)
 
 
@@ -106,12 +108,19 @@ async def answer_submit(
             return problem(res, request, NOT_ACCEPTED["Withdrawn"], 409)
         raise
     return page(
-        res, request, "recorded.html", event=event, step=step, receipt=receipt,
+        res,
+        request,
+        "recorded.html",
+        event=event,
+        step=step,
+        receipt=receipt,
         choice_label=choice_label(choice) if choice else "",
     )
 
 
-def _rejected(res: Resources, request: Request, exc: WorkflowUpdateFailedError, step: Step) -> HTMLResponse:
+def _rejected(
+    res: Resources, request: Request, exc: WorkflowUpdateFailedError, step: Step
+) -> HTMLResponse:
     cause = exc.cause
     if isinstance(cause, ApplicationError):
         if cause.type == "InvalidAnswer":
@@ -122,7 +131,9 @@ def _rejected(res: Resources, request: Request, exc: WorkflowUpdateFailedError, 
 
 
 @router.get("/u/{token}", response_class=HTMLResponse)
-async def manage_page(token: str, request: Request, session: SessionDep, res: ResourcesDep) -> HTMLResponse:
+async def manage_page(
+    token: str, request: Request, session: SessionDep, res: ResourcesDep
+) -> HTMLResponse:
     try:
         _, person, event, _ = await _load(res, session, token, "pause")
     except LinkError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from contextlib import suppress
 
 from fastapi import APIRouter, Response
 from sqlalchemy.exc import IntegrityError
@@ -36,7 +37,10 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
     "",
     response_model=EventOut,
     status_code=201,
-    responses={200: {"model": EventOut, "description": "Already posted"}, **error_responses(401, 422)},
+    responses={
+        200: {"model": EventOut, "description": "Already posted"},
+        **error_responses(401, 422),
+    },
 )
 async def create_event(
     body: EventCreate, school: SchoolDep, session: SessionDep, res: ResourcesDep, response: Response
@@ -85,13 +89,21 @@ async def event_status(event_id: str, school: SchoolDep, session: SessionDep) ->
     event = await _owned_event(session, school.id, event_id)
     people = (
         await session.exec(
-            select(Participant).where(Participant.event_id == event.id).order_by(col(Participant.name))
+            select(Participant)
+            .where(Participant.event_id == event.id)
+            .order_by(col(Participant.name))
         )
     ).all()
-    answers = (await session.exec(select(Answer).where(col(Answer.participant_id).in_([p.id for p in people])))).all()
+    answers = (
+        await session.exec(
+            select(Answer).where(col(Answer.participant_id).in_([p.id for p in people]))
+        )
+    ).all()
     by_person: dict[str, list[AnswerOut]] = {}
     for a in answers:
-        by_person.setdefault(a.participant_id, []).append(AnswerOut.model_validate(a, from_attributes=True))
+        by_person.setdefault(a.participant_id, []).append(
+            AnswerOut.model_validate(a, from_attributes=True)
+        )
     return EventStatus(
         event=await _event_out(session, event, False),
         stages=dict(Counter(p.stage for p in people)),
@@ -119,7 +131,9 @@ async def participant_detail(
     except RPCError:
         timeline = None  # not started yet, or Temporal unreachable: the projection still answers
     return ParticipantDetail(
-        participant=_status(person, [AnswerOut.model_validate(a, from_attributes=True) for a in answers]),
+        participant=_status(
+            person, [AnswerOut.model_validate(a, from_attributes=True) for a in answers]
+        ),
         timeline=timeline,
     )
 
@@ -138,7 +152,7 @@ def _new_event(school: School, body: EventCreate) -> Event:
 
 
 async def _start_fanout(client: Client, event_id: str, task_queue: str) -> None:
-    try:
+    with suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             EventFanoutWorkflow.run,
             FanoutInput(event_id=event_id),
@@ -146,11 +160,11 @@ async def _start_fanout(client: Client, event_id: str, task_queue: str) -> None:
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
-    except WorkflowAlreadyStartedError:
-        pass
 
 
-async def _event_by_reference(session: AsyncSession, school_id: str, reference: str) -> Event | None:
+async def _event_by_reference(
+    session: AsyncSession, school_id: str, reference: str
+) -> Event | None:
     query = select(Event).where(Event.school_id == school_id, Event.reference == reference)
     return (await session.exec(query)).first()
 
@@ -165,7 +179,9 @@ async def _owned_event(session: AsyncSession, school_id: str, event_id: str) -> 
 
 async def _event_out(session: AsyncSession, event: Event, created: bool) -> EventOut:
     count = (
-        await session.exec(select(func.count()).select_from(Participant).where(Participant.event_id == event.id))
+        await session.exec(
+            select(func.count()).select_from(Participant).where(Participant.event_id == event.id)
+        )
     ).one()
     return EventOut(
         id=event.id,

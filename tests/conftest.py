@@ -1,0 +1,166 @@
+"""Real servers for the tests: Temporal (time-skipping and dev), SMTP, SQLite.
+
+- ``time_env``: Temporal's time-skipping test server (Java, from Maven
+  Central, or the SDK's download): a year of timers passes in seconds.
+- ``dev_env``: the Temporal dev server (the ``temporal`` CLI), with our
+  search attributes, where visibility or persistence matters.
+- ``smtp``: aiosmtpd on a free loopback port; tests read what arrived.
+- ``stack``: the app wired to one of those servers: a fresh SQLite DB, a
+  school with an API key, a worker on its own task queue, and the FastAPI app
+  behind an httpx client.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from cpd import admin, servers
+from cpd.calendar import SchoolCalendar
+from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
+from cpd.names import SEARCH_ATTRIBUTES
+from cpd.security import LinkSigner
+from cpd.settings import Settings
+from cpd.worker import build_worker, link_signer
+from tests.inbox import SmtpServer
+
+TEST_SECRET = "test-secret-" + "x" * 32
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    path = servers.time_skipping_server()
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(path) if path else None,
+        # A JVM on a small CI machine needs longer than the SDK's 5 s default.
+        test_server_startup_timeout=timedelta(seconds=120),
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={
+                k.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for k in SEARCH_ATTRIBUTES
+            },
+        )
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    path = servers.temporal_cli()
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_existing_path=str(path) if path else None,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    client: Client
+    db: Sessionmaker
+    api: httpx.AsyncClient
+    smtp: SmtpServer
+    school_id: str
+    key: str
+    signer: LinkSigner
+
+    async def new_school(self, calendar: SchoolCalendar | None = None) -> tuple[str, str]:
+        """Another school on the same stack: (school id, API key)."""
+        school_id = unique("school")
+        await admin.create_school(self.db, school_id, f"School {school_id}", calendar)
+        return school_id, await admin.create_key(self.db, school_id, "test")
+
+    def auth(self, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.key}"}
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def make_settings(tmp: Path, smtp_port: int, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "test",
+        "data_dir": tmp,
+        "secret_key": TEST_SECRET,
+        "public_base_url": "http://testserver",
+        "smtp_port": smtp_port,
+        "task_queue": unique("test"),
+        "mail_reply_domain": "cpd.test",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def running_stack(
+    client: Client,
+    tmp: Path,
+    smtp: SmtpServer,
+    calendar: SchoolCalendar | None = None,
+    **overrides: object,
+) -> AsyncIterator[Stack]:
+    settings = make_settings(tmp, smtp.port, **overrides)
+    engine = create_engine(settings.resolved_database_url)
+    await create_tables(engine)
+    db = create_sessionmaker(engine)
+    # Unique ids: the dev server is shared by every test in the session.
+    school_id = unique("school")
+    await admin.create_school(db, school_id, "Hillside Academy", calendar)
+    key = await admin.create_key(db, school_id, "test")
+    app = create_app(settings, client)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        build_worker(client, settings, db),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as api,
+    ):
+        yield Stack(settings, client, db, api, smtp, school_id, key, link_signer(settings))
+    await engine.dispose()
+
+
+StackFactory = Callable[..., AbstractAsyncContextManager[Stack]]
+
+
+@pytest.fixture
+def ts_stack(time_env: WorkflowEnvironment, tmp_path: Path, smtp: SmtpServer) -> StackFactory:
+    """A stack on the time-skipping server; call it with an optional school calendar."""
+    return lambda calendar=None, **kw: running_stack(
+        time_env.client, tmp_path, smtp, calendar, **kw
+    )
+
+
+@pytest.fixture
+def dev_stack(dev_env: WorkflowEnvironment, tmp_path: Path, smtp: SmtpServer) -> StackFactory:
+    """A stack on the dev server; the school is open all hours unless told otherwise."""
+    return lambda calendar=None, **kw: running_stack(
+        dev_env.client, tmp_path, smtp, calendar or SchoolCalendar.always_open(), **kw
+    )

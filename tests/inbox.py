@@ -1,0 +1,98 @@
+"""A real SMTP server on loopback that keeps what it receives, for tests.
+
+aiosmtpd runs on its own thread; tests read the parsed messages (standard
+library parser) and wait for them with ``await inbox.wait_for(n)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from cpd.devmail import body_of, links_in, parse
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Inbox:
+    """An aiosmtpd handler that parses and keeps every message."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._messages: list[EmailMessage] = []
+        # Set by a test to refuse recipients, e.g. {"gone@x": "550 5.1.1 no such user"}.
+        self.refuse: dict[str, str] = {}
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self._lock:
+            self._messages.append(parse(envelope.original_content or envelope.content))
+        return "250 Message accepted for delivery"
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        with self._lock:
+            return list(self._messages)
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+    async def wait_for(
+        self, count: int, address: str = "", timeout: float = 30
+    ) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.to(address) if address else self.messages
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} messages for {address!r}, got {len(found)}")
+            await asyncio.sleep(0.05)
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.inbox = Inbox()
+        self.port = free_port()
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> SmtpServer:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+def text_of(msg: EmailMessage) -> str:
+    return body_of(msg, "plain")
+
+
+def html_of(msg: EmailMessage) -> str:
+    return body_of(msg, "html")
+
+
+def links_of(msg: EmailMessage) -> list[str]:
+    return links_in(text_of(msg))
+
+
+def sent_at(msg: EmailMessage) -> Any:
+    return parsedate_to_datetime(str(msg["Date"]))

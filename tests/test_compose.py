@@ -1,0 +1,33 @@
+"""docker-compose.yml parses and describes the production-like deployment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from cpd.names import SEARCH_ATTRIBUTES
+from cpd.settings import PROJECT_ROOT
+
+
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_names_every_service() -> None:
+    services = compose()["services"]
+    assert {"temporal", "temporal-ui", "temporal-db", "app-db", "api", "worker", "mailpit"} <= set(
+        services
+    )
+    assert services["temporal"]["environment"]["DB"] == "postgres12"
+    assert services["api"]["environment"]["CPD_DATABASE_URL"].startswith("postgresql+asyncpg://")
+    # Workers scale horizontally: no fixed name or host port that would clash.
+    assert "container_name" not in services["worker"] and "ports" not in services["worker"]
+
+
+def test_compose_registers_our_search_attributes_and_requires_a_secret() -> None:
+    services = compose()["services"]
+    setup = " ".join(services["temporal-setup"]["command"])
+    assert all(key.name in setup for key in SEARCH_ATTRIBUTES)
+    assert ":?" in services["api"]["environment"]["CPD_SECRET_KEY"]
+    assert services["api"]["environment"]["CPD_ENVIRONMENT"] == "production"

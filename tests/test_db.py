@@ -1,0 +1,106 @@
+"""The app database: constraints and types that exactly-once and tenancy rely on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from activities.contracts import AnswerRecordIn
+from activities.records import RecordActivities
+from cpd import admin
+from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables, unit_of_work
+from cpd.models import Answer, ApiKey, EmailSend, Event, Participant
+from cpd.security import split_api_key
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Sessionmaker]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
+    await create_tables(engine)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+async def test_times_come_back_as_aware_utc(db: Sessionmaker) -> None:
+    await admin.create_school(db, "s1", "Hillside")
+    paris = timezone(timedelta(hours=1))
+    async with unit_of_work(db) as session:
+        session.add(
+            Event(
+                id="e1",
+                school_id="s1",
+                reference="r",
+                title="t",
+                plan_id="p",
+                plan_json="{}",
+                event_date=date(2026, 9, 1),
+            )
+        )
+        session.add(
+            Participant(
+                id="p1",
+                event_id="e1",
+                school_id="s1",
+                email="a@b.example",
+                name="A",
+                workflow_id="w",
+                next_due_at=datetime(2026, 9, 2, 9, tzinfo=paris),
+            )
+        )
+    async with db() as session:
+        row = await session.get(Participant, "p1")
+        assert row is not None
+        assert row.next_due_at == datetime(2026, 9, 2, 8, tzinfo=UTC)
+        assert row.next_due_at.tzinfo is UTC
+
+
+async def test_a_send_key_can_be_claimed_once(db: Sessionmaker) -> None:
+    row: dict[str, Any] = {
+        "send_key": "wf:step:initial",
+        "participant_id": "p1",
+        "message_id": "<m@x>",
+        "to_addr": "a@b.example",
+        "subject": "",
+    }
+    async with unit_of_work(db) as session:
+        session.add(EmailSend(**row))
+    with pytest.raises(IntegrityError):
+        async with unit_of_work(db) as session:
+            session.add(EmailSend(**row))
+
+
+async def test_recording_an_answer_twice_keeps_one_row(db: Sessionmaker) -> None:
+    records = RecordActivities(db)
+    answer = AnswerRecordIn(
+        participant_id="p1",
+        school_id="s1",
+        step_id="checkin",
+        choice="tried_twice",
+        text="",
+        late=False,
+        answered_at=datetime(2026, 9, 3, tzinfo=UTC),
+    )
+    await records.record_answer(answer)
+    await records.record_answer(answer)  # a retried activity
+    async with db() as session:
+        rows = (await session.exec(select(Answer))).all()
+    assert [(r.step_id, r.choice) for r in rows] == [("checkin", "tried_twice")]
+
+
+async def test_api_keys_are_stored_only_as_hashes(db: Sessionmaker) -> None:
+    await admin.create_school(db, "s1", "Hillside")
+    key = await admin.create_key(db, "s1", "office")
+    parts = split_api_key(key)
+    assert parts is not None
+    async with db() as session:
+        [row] = (await session.exec(select(ApiKey))).all()
+    assert row.prefix == parts[0]
+    assert parts[1] not in row.key_hash
+    assert await admin.revoke_key(db, parts[0]) is True
+    assert await admin.revoke_key(db, parts[0]) is False
