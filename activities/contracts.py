@@ -44,5 +44,6 @@ class AnswerRecordIn(BaseModel):
     step_id: str
     choice: str
     text: str
+    fields: dict[str, str] = {}
     late: bool
     answered_at: datetime

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from temporalio import activity
@@ -31,7 +33,9 @@ class RecordActivities:
     async def record_answer(self, inp: AnswerRecordIn) -> None:
         try:
             async with unit_of_work(self._db) as session:
-                session.add(Answer(**inp.model_dump()))
+                row = Answer(**inp.model_dump(exclude={"fields"}))
+                row.fields_json = json.dumps(inp.fields)
+                session.add(row)
         except IntegrityError:
             # A retried activity: the UNIQUE (participant, step) row is already there.
             async with self._db() as session:

@@ -13,23 +13,27 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-# Far enough to cross any summer holiday and a few odd closures, short enough
-# that a calendar closed forever is reported rather than looped over.
+# Longer than any summer holiday; a calendar closed for longer is refused.
+MAX_CLOSED_DAYS = 90
+# With closures capped above, an open day is always found well within this.
 _MAX_SEARCH_DAYS = 400
 
 
-class Closure(BaseModel):
-    """Days on which nothing is sent: a holiday, half-term or INSET day (inclusive)."""
+class DateRange(BaseModel):
+    """An inclusive run of days, e.g. a term, a holiday, a half-term or one INSET day."""
 
     name: str = Field(default="", max_length=120)
     start: date
     end: date
 
     @model_validator(mode="after")
-    def _ordered(self) -> Closure:
+    def _ordered(self) -> DateRange:
         if self.end < self.start:
-            raise ValueError(f"closure {self.name!r} ends before it starts")
+            raise ValueError(f"{self.name or 'date range'!r} ends before it starts")
         return self
+
+    def __contains__(self, day: date) -> bool:
+        return self.start <= day <= self.end
 
 
 class SchoolCalendar(BaseModel):
@@ -37,7 +41,12 @@ class SchoolCalendar(BaseModel):
     working_days: list[int] = Field(default=[0, 1, 2, 3, 4], description="0=Monday .. 6=Sunday")
     send_window_start: time = time(7, 30)
     send_window_end: time = time(17, 30)
-    closures: list[Closure] = Field(default_factory=list, max_length=500)
+    # Term dates, if given: every day between them is a holiday (Christmas,
+    # Easter, summer) without listing each one. Closures remove days inside terms.
+    # Past the last known term only working days and closures apply, so a
+    # year-long plan keeps going when next year's dates are not entered yet.
+    terms: list[DateRange] = Field(default_factory=list, max_length=60)
+    closures: list[DateRange] = Field(default_factory=list, max_length=500)
 
     @field_validator("timezone")
     @classmethod
@@ -61,6 +70,30 @@ class SchoolCalendar(BaseModel):
             raise ValueError("send_window_end must be after send_window_start")
         return self
 
+    @model_validator(mode="after")
+    def _never_closed_for_long(self) -> SchoolCalendar:
+        # A workflow must always find its next open slot: refuse a calendar
+        # that closes the school for months, almost certainly a typo in a year.
+        spans = sorted((c.start, c.end) for c in self.closures)
+        ordered = sorted(self.terms, key=lambda t: t.start)
+        spans += [
+            (a.end + timedelta(days=1), b.start - timedelta(days=1))
+            for a, b in zip(ordered, ordered[1:], strict=False)
+            if b.start > a.end + timedelta(days=1)
+        ]
+        start = end = None
+        for s, e in sorted(spans):
+            if end is not None and s <= end + timedelta(days=1):
+                end = max(end, e)
+            else:
+                start, end = s, e
+            if start is not None and (end - start).days + 1 > MAX_CLOSED_DAYS:
+                raise ValueError(
+                    f"the school would be closed for more than {MAX_CLOSED_DAYS} days "
+                    f"in a row from {start}: check the years of the term and closure dates"
+                )
+        return self
+
     @classmethod
     def always_open(cls, timezone: str = "Europe/London") -> SchoolCalendar:
         """Every day, all day: the development school, so a trigger shows its email at once."""
@@ -78,7 +111,16 @@ class SchoolCalendar(BaseModel):
     def is_open_day(self, day: date) -> bool:
         if day.weekday() not in self.working_days:
             return False
-        return not any(c.start <= day <= c.end for c in self.closures)
+        if self._outside_known_terms(day):
+            return False
+        return not any(day in closure for closure in self.closures)
+
+    def _outside_known_terms(self, day: date) -> bool:
+        if not self.terms:
+            return False
+        if day < min(t.start for t in self.terms) or day > max(t.end for t in self.terms):
+            return False
+        return not any(day in term for term in self.terms)
 
     def next_open_slot(self, when: datetime) -> datetime:
         """The first moment at or after ``when`` that is inside the send window, in UTC."""

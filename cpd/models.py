@@ -119,5 +119,23 @@ class Answer(SQLModel, table=True):
     step_id: str = Field(max_length=64)
     choice: str = Field(default="", max_length=40)
     text: str = Field(default="")
+    # Named parts of a structured answer (an action plan's class, frequency...), as JSON.
+    fields_json: str = Field(default="{}")
     late: bool = False
     answered_at: datetime = Field(sa_column=_ts())
+
+
+class EmailBudgetSlot(SQLModel, table=True):
+    """One email counted against a teacher's weekly budget, across all their events.
+
+    At most ``per_week`` slots exist per (teacher, week): the UNIQUE slot number
+    makes two workers racing for the last slot collide instead of both sending.
+    """
+
+    __table_args__ = (UniqueConstraint("teacher_key", "week_start", "slot"),)
+
+    send_key: str = Field(primary_key=True, max_length=200)
+    teacher_key: str = Field(index=True, max_length=64)
+    week_start: date
+    slot: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

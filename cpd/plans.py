@@ -31,6 +31,21 @@ CUE_CHOICES = ("done", "not_yet", "need_help")
 HELP_CHOICES = frozenset({"not_yet", "need_help"})
 
 
+# The parts of an action plan (EEF: plan the when, where and how of practice).
+ACTION_PLAN_FIELDS = {
+    "context": "What will you do, and at what point in the lesson?",
+    "class_name": "With which class?",
+    "frequency": "How often?",
+    "duration": "For how long?",
+}
+
+
+def action_plan_sentence(fields: dict[str, str]) -> str:
+    """The plan as one sentence, to quote back to the teacher in later emails."""
+    f = {k: " ".join(fields.get(k, "").split()) for k in ACTION_PLAN_FIELDS}
+    return f"{f['context']} with {f['class_name']}, {f['frequency']}, for {f['duration']}"
+
+
 def choices_for(kind: StepKind) -> tuple[str, ...]:
     if kind is StepKind.PRACTICE_CHECKIN:
         return CHECKIN_CHOICES

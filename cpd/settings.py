@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     mail_from: str = "CPD Follow-through <followthrough@localhost>"
     mail_reply_domain: str = "localhost"
 
+    # At most this many emails reach one teacher in a week, across all their
+    # follow-throughs; reminders are dropped first, then sends move to next week.
+    email_budget_per_week: int = 3
+
     # Signed answer links stay valid long enough to answer a late check-in.
     answer_link_max_age_days: int = 60
 

@@ -9,6 +9,7 @@ import signal
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.budget import BudgetActivities
 from activities.email import EmailActivities
 from activities.fanout import FanoutActivities
 from activities.records import RecordActivities
@@ -36,12 +37,14 @@ def build_worker(
         settings, sessionmaker, SmtpSender(settings), EmailRenderer(), link_signer(settings)
     )
     records = RecordActivities(sessionmaker)
+    budget = BudgetActivities(sessionmaker, settings.email_budget_per_week)
     fanout = FanoutActivities(client, sessionmaker, queue)
     return Worker(
         client,
         task_queue=queue,
         workflows=WORKFLOWS,
         activities=[
+            budget.reserve_email,
             emails.send_step_email,
             records.project_participant,
             records.record_answer,

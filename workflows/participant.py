@@ -12,18 +12,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.budget import BudgetActivities, ReserveIn
     from activities.contracts import AnswerRecordIn, ProjectionIn, StepEmailIn
     from activities.email import EmailActivities
     from activities.records import RecordActivities
     from cpd.names import SA_STAGE
-    from cpd.plans import HELP_CHOICES, Step, StepKind, choices_for
+    from cpd.plans import (
+        ACTION_PLAN_FIELDS,
+        HELP_CHOICES,
+        Step,
+        StepKind,
+        action_plan_sentence,
+        choices_for,
+    )
     from workflows.types import (
         AnswerIn,
         AnswerReceipt,
@@ -43,8 +51,6 @@ EMAIL_RETRY = RetryPolicy(
     non_retryable_error_types=["PermanentSmtpError"],
 )
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
-# Well below Temporal's 50k-event limit; a weekly coaching year stays far under it.
-HISTORY_EVENTS_BEFORE_CONTINUE = 5_000
 
 
 @workflow.defn
@@ -124,12 +130,20 @@ class ParticipantWorkflow:
                 rec.status = "missed"
                 break
 
-    async def _send(self, step: Step, purpose: str, number: int = 0) -> None:
+    async def _send(self, step: Step, purpose: str, number: int = 0) -> bool:
+        """Send one email within the teacher's weekly budget; False if it was dropped."""
         suffix = f"{purpose}-{number}" if number else purpose
+        send_key = f"{workflow.info().workflow_id}:{step.id}:{suffix}"
+        while not await self._reserve(send_key):
+            if purpose == "reminder":
+                return False  # over budget: a reminder is the first thing to give up
+            next_week = self._start_of_next_week()
+            if not await self._sleep_until(lambda t=next_week: t):  # type: ignore[misc]
+                return False  # withdrawn while deferred
         await workflow.execute_activity_method(
             EmailActivities.send_step_email,
             StepEmailIn(
-                send_key=f"{workflow.info().workflow_id}:{step.id}:{suffix}",
+                send_key=send_key,
                 school_id=self._in.school_id,
                 participant_id=self._in.participant_id,
                 to=self._st.email,
@@ -144,6 +158,27 @@ class ParticipantWorkflow:
             schedule_to_close_timeout=timedelta(days=2),
             retry_policy=EMAIL_RETRY,
         )
+        return True
+
+    async def _reserve(self, send_key: str) -> bool:
+        grant = await workflow.execute_activity_method(
+            BudgetActivities.reserve_email,
+            ReserveIn(
+                send_key=send_key,
+                to=self._st.email,
+                at=workflow.now(),
+                timezone=self._in.calendar.timezone,
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DB_RETRY,
+        )
+        return grant.granted
+
+    def _start_of_next_week(self) -> datetime:
+        cal = self._in.calendar
+        today = workflow.now().astimezone(cal.zone).date()
+        monday = today + timedelta(days=7 - today.weekday())
+        return cal.next_open_slot(cal.at_local(monday, time(0, 0)))
 
     async def _support_loop(self) -> None:
         """Send one extra cue for each "not yet" / "need help" answer, in open hours."""
@@ -211,11 +246,16 @@ class ParticipantWorkflow:
             return AnswerReceipt(step_id=answer.step_id, late=rec.answer.late, duplicate=True)
         late = rec.status == "missed"
         now = workflow.now()
-        rec.answer = AnswerView(choice=answer.choice, text=answer.text, answered_at=now, late=late)
+        text = answer.text
+        if rec.kind is StepKind.ACTION_PLAN and _complete_plan(answer.fields):
+            text = action_plan_sentence(answer.fields)
+        rec.answer = AnswerView(
+            choice=answer.choice, text=text, fields=answer.fields, answered_at=now, late=late
+        )
         if not late:
             rec.status = "answered"
-        if rec.kind is StepKind.ACTION_PLAN and answer.text:
-            self._st.action_plan_text = answer.text
+        if rec.kind is StepKind.ACTION_PLAN and text:
+            self._st.action_plan_text = text
         await workflow.execute_activity_method(
             RecordActivities.record_answer,
             AnswerRecordIn(
@@ -223,7 +263,8 @@ class ParticipantWorkflow:
                 school_id=self._in.school_id,
                 step_id=answer.step_id,
                 choice=answer.choice,
-                text=answer.text,
+                text=text,
+                fields=answer.fields,
                 late=late,
                 answered_at=now,
             ),
@@ -250,6 +291,15 @@ class ParticipantWorkflow:
         if rec.answer is not None:
             return  # idempotent: accepted, and the handler reports the duplicate
         allowed = choices_for(step.kind)
+        if step.kind is StepKind.ACTION_PLAN and answer.fields:
+            missing = [
+                label
+                for k, label in ACTION_PLAN_FIELDS.items()
+                if not answer.fields.get(k, "").strip()
+            ]
+            if missing:
+                raise ApplicationError(f"please answer: {'; '.join(missing)}", type="InvalidAnswer")
+            return
         if allowed and answer.choice not in allowed:
             raise ApplicationError(f"choose one of: {', '.join(allowed)}", type="InvalidAnswer")
         if not allowed and not answer.text.strip():
@@ -315,7 +365,7 @@ class ParticipantWorkflow:
         info = workflow.info()
         return (
             info.is_continue_as_new_suggested()
-            or info.get_current_history_length() > HISTORY_EVENTS_BEFORE_CONTINUE
+            or info.get_current_history_length() > self._in.continue_after_events
         )
 
     async def _project(self, step: Step | None, next_due: datetime | None = None) -> None:
@@ -331,3 +381,7 @@ class ParticipantWorkflow:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=DB_RETRY,
         )
+
+
+def _complete_plan(fields: dict[str, str]) -> bool:
+    return all(fields.get(k, "").strip() for k in ACTION_PLAN_FIELDS)

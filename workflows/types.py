@@ -7,7 +7,7 @@ payloads of the older shape and must still decode.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +21,7 @@ Stage = Literal["scheduled", "waiting", "awaiting_answer", "paused", "completed"
 class AnswerView(BaseModel):
     choice: str = ""
     text: str = ""
+    fields: dict[str, str] = Field(default_factory=dict)
     answered_at: datetime
     late: bool = False
 
@@ -61,14 +62,20 @@ class ParticipantInput(BaseModel):
     event_date: date
     plan: Plan
     calendar: SchoolCalendar = Field(default_factory=SchoolCalendar)
+    # Continue as new past this many history events; tests lower it to exercise it.
+    continue_after_events: int = 5_000
     # Carried across continue-as-new; None on the first run.
     state: ParticipantState | None = None
 
 
 class AnswerIn(BaseModel):
     step_id: str
-    choice: str = ""
+    choice: str = Field(default="", max_length=40)
     text: str = Field(default="", max_length=5000)
+    # Named parts of a structured answer, e.g. an action plan's class and frequency.
+    fields: dict[str, Annotated[str, Field(max_length=300)]] = Field(
+        default_factory=dict, max_length=8
+    )
 
 
 class AnswerReceipt(BaseModel):
