@@ -9,13 +9,16 @@ id is the business key, and an already-started id counts as done.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from cpd.calendar import SchoolCalendar
 from cpd.db import Sessionmaker
@@ -28,13 +31,15 @@ from workflows.types import ParticipantInput
 
 class FanoutPageIn(BaseModel):
     event_id: str
+    batch: int | None = None  # None: every participant of the event
+    reason: str = ""
     after_participant_id: str = ""
     page_size: int = 500
 
 
 class FanoutPageOut(BaseModel):
-    started: int
-    already_running: int
+    done: int  # started, or withdrawn
+    skipped: int  # already running, or already ended
     next_cursor: str | None
 
 
@@ -52,18 +57,9 @@ class FanoutActivities:
         async with self._db() as session:
             event = await session.get(Event, inp.event_id)
             if event is None:
-                return FanoutPageOut(started=0, already_running=0, next_cursor=None)
+                return FanoutPageOut(done=0, skipped=0, next_cursor=None)
             school = await session.get(School, event.school_id)
-            result = await session.exec(
-                select(Participant)
-                .where(
-                    Participant.event_id == inp.event_id,
-                    col(Participant.id) > inp.after_participant_id,
-                )
-                .order_by(col(Participant.id))
-                .limit(inp.page_size)
-            )
-            page = list(result.all())
+            page = await self._page(session, inp)
         plan = Plan.model_validate_json(event.plan_json)
         calendar = SchoolCalendar.model_validate_json(school.calendar_json if school else "{}")
         gate = asyncio.Semaphore(self._concurrency)
@@ -99,11 +95,46 @@ class FanoutActivities:
                 except WorkflowAlreadyStartedError:
                     return False
 
-        outcomes = await asyncio.gather(*(start(p) for p in page))
+        return await self._each(page, inp.page_size, start)
+
+    @activity.defn
+    async def withdraw_participant_page(self, inp: FanoutPageIn) -> FanoutPageOut:
+        async with self._db() as session:
+            page = await self._page(session, inp)
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def withdraw(p: Participant) -> bool:
+            async with gate:
+                handle = self._client.get_workflow_handle_for(
+                    ParticipantWorkflow.run, p.workflow_id
+                )
+                try:
+                    await handle.signal(ParticipantWorkflow.withdraw, inp.reason or "cancelled")
+                    return True
+                except RPCError as exc:
+                    if exc.status is RPCStatusCode.NOT_FOUND:
+                        return False  # already completed or withdrawn
+                    raise
+
+        return await self._each(page, inp.page_size, withdraw)
+
+    async def _page(self, session: AsyncSession, inp: FanoutPageIn) -> list[Participant]:
+        query = select(Participant).where(
+            Participant.event_id == inp.event_id, col(Participant.id) > inp.after_participant_id
+        )
+        if inp.batch is not None:
+            query = query.where(Participant.batch == inp.batch)
+        result = await session.exec(query.order_by(col(Participant.id)).limit(inp.page_size))
+        return list(result.all())
+
+    async def _each(
+        self, page: list[Participant], page_size: int, act: Callable[[Participant], Awaitable[bool]]
+    ) -> FanoutPageOut:
+        outcomes = await asyncio.gather(*(act(p) for p in page))
         activity.heartbeat(len(page))
-        started = sum(outcomes)
+        done = sum(outcomes)
         return FanoutPageOut(
-            started=started,
-            already_running=len(page) - started,
-            next_cursor=page[-1].id if len(page) == inp.page_size else None,
+            done=done,
+            skipped=len(page) - done,
+            next_cursor=page[-1].id if len(page) == page_size else None,
         )

@@ -9,8 +9,9 @@ from sqlmodel import select
 from temporalio import activity
 
 from activities.contracts import AnswerRecordIn, ProjectionIn
+from cpd.calendar import SchoolCalendar
 from cpd.db import Sessionmaker, unit_of_work
-from cpd.models import Answer, Participant, utcnow
+from cpd.models import Answer, Participant, School, utcnow
 
 
 class RecordActivities:
@@ -28,6 +29,13 @@ class RecordActivities:
             row.next_due_at = inp.next_due_at
             row.needs_help = inp.needs_help
             row.updated_at = utcnow()
+
+    @activity.defn
+    async def school_calendar(self, school_id: str) -> SchoolCalendar | None:
+        """The school's current calendar, so running workflows see holidays added later."""
+        async with self._db() as session:
+            school = await session.get(School, school_id)
+        return SchoolCalendar.model_validate_json(school.calendar_json) if school else None
 
     @activity.defn
     async def record_answer(self, inp: AnswerRecordIn) -> None:

@@ -12,7 +12,7 @@ from temporalio.client import Client
 
 from api.deps import Resources
 from api.errors import install_error_handlers
-from api.routes import answers, events, mailbox
+from api.routes import answers, events, mailbox, participants
 from cpd.db import create_engine, create_sessionmaker, create_tables
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     )
     install_error_handlers(app)
     app.include_router(events.router)
+    app.include_router(participants.router)
     app.include_router(answers.router)
     if settings.dev_mailbox_dir is not None:
         app.include_router(mailbox.router)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
+from cpd.models import Participant
 from cpd.plans import Plan
 from workflows.types import Timeline
 
@@ -22,6 +23,15 @@ class ParticipantIn(BaseModel):
         if not cleaned:
             raise ValueError("name must not be blank")
         return cleaned
+
+
+def _no_repeated_emails(people: list[ParticipantIn]) -> None:
+    seen: dict[str, int] = {}
+    for i, p in enumerate(people):
+        key = p.email.lower()
+        if key in seen:
+            raise ValueError(f"participants[{i}].email repeats participants[{seen[key]}]")
+        seen[key] = i
 
 
 class EventCreate(BaseModel):
@@ -54,12 +64,7 @@ class EventCreate(BaseModel):
     def _plan_and_people(self) -> EventCreate:
         if self.plan is None and self.plan_id not in BUILTIN_PLANS:
             raise ValueError(f"plan_id must be one of: {', '.join(BUILTIN_PLANS)}")
-        seen: dict[str, int] = {}
-        for i, p in enumerate(self.participants):
-            key = p.email.lower()
-            if key in seen:
-                raise ValueError(f"participants[{i}].email repeats participants[{seen[key]}]")
-            seen[key] = i
+        _no_repeated_emails(self.participants)
         return self
 
     def resolved_plan(self) -> Plan:
@@ -74,6 +79,7 @@ class EventOut(BaseModel):
     plan_id: str
     participant_count: int
     created: bool = Field(description="False when this reference was already posted.")
+    cancelled: bool = False
 
 
 class AnswerOut(BaseModel):
@@ -93,6 +99,41 @@ class ParticipantStatus(BaseModel):
     next_due_at: datetime | None
     needs_help: bool
     answers: list[AnswerOut]
+
+    @classmethod
+    def of(cls, p: Participant, answers: list[AnswerOut]) -> ParticipantStatus:
+        return cls(
+            id=p.id,
+            name=p.name,
+            email=p.email,
+            stage=p.stage,
+            current_step_id=p.current_step_id,
+            next_due_at=p.next_due_at,
+            needs_help=p.needs_help,
+            answers=answers,
+        )
+
+
+class ParticipantsAdd(BaseModel):
+    participants: list[ParticipantIn] = Field(min_length=1, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ParticipantsAdd:
+        _no_repeated_emails(self.participants)
+        return self
+
+
+class ParticipantsAdded(BaseModel):
+    added: list[ParticipantStatus]
+    already_in_event: list[str] = Field(description="Emails left as they were.")
+
+
+class EmailChange(BaseModel):
+    email: EmailStr
+
+
+class PauseRequest(BaseModel):
+    reason: str = Field(default="", max_length=200, description="e.g. leave, illness")
 
 
 class EventStatus(BaseModel):

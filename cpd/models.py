@@ -78,6 +78,7 @@ class Event(SQLModel, table=True):
     plan_json: str
     event_date: date
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    cancelled_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class Participant(SQLModel, table=True):
@@ -89,6 +90,8 @@ class Participant(SQLModel, table=True):
     email: str = Field(max_length=320)
     name: str = Field(max_length=200)
     workflow_id: str = Field(max_length=200)
+    # 0 for those posted with the event; each later addition is the next batch.
+    batch: int = Field(default=0)
     # Projection of the workflow's state, written by activities.
     stage: str = Field(default="scheduled", max_length=40)
     current_step_id: str | None = Field(default=None, max_length=64)

@@ -15,5 +15,9 @@ def participant_workflow_id(event_id: str, participant_id: str) -> str:
     return f"cpd-{event_id}-{participant_id}"
 
 
-def fanout_workflow_id(event_id: str) -> str:
-    return f"cpd-fanout-{event_id}"
+def fanout_workflow_id(event_id: str, batch: int = 0) -> str:
+    return f"cpd-fanout-{event_id}" if batch == 0 else f"cpd-fanout-{event_id}-b{batch}"
+
+
+def cancel_workflow_id(event_id: str) -> str:
+    return f"cpd-cancel-{event_id}"

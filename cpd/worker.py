@@ -48,7 +48,9 @@ def build_worker(
             emails.send_step_email,
             records.project_participant,
             records.record_answer,
+            records.school_calendar,
             fanout.start_participant_page,
+            fanout.withdraw_participant_page,
         ],
     )
 

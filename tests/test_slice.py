@@ -64,12 +64,19 @@ async def test_trigger_email_answer_status(dev_stack: StackFactory) -> None:
         assert page.status_code == 200
         assert "Write one concrete change" in page.text
         assert '<form method="post"' in page.text
+        assert 'name="class_name"' in page.text
         before = (await s.api.get(detail_url, headers=s.auth())).json()
         assert before["participant"]["answers"] == []
         assert before["timeline"]["steps"][0]["status"] == "sent"
 
-        plan = "Year 9 set 2: a retrieval starter every lesson for six weeks"
-        done = await s.api.post(answer_link, data={"text": plan})
+        plan = "Retrieval starter with Year 9 set 2, every lesson, for six weeks"
+        parts = {
+            "context": "Retrieval starter",
+            "class_name": "Year 9 set 2",
+            "frequency": "every lesson",
+            "duration": "six weeks",
+        }
+        done = await s.api.post(answer_link, data=parts)
         assert done.status_code == 200
         assert "your answer is recorded" in done.text
 

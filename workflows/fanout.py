@@ -1,13 +1,14 @@
-"""Start every participant's follow-through for one event, in pages.
+"""Act on every participant of one event, in pages: start them, or withdraw them.
 
-A tiny orchestrator: each page is one activity that starts up to a few
-hundred workflows concurrently. It continues as new every few pages so even
-a trust-wide event keeps a short history.
+A tiny orchestrator: each page is one activity that starts (or signals) up
+to a few hundred workflows concurrently. It continues as new every few pages
+so even a trust-wide event keeps a short history.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -21,9 +22,14 @@ PAGES_PER_RUN = 20
 
 class FanoutInput(BaseModel):
     event_id: str
+    # "start" starts one batch of participants (0: those posted with the event,
+    # then one batch per later addition); "withdraw" ends everyone's (a cancelled event).
+    action: Literal["start", "withdraw"] = "start"
+    batch: int = 0
+    reason: str = ""
     cursor: str = ""
     page_size: int = 500
-    started: int = 0
+    done: int = 0
 
 
 @workflow.defn
@@ -31,25 +37,30 @@ class EventFanoutWorkflow:
     @workflow.run
     async def run(self, inp: FanoutInput) -> int:
         cursor: str | None = inp.cursor
-        started = inp.started
+        done = inp.done
+        activity = (
+            FanoutActivities.start_participant_page
+            if inp.action == "start"
+            else FanoutActivities.withdraw_participant_page
+        )
         for _ in range(PAGES_PER_RUN):
             if cursor is None:
-                return started
+                return done
             out = await workflow.execute_activity_method(
-                FanoutActivities.start_participant_page,
+                activity,
                 FanoutPageIn(
-                    event_id=inp.event_id, after_participant_id=cursor, page_size=inp.page_size
+                    event_id=inp.event_id,
+                    batch=inp.batch if inp.action == "start" else None,
+                    reason=inp.reason,
+                    after_participant_id=cursor,
+                    page_size=inp.page_size,
                 ),
                 start_to_close_timeout=timedelta(minutes=5),
                 heartbeat_timeout=timedelta(minutes=2),
                 retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
             )
-            started += out.started
+            done += out.done
             cursor = out.next_cursor
         if cursor is None:
-            return started
-        workflow.continue_as_new(
-            FanoutInput(
-                event_id=inp.event_id, cursor=cursor, page_size=inp.page_size, started=started
-            )
-        )
+            return done
+        workflow.continue_as_new(inp.model_copy(update={"cursor": cursor, "done": done}))

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import AnswerRecordIn, ProjectionIn, StepEmailIn
     from activities.email import EmailActivities
     from activities.records import RecordActivities
+    from cpd.calendar import SchoolCalendar
     from cpd.names import SA_STAGE
     from cpd.plans import (
         ACTION_PLAN_FIELDS,
@@ -71,7 +72,7 @@ class ParticipantWorkflow:
             step = steps[self._st.next_index]
             self._set_stage("waiting")
             await self._project(step)
-            if not await self._sleep_until(lambda s=step: self._due(s)):  # type: ignore[misc]
+            if not await self._sleep_until_open(lambda s=step: self._due(s)):  # type: ignore[misc]
                 break
             following = (
                 steps[self._st.next_index + 1] if self._st.next_index + 1 < len(steps) else None
@@ -103,7 +104,7 @@ class ParticipantWorkflow:
         if not step.expects_answer:
             return
         self._set_stage("awaiting_answer")
-        cal = self._in.calendar
+        cal = self._cal
         while rec.answer is None and not self._withdrawn:
             deadline = cal.add_open_days(rec.sent_at, step.answer_window_working_days)
             if following is not None:
@@ -117,7 +118,7 @@ class ParticipantWorkflow:
                 )
                 target = min(target, last)
             await self._project(step, next_due=target)
-            reached = await self._sleep_until(
+            reached = await self._sleep_until_open(
                 lambda t=target: t + self._paused_since_send(rec),  # type: ignore[misc]
                 stop=lambda: rec.answer is not None,
             )
@@ -138,7 +139,7 @@ class ParticipantWorkflow:
             if purpose == "reminder":
                 return False  # over budget: a reminder is the first thing to give up
             next_week = self._start_of_next_week()
-            if not await self._sleep_until(lambda t=next_week: t):  # type: ignore[misc]
+            if not await self._sleep_until_open(lambda t=next_week: t):  # type: ignore[misc]
                 return False  # withdrawn while deferred
         await workflow.execute_activity_method(
             EmailActivities.send_step_email,
@@ -167,7 +168,7 @@ class ParticipantWorkflow:
                 send_key=send_key,
                 to=self._st.email,
                 at=workflow.now(),
-                timezone=self._in.calendar.timezone,
+                timezone=self._cal.timezone,
             ),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=DB_RETRY,
@@ -175,7 +176,7 @@ class ParticipantWorkflow:
         return grant.granted
 
     def _start_of_next_week(self) -> datetime:
-        cal = self._in.calendar
+        cal = self._cal
         today = workflow.now().astimezone(cal.zone).date()
         monday = today + timedelta(days=7 - today.weekday())
         return cal.next_open_slot(cal.at_local(monday, time(0, 0)))
@@ -185,9 +186,7 @@ class ParticipantWorkflow:
         while True:
             await workflow.wait_condition(lambda: bool(self._st.pending_support))
             step = self._in.plan.step(self._st.pending_support[0])
-            if step is not None and await self._sleep_until(
-                lambda: self._in.calendar.next_open_slot(workflow.now())
-            ):
+            if step is not None and await self._sleep_until_open(workflow.now):
                 await self._send(step, "support")
             self._st.pending_support.pop(0)
 
@@ -201,7 +200,7 @@ class ParticipantWorkflow:
     # ---- time -----------------------------------------------------------
 
     def _due(self, step: Step) -> datetime:
-        cal = self._in.calendar
+        cal = self._cal
         nominal = cal.at_local(
             self._in.event_date + timedelta(days=step.offset_days), step.send_time
         )
@@ -209,6 +208,38 @@ class ParticipantWorkflow:
 
     def _paused_since_send(self, rec: StepRecord) -> timedelta:
         return timedelta(seconds=self._st.shift_seconds - rec.shift_at_send)
+
+    async def _sleep_until_open(
+        self, when: Callable[[], datetime], stop: Callable[[], bool] = lambda: False
+    ) -> bool:
+        """Sleep until ``when()`` and a moment the school is open, by its latest calendar.
+
+        The calendar is re-read on waking: holidays entered after the trigger
+        (next year's term dates, a snow day) still hold back a send.
+        """
+        while True:
+            if not await self._sleep_until(
+                lambda: self._cal.next_open_slot(max(when(), workflow.now())), stop
+            ):
+                return False
+            await self._refresh_calendar()
+            now = workflow.now()
+            if when() <= now and self._cal.next_open_slot(now) == now:
+                return True
+
+    async def _refresh_calendar(self) -> None:
+        latest = await workflow.execute_activity_method(
+            RecordActivities.school_calendar,
+            self._in.school_id,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DB_RETRY,
+        )
+        if latest is not None:
+            self._st.calendar = latest
+
+    @property
+    def _cal(self) -> SchoolCalendar:
+        return self._st.calendar or self._in.calendar
 
     async def _sleep_until(
         self, when: Callable[[], datetime], stop: Callable[[], bool] = lambda: False

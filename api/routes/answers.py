@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Resources, ResourcesDep, SessionDep
 from cpd.models import Event, Participant
-from cpd.plans import Plan, Step, choices_for
+from cpd.plans import ACTION_PLAN_FIELDS, Plan, Step, StepKind, choices_for
 from cpd.security import LinkClaims, LinkError
 from emails.content import HEADLINES, choice_label
 from workflows.participant import ParticipantWorkflow
@@ -74,6 +74,7 @@ async def answer_page(
         person=person,
         step=step,
         headline=HEADLINES[step.kind],
+        plan_fields=ACTION_PLAN_FIELDS.items() if step.kind is StepKind.ACTION_PLAN else [],
         choices=[(c, choice_label(c)) for c in choices],
         chosen=choice if choice in choices else "",
     )
@@ -87,6 +88,10 @@ async def answer_submit(
     res: ResourcesDep,
     choice: Annotated[str, Form(max_length=40)] = "",
     text: Annotated[str, Form(max_length=5000)] = "",
+    context: Annotated[str, Form(max_length=300)] = "",
+    class_name: Annotated[str, Form(max_length=300)] = "",
+    frequency: Annotated[str, Form(max_length=300)] = "",
+    duration: Annotated[str, Form(max_length=300)] = "",
 ) -> HTMLResponse:
     try:
         claims, person, event, plan = await _load(res, session, token, "answer")
@@ -95,11 +100,18 @@ async def answer_submit(
     step = plan.step(claims.step_id)
     if step is None:
         return problem(res, request, "This link does not match a question.", 400)
+    parts = {
+        "context": context,
+        "class_name": class_name,
+        "frequency": frequency,
+        "duration": duration,
+    }
+    plan_fields = {k: " ".join(v.split()) for k, v in parts.items() if v.strip()}
     handle = res.client.get_workflow_handle_for(ParticipantWorkflow.run, person.workflow_id)
     try:
         receipt = await handle.execute_update(
             ParticipantWorkflow.submit_answer,
-            AnswerIn(step_id=step.id, choice=choice, text=text.strip()),
+            AnswerIn(step_id=step.id, choice=choice, text=text.strip(), fields=plan_fields),
         )
     except WorkflowUpdateFailedError as exc:
         return _rejected(res, request, exc, step)

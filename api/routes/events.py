@@ -4,31 +4,28 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from contextlib import suppress
 
 from fastapi import APIRouter, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
 from api.deps import ResourcesDep, SchoolDep, SessionDep
 from api.errors import ApiError, error_responses
+from api.owned import owned_event, start_fanout
 from api.schemas import (
     AnswerOut,
     EventCreate,
     EventOut,
     EventStatus,
-    ParticipantDetail,
+    ParticipantIn,
+    ParticipantsAdd,
+    ParticipantsAdded,
     ParticipantStatus,
 )
-from cpd.models import Answer, Event, Participant, School
-from cpd.names import fanout_workflow_id, participant_workflow_id
-from workflows.fanout import EventFanoutWorkflow, FanoutInput
-from workflows.participant import ParticipantWorkflow
+from cpd.models import Answer, Event, Participant, School, utcnow
+from cpd.names import cancel_workflow_id, fanout_workflow_id, participant_workflow_id
+from workflows.fanout import FanoutInput
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -51,18 +48,7 @@ async def create_event(
     if existing is None:
         event = _new_event(school, body)
         session.add(event)
-        for person in body.participants:
-            pid = uuid.uuid4().hex[:16]
-            session.add(
-                Participant(
-                    id=pid,
-                    event_id=event.id,
-                    school_id=school.id,
-                    email=person.email,
-                    name=person.name,
-                    workflow_id=participant_workflow_id(event.id, pid),
-                )
-            )
+        session.add_all(new_participants(event, body.participants, batch=0))
         try:
             # Committed before the fan-out starts: it reads these rows.
             await session.commit()
@@ -77,7 +63,12 @@ async def create_event(
             existing = event
     # Started on every post, so a retry after a crash here still fans out;
     # the fixed workflow id makes the second start a no-op.
-    await _start_fanout(res.client, existing.id, res.settings.task_queue)
+    await start_fanout(
+        res.client,
+        fanout_workflow_id(existing.id),
+        res.settings.task_queue,
+        FanoutInput(event_id=existing.id),
+    )
     if not created:
         response.status_code = 200
     return await _event_out(session, existing, created)
@@ -86,7 +77,7 @@ async def create_event(
 @router.get("/{event_id}", response_model=EventStatus, responses=error_responses(401, 404))
 async def event_status(event_id: str, school: SchoolDep, session: SessionDep) -> EventStatus:
     """Where every participant of one event stands, from the projection."""
-    event = await _owned_event(session, school.id, event_id)
+    event = await owned_event(session, school.id, event_id)
     people = (
         await session.exec(
             select(Participant)
@@ -107,35 +98,80 @@ async def event_status(event_id: str, school: SchoolDep, session: SessionDep) ->
     return EventStatus(
         event=await _event_out(session, event, False),
         stages=dict(Counter(p.stage for p in people)),
-        participants=[_status(p, by_person.get(p.id, [])) for p in people],
+        participants=[ParticipantStatus.of(p, by_person.get(p.id, [])) for p in people],
     )
 
 
-@router.get(
-    "/{event_id}/participants/{participant_id}",
-    response_model=ParticipantDetail,
-    responses=error_responses(401, 404),
+@router.post(
+    "/{event_id}/participants",
+    response_model=ParticipantsAdded,
+    status_code=201,
+    responses=error_responses(401, 404, 409, 422),
 )
-async def participant_detail(
-    event_id: str, participant_id: str, school: SchoolDep, session: SessionDep, res: ResourcesDep
-) -> ParticipantDetail:
-    """One participant's answers and live timeline (a workflow Query)."""
-    await _owned_event(session, school.id, event_id)
-    person = await session.get(Participant, participant_id)
-    if person is None or person.event_id != event_id or person.school_id != school.id:
-        raise ApiError(404, "not_found", "No such participant in this event.")
-    answers = (await session.exec(select(Answer).where(Answer.participant_id == person.id))).all()
-    try:
-        handle = res.client.get_workflow_handle_for(ParticipantWorkflow.run, person.workflow_id)
-        timeline = await handle.query(ParticipantWorkflow.timeline)
-    except RPCError:
-        timeline = None  # not started yet, or Temporal unreachable: the projection still answers
-    return ParticipantDetail(
-        participant=_status(
-            person, [AnswerOut.model_validate(a, from_attributes=True) for a in answers]
-        ),
-        timeline=timeline,
+async def add_participants(
+    event_id: str, body: ParticipantsAdd, school: SchoolDep, session: SessionDep, res: ResourcesDep
+) -> ParticipantsAdded:
+    """Add people to an event later; anyone already in it is left as they are."""
+    event = await owned_event(session, school.id, event_id)
+    if event.cancelled_at is not None:
+        raise ApiError(409, "cancelled", "This event was cancelled; nobody can be added.")
+    current = (
+        await session.exec(select(Participant).where(Participant.event_id == event.id))
+    ).all()
+    known = {p.email.lower() for p in current}
+    fresh = [p for p in body.participants if p.email.lower() not in known]
+    batch = max((p.batch for p in current), default=0) + 1
+    rows = new_participants(event, fresh, batch)
+    session.add_all(rows)
+    await session.commit()  # the fan-out reads these rows
+    if rows:
+        await start_fanout(
+            res.client,
+            fanout_workflow_id(event.id, batch),
+            res.settings.task_queue,
+            FanoutInput(event_id=event.id, batch=batch),
+        )
+    return ParticipantsAdded(
+        added=[ParticipantStatus.of(p, []) for p in rows],
+        already_in_event=[p.email for p in body.participants if p.email.lower() in known],
     )
+
+
+@router.post("/{event_id}/cancel", response_model=EventOut, responses=error_responses(401, 404))
+async def cancel_event(
+    event_id: str, school: SchoolDep, session: SessionDep, res: ResourcesDep
+) -> EventOut:
+    """End every participant's follow-through for this event. Repeating it is harmless."""
+    event = await owned_event(session, school.id, event_id)
+    if event.cancelled_at is None:
+        event.cancelled_at = utcnow()
+        session.add(event)
+        await session.commit()
+    await start_fanout(
+        res.client,
+        cancel_workflow_id(event.id),
+        res.settings.task_queue,
+        FanoutInput(event_id=event.id, action="withdraw", reason="cancelled"),
+    )
+    return await _event_out(session, event, False)
+
+
+def new_participants(event: Event, people: list[ParticipantIn], batch: int) -> list[Participant]:
+    rows = []
+    for person in people:
+        pid = uuid.uuid4().hex[:16]
+        rows.append(
+            Participant(
+                id=pid,
+                event_id=event.id,
+                school_id=event.school_id,
+                email=person.email,
+                name=person.name,
+                workflow_id=participant_workflow_id(event.id, pid),
+                batch=batch,
+            )
+        )
+    return rows
 
 
 def _new_event(school: School, body: EventCreate) -> Event:
@@ -151,30 +187,11 @@ def _new_event(school: School, body: EventCreate) -> Event:
     )
 
 
-async def _start_fanout(client: Client, event_id: str, task_queue: str) -> None:
-    with suppress(WorkflowAlreadyStartedError):
-        await client.start_workflow(
-            EventFanoutWorkflow.run,
-            FanoutInput(event_id=event_id),
-            id=fanout_workflow_id(event_id),
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-
-
 async def _event_by_reference(
     session: AsyncSession, school_id: str, reference: str
 ) -> Event | None:
     query = select(Event).where(Event.school_id == school_id, Event.reference == reference)
     return (await session.exec(query)).first()
-
-
-async def _owned_event(session: AsyncSession, school_id: str, event_id: str) -> Event:
-    event = await session.get(Event, event_id)
-    # Another school's event is indistinguishable from a missing one.
-    if event is None or event.school_id != school_id:
-        raise ApiError(404, "not_found", "No such event.")
-    return event
 
 
 async def _event_out(session: AsyncSession, event: Event, created: bool) -> EventOut:
@@ -191,17 +208,5 @@ async def _event_out(session: AsyncSession, event: Event, created: bool) -> Even
         plan_id=event.plan_id,
         participant_count=count,
         created=created,
-    )
-
-
-def _status(p: Participant, answers: list[AnswerOut]) -> ParticipantStatus:
-    return ParticipantStatus(
-        id=p.id,
-        name=p.name,
-        email=p.email,
-        stage=p.stage,
-        current_step_id=p.current_step_id,
-        next_due_at=p.next_due_at,
-        needs_help=p.needs_help,
-        answers=answers,
+        cancelled=event.cancelled_at is not None,
     )
