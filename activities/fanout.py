@@ -45,8 +45,14 @@ class FanoutPageOut(BaseModel):
 
 class FanoutActivities:
     def __init__(
-        self, client: Client, sessionmaker: Sessionmaker, task_queue: str, concurrency: int = 64
+        self,
+        client: Client,
+        sessionmaker: Sessionmaker,
+        task_queue: str,
+        history_limit: int = 5_000,
+        concurrency: int = 64,
     ) -> None:
+        self._history_limit = history_limit
         self._client = client
         self._db = sessionmaker
         self._task_queue = task_queue
@@ -79,6 +85,7 @@ class FanoutActivities:
                             event_date=event.event_date,
                             plan=plan,
                             calendar=calendar,
+                            continue_after_events=self._history_limit,
                         ),
                         id=p.workflow_id,
                         task_queue=self._task_queue,

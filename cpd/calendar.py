@@ -83,7 +83,7 @@ class SchoolCalendar(BaseModel):
         ]
         start = end = None
         for s, e in sorted(spans):
-            if end is not None and s <= end + timedelta(days=1):
+            if end is not None and self._only_days_off_between(end, s):
                 end = max(end, e)
             else:
                 start, end = s, e
@@ -93,6 +93,15 @@ class SchoolCalendar(BaseModel):
                     f"in a row from {start}: check the years of the term and closure dates"
                 )
         return self
+
+    def _only_days_off_between(self, end: date, start: date) -> bool:
+        """True if every day after ``end`` and before ``start`` is a day off (a weekend)."""
+        day = end + timedelta(days=1)
+        while day < start:
+            if day.weekday() in self.working_days:
+                return False
+            day += timedelta(days=1)
+        return True
 
     @classmethod
     def always_open(cls, timezone: str = "Europe/London") -> SchoolCalendar:
@@ -146,6 +155,8 @@ class SchoolCalendar(BaseModel):
 
     def add_open_days(self, when: datetime, days: int) -> datetime:
         """``days`` working days after ``when`` (same local time), then the next open slot."""
+        if when.tzinfo is None:
+            raise ValueError("add_open_days needs an aware datetime")
         local = when.astimezone(self.zone)
         day = local.date()
         remaining = days

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     # follow-throughs; reminders are dropped first, then sends move to next week.
     email_budget_per_week: int = 3
 
+    # A participant's workflow continues as new past this many history events
+    # (Temporal's hard limit is 50k); a weekly coaching year stays well under it.
+    workflow_history_limit: int = 5_000
+
     # Signed answer links stay valid long enough to answer a late check-in.
     answer_link_max_age_days: int = 60
 

@@ -38,7 +38,7 @@ def build_worker(
     )
     records = RecordActivities(sessionmaker)
     budget = BudgetActivities(sessionmaker, settings.email_budget_per_week)
-    fanout = FanoutActivities(client, sessionmaker, queue)
+    fanout = FanoutActivities(client, sessionmaker, queue, settings.workflow_history_limit)
     return Worker(
         client,
         task_queue=queue,

@@ -77,7 +77,12 @@ class ParticipantWorkflow:
             following = (
                 steps[self._st.next_index + 1] if self._st.next_index + 1 < len(steps) else None
             )
-            await self._run_step(step, following)
+            if following is not None and self._due(following) <= workflow.now():
+                # Both fell in the same holiday: send only the later one, not a pile on
+                # the first day back (six weekly check-ins after the summer, say).
+                self._st.records[step.id].status = "skipped"
+            else:
+                await self._run_step(step, following)
             self._st.next_index += 1
             if self._history_is_long():
                 await self._drain(support)

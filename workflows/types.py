@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from cpd.calendar import SchoolCalendar
 from cpd.plans import Plan, StepKind
 
-StepStatus = Literal["upcoming", "sent", "answered", "missed"]
+StepStatus = Literal["upcoming", "sent", "answered", "missed", "skipped"]
 Stage = Literal["scheduled", "waiting", "awaiting_answer", "paused", "completed", "withdrawn"]
 
 
