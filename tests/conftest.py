@@ -14,23 +14,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlmodel import select
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from cpd import admin, servers
 from cpd.calendar import SchoolCalendar
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
+from cpd.models import Participant
 from cpd.names import SEARCH_ATTRIBUTES
 from cpd.security import LinkSigner
 from cpd.settings import Settings
@@ -144,7 +147,18 @@ async def running_stack(
         httpx.AsyncClient(transport=transport, base_url="http://testserver") as api,
     ):
         yield Stack(settings, client, db, api, smtp, school_id, key, link_signer(settings))
+        await end_workflows(client, db)
     await engine.dispose()
+
+
+async def end_workflows(client: Client, db: Sessionmaker) -> None:
+    """Terminate what a test left running: the servers outlive it, and on the
+    time-skipping server a woken workflow with no worker would stall the clock."""
+    async with db() as session:
+        ids = [p.workflow_id for p in (await session.exec(select(Participant))).all()]
+    for workflow_id in ids:
+        with suppress(RPCError):
+            await client.get_workflow_handle(workflow_id).terminate("test finished")
 
 
 StackFactory = Callable[..., AbstractAsyncContextManager[Stack]]

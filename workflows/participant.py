@@ -45,6 +45,9 @@ with workflow.unsafe.imports_passed_through():
         Timeline,
     )
 
+# Routine steps that give way when a holiday makes the next step due the same day.
+SKIPPABLE = frozenset({StepKind.CUE, StepKind.PRACTICE_CHECKIN})
+
 EMAIL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
     backoff_coefficient=2.0,
@@ -77,9 +80,10 @@ class ParticipantWorkflow:
             following = (
                 steps[self._st.next_index + 1] if self._st.next_index + 1 < len(steps) else None
             )
-            if following is not None and self._due(following) <= workflow.now():
-                # Both fell in the same holiday: send only the later one, not a pile on
-                # the first day back (six weekly check-ins after the summer, say).
+            if following is not None and step.kind in SKIPPABLE and self._overtaken_by(following):
+                # Both fell in the same holiday: a routine cue or check-in gives way to the
+                # next step rather than pile up on the first day back (six weekly check-ins
+                # after the summer, say). Plans, evidence and impact checks are never skipped.
                 self._st.records[step.id].status = "skipped"
             else:
                 await self._run_step(step, following)
@@ -106,6 +110,7 @@ class ParticipantWorkflow:
         rec.status = "sent"
         rec.sent_at = workflow.now()
         rec.shift_at_send = self._st.shift_seconds
+        self._st.not_before = self._next_open_day()
         if not step.expects_answer:
             return
         self._set_stage("awaiting_answer")
@@ -209,7 +214,21 @@ class ParticipantWorkflow:
         nominal = cal.at_local(
             self._in.event_date + timedelta(days=step.offset_days), step.send_time
         )
-        return cal.next_open_slot(nominal + timedelta(seconds=self._st.shift_seconds))
+        due = cal.next_open_slot(nominal + timedelta(seconds=self._st.shift_seconds))
+        # At most one new step a day: one held back by a holiday goes the day after.
+        not_before = self._st.not_before
+        return max(due, not_before) if not_before is not None else due
+
+    def _next_open_day(self) -> datetime:
+        cal = self._cal
+        tomorrow = workflow.now().astimezone(cal.zone).date() + timedelta(days=1)
+        return cal.next_open_slot(cal.at_local(tomorrow, time(0, 0)))
+
+    def _overtaken_by(self, following: Step) -> bool:
+        """True if the next step is due today too (or already), after a holiday."""
+        zone = self._cal.zone
+        today = workflow.now().astimezone(zone).date()
+        return self._due(following).astimezone(zone).date() <= today
 
     def _paused_since_send(self, rec: StepRecord) -> timedelta:
         return timedelta(seconds=self._st.shift_seconds - rec.shift_at_send)
@@ -353,7 +372,8 @@ class ParticipantWorkflow:
     def resume(self) -> None:
         if self._st.paused_since is not None:
             paused_for = workflow.now() - self._st.paused_since
-            self._st.shift_seconds += paused_for.total_seconds()
+            # Whole minutes, so shifted steps keep tidy send times.
+            self._st.shift_seconds += round(paused_for.total_seconds() / 60) * 60
             self._st.paused_since = None
 
     @workflow.signal

@@ -50,6 +50,8 @@ class ParticipantState(BaseModel):
     action_plan_text: str = ""
     # Steps answered "not yet" / "need help" whose extra cue is still to send.
     pending_support: list[str] = Field(default_factory=list)
+    # No new step before this (the open day after the last one was sent).
+    not_before: datetime | None = None
     # The school's calendar as last read; None until the first refresh.
     calendar: SchoolCalendar | None = None
 
