@@ -39,6 +39,10 @@ class Walker:
     received: list[Received] = field(default_factory=list)
     answered: dict[str, datetime] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Only what arrives from now on: an earlier walk may have used the same inbox.
+        self._already_there = len(self.stack.smtp.inbox.to(self.to))
+
     def read(self, message: EmailMessage) -> Received:
         subject = str(message["Subject"])
         purpose = "reminder" if subject.startswith("Reminder:") else "initial"
@@ -60,7 +64,7 @@ class Walker:
             await self.collect(policy)
 
     async def collect(self, policy: Policy | None = None) -> None:
-        fresh = self.stack.smtp.inbox.to(self.to)[len(self.received) :]
+        fresh = self.stack.smtp.inbox.to(self.to)[self._already_there + len(self.received) :]
         for message in fresh:
             item = self.read(message)
             self.received.append(item)

@@ -1,0 +1,111 @@
+"""Year-long workflows outlive deployments: recorded histories must still replay.
+
+Each file in tests/histories/ is a whole history recorded on the time-skipping
+server. Replaying it against today's workflow code fails on any change that
+is not behind ``workflow.patched``.
+
+Record new ones (after a deliberate, patched change) with:
+    CPD_RECORD_HISTORIES=1 ./scripts/test tests/test_replay.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from cpd.names import fanout_workflow_id
+from cpd.worker import WORKFLOWS
+from tests.conftest import Stack, StackFactory
+from tests.test_year import PLAN_FIELDS, TEACHER, a_good_answer, school_year_now, trigger
+from tests.walk import Received, Walker
+
+HISTORIES = Path(__file__).parent / "histories"
+RECORDING = os.environ.get("CPD_RECORD_HISTORIES") == "1"
+
+
+def recorded() -> list[Path]:
+    return sorted(HISTORIES.glob("*.history.json"))
+
+
+@pytest.mark.parametrize("path", recorded(), ids=lambda p: p.name)
+async def test_recorded_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)
+
+
+def test_every_workflow_type_has_a_recorded_year() -> None:
+    names = {p.name for p in recorded()}
+    assert "participant-whole-school-year.history.json" in names
+    assert "participant-coaching-weekly-last-run.history.json" in names
+    assert "fanout-start.history.json" in names
+    assert "fanout-cancel.history.json" in names
+
+
+async def _save(s: Stack, workflow_id: str, name: str, run_id: str | None = None) -> None:
+    handle = s.client.get_workflow_handle(workflow_id, run_id=run_id)
+    history = await handle.fetch_history()
+    HISTORIES.mkdir(exist_ok=True)
+    (HISTORIES / f"{name}.history.json").write_text(
+        json.dumps(json.loads(history.to_json()), indent=1)
+    )
+
+
+@pytest.mark.skipif(not RECORDING, reason="set CPD_RECORD_HISTORIES=1 to record")
+async def test_record_histories(time_env: WorkflowEnvironment, ts_stack: StackFactory) -> None:
+    year, monday, lead = await school_year_now(time_env)
+
+    def teacher(item: Received) -> dict[str, str] | None:
+        if item.step_id == "action-plan":
+            return PLAN_FIELDS if item.purpose == "reminder" else None
+        if item.step_id == "checkin-week-2":
+            return {"choice": "need_help"}
+        if item.step_id in (None, "checkin-week-6") or item.step_id.startswith("cue"):
+            return None
+        return {"choice": "4"} if "impact" in item.step_id else {"text": "A note.", "choice": "3"}
+
+    async with ts_stack(year.calendar) as s:
+        # A whole-school year: reminders, a missed step, need-help, a pause, late answers.
+        event = await trigger(s, "whole-school-inset", monday)
+        status = (await s.api.get(f"/v1/events/{event['id']}", headers=s.auth())).json()
+        pid = status["participants"][0]["id"]
+        url = f"/v1/events/{event['id']}/participants/{pid}"
+        walk = Walker(time_env, s, TEACHER)
+        await walk.days(lead + 20, teacher)
+        await s.api.post(url + "/pause", json={"reason": "leave"}, headers=s.auth())
+        await walk.days(10, teacher)
+        await s.api.post(url + "/resume", headers=s.auth())
+        await walk.days(400, teacher)
+        await _save(s, f"cpd-{event['id']}-{pid}", "participant-whole-school-year")
+        await _save(s, fanout_workflow_id(event["id"]), "fanout-start")
+
+    async with ts_stack(year.calendar, workflow_history_limit=300) as s:
+        # A weekly coaching year: continues as new; the last run replays from carried state.
+        event = await trigger(s, "coaching-weekly", monday + timedelta(days=7 * 60))
+        status = (await s.api.get(f"/v1/events/{event['id']}", headers=s.auth())).json()
+        pid = status["participants"][0]["id"]
+        walk = Walker(time_env, s, TEACHER)
+        await walk.days(7 * 60 + lead + 330, lambda r: a_good_answer_for(r))
+        await _save(s, f"cpd-{event['id']}-{pid}", "participant-coaching-weekly-last-run")
+
+    async with ts_stack(year.calendar) as s:
+        event = await trigger(s, "team-cycle", monday + timedelta(days=7 * 120), people=3)
+        await time_env.sleep(timedelta(days=1))
+        await s.api.post(f"/v1/events/{event['id']}/cancel", headers=s.auth())
+        await time_env.sleep(timedelta(days=1))
+        await _save(s, f"cpd-cancel-{event['id']}", "fanout-cancel")
+
+
+def a_good_answer_for(item: Received) -> dict[str, str] | None:
+    from cpd.builtin_plans import BUILTIN_PLANS
+
+    step = BUILTIN_PLANS["coaching-weekly"].step(item.step_id or "")
+    return a_good_answer(step.kind) if step else None
