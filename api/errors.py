@@ -41,7 +41,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         fields = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
+            {
+                "field": ".".join(str(p) for p in e["loc"] if p != "body"),
+                # Our own validators' messages are written for people; drop pydantic's prefix.
+                "message": e["msg"].removeprefix("Value error, "),
+            }
             for e in exc.errors()
         ]
         detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)

@@ -1,0 +1,128 @@
+"""Plans are data: built-in ones are sound, a school's own plan is validated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
+from cpd.plans import StepKind
+from tests.conftest import StackFactory
+from tests.inbox import text_of
+
+
+def test_the_default_plan_follows_the_research() -> None:
+    plan = BUILTIN_PLANS[DEFAULT_PLAN_ID]
+    kinds = [s.kind for s in plan.steps]
+    assert kinds[0] is StepKind.ACTION_PLAN and plan.steps[0].offset_days == 0
+    # Cues and check-ins across weeks 1-6, evidence around half-term.
+    early = [s for s in plan.steps if s.kind in (StepKind.CUE, StepKind.PRACTICE_CHECKIN)]
+    assert {s.offset_days // 7 for s in early} >= {1, 2, 3, 6}
+    assert any(s.kind is StepKind.EVIDENCE and 42 <= s.offset_days <= 56 for s in plan.steps)
+    # Impact checks at about 1, 3, 6 and 12 months, each at its Guskey level.
+    impact = {s.offset_days: s.guskey_level for s in plan.steps if s.kind is StepKind.IMPACT_CHECK}
+    assert sorted(impact) == [30, 91, 182, 365]
+    assert all(level in (4, 5) for level in impact.values())
+    assert any(s.kind is StepKind.LEADER_CHECK and s.guskey_level == 3 for s in plan.steps)
+    assert plan.steps[-1].kind is StepKind.REFLECTION
+
+
+@pytest.mark.parametrize("plan_id", sorted(BUILTIN_PLANS))
+def test_built_in_plans_span_at_least_two_terms_with_capped_reminders(plan_id: str) -> None:
+    plan = BUILTIN_PLANS[plan_id]
+    assert plan.steps[-1].offset_days >= 120
+    assert all(s.reminders.max_reminders <= 3 for s in plan.steps)
+
+
+def custom_plan(**change: Any) -> dict[str, Any]:
+    plan: dict[str, Any] = {
+        "id": "our-feedback-plan",
+        "name": "Feedback: one term",
+        "steps": [
+            {"id": "plan", "kind": "action_plan", "offset_days": 0, "send_time": "15:30"},
+            {"id": "check", "kind": "practice_checkin", "offset_days": 14},
+            {"id": "impact", "kind": "impact_check", "offset_days": 60, "guskey_level": 4},
+        ],
+    }
+    plan.update(change)
+    return plan
+
+
+def event_with(plan: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "reference": "custom",
+        "title": "Feedback that moves learning on",
+        "event_date": "2026-11-20",
+        "plan": plan,
+        "participants": [{"name": "Ada Lovelace", "email": "ada@hillside.example"}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        (
+            {"steps": [{"id": "i", "kind": "impact_check", "offset_days": 3}]},
+            "plan.steps.0",
+            "step 'i': an impact check needs its guskey_level",
+        ),
+        (
+            {
+                "steps": [
+                    {"id": "a", "kind": "cue", "offset_days": 9, "reminders": {"max_reminders": 0}},
+                    {"id": "b", "kind": "cue", "offset_days": 2, "reminders": {"max_reminders": 0}},
+                ]
+            },
+            "plan",
+            "steps must be in order of offset_days",
+        ),
+        ({"steps": []}, "plan.steps", "at least 1 item"),
+        (
+            {"steps": [{"id": "Bad Id!", "kind": "cue", "offset_days": 1}]},
+            "plan.steps.0.id",
+            "should match pattern",
+        ),
+        (
+            {
+                "steps": [
+                    {
+                        "id": "x",
+                        "kind": "evidence",
+                        "offset_days": 1,
+                        "reminders": {"max_reminders": 9},
+                    }
+                ]
+            },
+            "plan.steps.0.reminders.max_reminders",
+            "less than or equal to 3",
+        ),
+        (
+            {"steps": [{"id": "x", "kind": "gossip", "offset_days": 1}]},
+            "plan.steps.0.kind",
+            "Input should be",
+        ),
+    ],
+)
+async def test_an_invalid_custom_plan_gets_a_clear_422_and_starts_nothing(
+    dev_stack: StackFactory, change: dict[str, Any], field: str, message: str
+) -> None:
+    async with dev_stack() as s:
+        bad = await s.api.post(
+            "/v1/events", json=event_with(custom_plan(**change)), headers=s.auth()
+        )
+        assert bad.status_code == 422
+        fields = {f["field"]: f["message"] for f in bad.json()["fields"]}
+        assert field in fields, fields
+        assert message in fields[field]
+        assert s.smtp.inbox.messages == []
+
+
+async def test_a_valid_custom_plan_runs(dev_stack: StackFactory) -> None:
+    async with dev_stack() as s:
+        ok = await s.api.post("/v1/events", json=event_with(custom_plan()), headers=s.auth())
+        assert ok.status_code == 201, ok.text
+        assert ok.json()["plan_id"] == "our-feedback-plan"
+        [mail] = await s.smtp.inbox.wait_for(1)
+        assert "Your action plan" in str(mail["Subject"])
+        assert "Dear Ada Lovelace" in text_of(mail)
