@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -54,9 +54,11 @@ async def _save(s: Stack, workflow_id: str, name: str, run_id: str | None = None
     handle = s.client.get_workflow_handle(workflow_id, run_id=run_id)
     history = await handle.fetch_history()
     HISTORIES.mkdir(exist_ok=True)
-    (HISTORIES / f"{name}.history.json").write_text(
-        json.dumps(json.loads(history.to_json()), indent=1)
-    )
+    path = HISTORIES / f"{name}.history.json"
+    if path.exists():
+        # Never overwrite: older histories stand for runs still in flight.
+        path = HISTORIES / f"{name}-{date.today():%Y%m%d}.history.json"
+    path.write_text(json.dumps(json.loads(history.to_json()), indent=1))
 
 
 @pytest.mark.skipif(not RECORDING, reason="set CPD_RECORD_HISTORIES=1 to record")
