@@ -1,8 +1,20 @@
-"""Render and send one step's email, exactly once per send key."""
+"""Render and send one step's email, exactly once in effect per send key.
+
+The send key's row moves sending → handed_over → sent | bounced:
+- a retry that finds ``sending`` knows nothing reached the server: it sends;
+- a retry that finds ``handed_over`` knows the server may have it (the
+  worker died waiting for the reply, or before recording it): it does not
+  send again, and records the email as sent;
+- ``sent`` and ``bounced`` are final.
+So a crash can cost at most the one message in flight during the few
+milliseconds of the DATA command, never a duplicate.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -12,8 +24,9 @@ from temporalio import activity
 
 from activities.contracts import SendResult, StepEmailIn
 from activities.smtp import PermanentSmtpError, SmtpSender
+from cpd.branding import Branding
 from cpd.db import Sessionmaker, unit_of_work
-from cpd.models import EmailSend, School, utcnow
+from cpd.models import EmailSend, Participant, School, utcnow
 from cpd.security import LinkSigner
 from cpd.settings import Settings
 from emails.content import step_email_context
@@ -24,6 +37,12 @@ def message_id_for(send_key: str, domain: str) -> str:
     # Stable across retries of the same send, so a resend can be recognised.
     digest = hashlib.sha256(send_key.encode()).hexdigest()[:32]
     return f"<{digest}@{domain}>"
+
+
+def reply_code_for(send_key: str, secret: str) -> str:
+    # Unguessable and short: a mailbox local part must stay under 64 characters.
+    mac = hmac.new(secret.encode(), send_key.encode(), hashlib.sha256).digest()[:15]
+    return base64.b32encode(mac).decode().lower()
 
 
 def one_line(value: str) -> str:
@@ -49,88 +68,114 @@ class EmailActivities:
     @activity.defn
     async def send_step_email(self, inp: StepEmailIn) -> SendResult:
         message_id = message_id_for(inp.send_key, self._s.mail_reply_domain)
-        existing = await self._reserve(inp, message_id)
-        if existing is not None:
-            return existing
-        rendered = await self._render(inp)
-        message = self._build(inp, rendered, message_id)
+        settled = await self._claim(inp, message_id)
+        if settled is not None:
+            return settled
+        school = await self._school(inp.school_id)
+        branding = Branding.model_validate_json(school.branding_json if school else "{}")
+        rendered = self._render(inp, school, branding)
+        message = self._build(inp, rendered, message_id, branding)
         try:
-            await self._sender.send(message)
+            await self._sender.send(message, on_handover=lambda: self._mark(inp, "handed_over"))
         except PermanentSmtpError as exc:
-            await self._finish(inp.send_key, "bounced", str(exc))
+            await self._mark(inp, "bounced", str(exc))
             activity.logger.warning("permanent SMTP failure for %s: %s", inp.send_key, exc)
             return SendResult(message_id=message_id, status="bounced")
-        await self._finish(inp.send_key, "sent")
+        await self._mark(inp, "sent")
         return SendResult(message_id=message_id, status="sent")
 
-    async def _reserve(self, inp: StepEmailIn, message_id: str) -> SendResult | None:
-        """Claim the send key. Returns a result if this key was already settled."""
+    async def _claim(self, inp: StepEmailIn, message_id: str) -> SendResult | None:
+        """Claim the send key. Returns a result if nothing more must be sent."""
         async with self._db() as session:
             row = await session.get(EmailSend, inp.send_key)
-            if row is not None and row.status in ("sent", "bounced"):
-                status = "already_sent" if row.status == "sent" else "bounced"
-                return SendResult(message_id=row.message_id, status=status)  # type: ignore[arg-type]
-            if row is not None:
-                return None  # claimed by an attempt that died before recording the outcome
+        if row is not None:
+            if row.status == "handed_over":
+                # The server had it when the last attempt died: do not send twice.
+                await self._mark(inp, "sent", "outcome not confirmed: worker stopped mid-send")
+                return SendResult(message_id=row.message_id, status="already_sent")
+            if row.status == "sent":
+                return SendResult(message_id=row.message_id, status="already_sent")
+            if row.status == "bounced":
+                return SendResult(message_id=row.message_id, status="bounced")
+            return None  # "sending": the last attempt stopped before the server saw it
         try:
             async with unit_of_work(self._db) as session:
                 session.add(
                     EmailSend(
                         send_key=inp.send_key,
                         participant_id=inp.participant_id,
+                        step_id=inp.step.id,
+                        reply_code=reply_code_for(inp.send_key, self._s.secret_key),
                         message_id=message_id,
                         to_addr=inp.to,
                         subject="",
                     )
                 )
         except IntegrityError:
-            # A concurrent attempt claimed it first; retry decides from its row.
+            # A concurrent attempt claimed it first; the retry decides from its row.
             raise RuntimeError(
                 f"send key {inp.send_key} is being sent by another attempt"
             ) from None
         return None
 
-    async def _finish(self, send_key: str, status: str, error: str = "") -> None:
+    async def _mark(self, inp: StepEmailIn, status: str, error: str = "") -> None:
         async with unit_of_work(self._db) as session:
-            row = await session.get(EmailSend, send_key)
+            row = await session.get(EmailSend, inp.send_key)
             if row is not None:
                 row.status = status
                 row.error = error[:1000]
                 row.sent_at = utcnow()
+            if status == "bounced":
+                person = await session.get(Participant, inp.participant_id)
+                if person is not None:
+                    person.email_bounced = True
 
-    async def _render(self, inp: StepEmailIn) -> RenderedEmail:
+    async def _school(self, school_id: str) -> School | None:
         async with self._db() as session:
-            school = await session.get(School, inp.school_id)
-        school_name = school.name if school else ""
+            return await session.get(School, school_id)
+
+    def _render(self, inp: StepEmailIn, school: School | None, branding: Branding) -> RenderedEmail:
         base = self._s.public_base_url.rstrip("/")
         answer_token = self._signer.sign(inp.participant_id, inp.step.id, "answer")
-        pause_token = self._signer.sign(inp.participant_id, "*", "pause")
+        override = branding.copy_overrides.get(inp.step.kind)
         context = step_email_context(
-            inp.step, inp.purpose, f"{base}/a/{answer_token}", inp.action_plan_text
+            inp.step, inp.purpose, f"{base}/a/{answer_token}", inp.action_plan_text, override
         )
         context.update(
             teacher_name=one_line(inp.teacher_name),
             event_title=inp.event_title,
-            school_name=school_name,
-            sign_off="With thanks,",
-            pause_url=f"{base}/u/{pause_token}",
+            school_name=school.name if school else "",
+            sign_off=branding.sign_off,
+            signature=branding.signature,
+            logo_url=str(branding.logo_url) if branding.logo_url else "",
+            pause_url=f"{base}/u/{self._pause_token(inp)}",
+            portfolio_url=f"{base}/p/{self._signer.sign(inp.participant_id, '*', 'portfolio')}",
         )
         return self._renderer.render("step", context)
 
-    def _build(self, inp: StepEmailIn, rendered: RenderedEmail, message_id: str) -> EmailMessage:
+    def _pause_token(self, inp: StepEmailIn) -> str:
+        return self._signer.sign(inp.participant_id, "*", "pause")
+
+    def _build(
+        self, inp: StepEmailIn, rendered: RenderedEmail, message_id: str, branding: Branding
+    ) -> EmailMessage:
         msg = EmailMessage()
         from_name, from_addr = parseaddr(self._s.mail_from)
-        msg["From"] = Address(display_name=one_line(from_name), addr_spec=from_addr)
+        msg["From"] = Address(
+            display_name=one_line(branding.sender_name or from_name), addr_spec=from_addr
+        )
         msg["To"] = Address(display_name=one_line(inp.teacher_name), addr_spec=inp.to)
+        code = reply_code_for(inp.send_key, self._s.secret_key)
+        msg["Reply-To"] = f"reply+{code}@{self._s.mail_reply_domain}"
         msg["Subject"] = one_line(rendered.subject)
         # The time Temporal scheduled this attempt: the real send time in production,
         # and the skipped-to time under the test server, so tests can check dates.
         msg["Date"] = formatdate(activity.info().current_attempt_scheduled_time.timestamp())
         msg["Message-ID"] = message_id
-        base = self._s.public_base_url.rstrip("/")
-        pause_token = self._signer.sign(inp.participant_id, "*", "pause")
         # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" here.
-        msg["List-Unsubscribe"] = f"<{base}/u/{pause_token}>"
+        msg["List-Unsubscribe"] = (
+            f"<{self._s.public_base_url.rstrip('/')}/u/{self._pause_token(inp)}>"
+        )
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         msg["Auto-Submitted"] = "auto-generated"
         msg.set_content(rendered.text)

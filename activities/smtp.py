@@ -1,13 +1,23 @@
-"""Deliver a built message over SMTP with aiosmtplib, sorting failures.
+"""Deliver built messages over SMTP with aiosmtplib: pooled, rate-limited, sorted failures.
 
-A permanent 5xx means the address will never take it: record, don't retry.
-A 4xx or a network error is transient: raise, and the activity retries
-with backoff.
+- A few connections are kept open and reused, so a burst of first emails
+  does not pay a TCP + EHLO (+ TLS + AUTH) handshake per message.
+- A token bucket holds sends under ``CPD_SMTP_RATE_PER_SECOND`` per worker
+  process (divide your relay's limit by the number of workers).
+- A permanent 5xx means the address will never take it: raise
+  ``PermanentSmtpError`` (recorded as bounced, not retried). A 4xx or a
+  network error is transient: raise, and the activity retries with backoff.
+- ``on_handover`` runs just before the message itself is handed to the
+  server, so the caller can record that the outcome is now out of its hands.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
 
 import aiosmtplib
 
@@ -20,29 +30,102 @@ class PermanentSmtpError(Exception):
         self.code = code
 
 
+class RateLimiter:
+    """A token bucket: at most ``rate`` acquisitions a second, with a small burst."""
+
+    def __init__(self, rate: float, burst: int = 10) -> None:
+        self._rate = rate
+        self._burst = float(max(1, burst))
+        self._tokens = self._burst
+        self._stamp = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        if self._rate <= 0:
+            return  # unlimited
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+                self._stamp = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                await asyncio.sleep((1 - self._tokens) / self._rate)
+
+
+Handover = Callable[[], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    return None
+
+
 class SmtpSender:
     def __init__(self, settings: Settings) -> None:
         self._s = settings
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._slots = asyncio.Semaphore(max(1, settings.smtp_pool_size))
+        self._rate = RateLimiter(settings.smtp_rate_per_second)
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: EmailMessage, on_handover: Handover = _nothing) -> None:
+        await self._rate.acquire()
+        async with self._slots:
+            conn = await self._checkout()
+            try:
+                await self._transact(conn, message, on_handover)
+            except aiosmtplib.SMTPResponseException as exc:
+                await self._reset_or_close(conn)
+                if 500 <= exc.code < 600:
+                    raise PermanentSmtpError(exc.code, exc.message) from exc
+                raise
+            except BaseException:
+                # Network trouble or cancellation: this connection's state is unknown.
+                conn.close()
+                raise
+            self._idle.append(conn)
+
+    async def close(self) -> None:
+        while self._idle:
+            conn = self._idle.pop()
+            try:
+                await conn.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                conn.close()
+
+    async def _transact(
+        self, conn: aiosmtplib.SMTP, message: EmailMessage, on_handover: Handover
+    ) -> None:
+        sender = parseaddr(str(message["From"]))[1]
+        recipients = [addr for _, addr in getaddresses([str(message["To"])])]
+        await conn.mail(sender)
+        for rcpt in recipients:
+            await conn.rcpt(rcpt)
+        await on_handover()
+        await conn.data(message.as_bytes())
+
+    async def _checkout(self) -> aiosmtplib.SMTP:
+        while self._idle:
+            conn = self._idle.pop()
+            if conn.is_connected:
+                return conn
         s = self._s
+        conn = aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            use_tls=s.smtp_security == "tls",
+            start_tls=s.smtp_security == "starttls",
+            timeout=s.smtp_timeout_seconds,
+        )
+        await conn.connect()
+        if s.smtp_username:
+            await conn.login(s.smtp_username, s.smtp_password)
+        return conn
+
+    async def _reset_or_close(self, conn: aiosmtplib.SMTP) -> None:
+        # A refused recipient or message leaves the connection usable after RSET.
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_username or None,
-                password=s.smtp_password or None,
-                use_tls=s.smtp_security == "tls",
-                start_tls=s.smtp_security == "starttls",
-                timeout=s.smtp_timeout_seconds,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [r.code for r in exc.recipients]
-            if codes and all(500 <= c < 600 for c in codes):
-                raise PermanentSmtpError(codes[0], str(exc.recipients[0].message)) from exc
-            raise
-        except aiosmtplib.SMTPResponseException as exc:
-            if 500 <= exc.code < 600:
-                raise PermanentSmtpError(exc.code, exc.message) from exc
-            raise
+            await conn.rset()
+            self._idle.append(conn)
+        except (aiosmtplib.SMTPException, OSError):
+            conn.close()

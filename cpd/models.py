@@ -51,6 +51,8 @@ class School(SQLModel, table=True):
     name: str = Field(max_length=200)
     # The school's SchoolCalendar as JSON: time zone, working days, closures, send window.
     calendar_json: str = Field(default="{}")
+    # The school's Branding as JSON: sender name, sign-off, logo, copy overrides.
+    branding_json: str = Field(default="{}")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
@@ -97,6 +99,8 @@ class Participant(SQLModel, table=True):
     current_step_id: str | None = Field(default=None, max_length=64)
     next_due_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     needs_help: bool = False
+    # Set when the address refused mail permanently (SMTP 5xx): leaders must fix it.
+    email_bounced: bool = False
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
@@ -104,10 +108,16 @@ class EmailSend(SQLModel, table=True):
     # The send key is the exactly-once guard: one row per message ever meant.
     send_key: str = Field(primary_key=True, max_length=200)
     participant_id: str = Field(index=True, max_length=64)
+    step_id: str = Field(default="", max_length=64)
+    # The unguessable part of this email's Reply-To address (reply+<code>@domain).
+    reply_code: str = Field(default="", index=True, max_length=40)
     message_id: str = Field(max_length=255)
     to_addr: str = Field(max_length=320)
     subject: str = Field(max_length=300)
-    status: str = Field(default="sending", max_length=20)  # sending | sent | bounced
+    # sending: claimed, nothing handed over yet (safe to send again after a crash)
+    # handed_over: the message went to the server; the outcome was not recorded
+    # sent | bounced: settled
+    status: str = Field(default="sending", max_length=20)
     error: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

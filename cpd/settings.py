@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_timeout_seconds: float = 30.0
+    # Connections kept open and reused per worker, and sends a second per worker (0: no limit).
+    smtp_pool_size: int = 4
+    smtp_rate_per_second: float = 20.0
     mail_from: str = "CPD Follow-through <followthrough@localhost>"
     mail_reply_domain: str = "localhost"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from cpd.branding import CopyOverride
 from cpd.plans import Step, StepKind, choices_for
 
 CHOICE_LABELS = {
@@ -49,8 +50,30 @@ def choice_label(choice: str) -> str:
     return CHOICE_LABELS.get(choice, choice)
 
 
+# What each Guskey level asks about, said plainly for the teacher.
+GUSKEY_NOTES = {
+    3: "This is about the support around you, not about you.",
+    4: "This is about your own practice: how you are using it.",
+    5: "This is about your pupils: what you see in their learning.",
+}
+
+INTROS = {
+    StepKind.ACTION_PLAN: "Plans that say when, where and with whom are the ones that stick.",
+    StepKind.CUE: "A short cue to put your plan into this week.",
+    StepKind.PRACTICE_CHECKIN: "Doing it twice with the same class is how a new habit starts.",
+    StepKind.EVIDENCE: "Something small is perfect: a photo, a link or two lines.",
+    StepKind.IMPACT_CHECK: "One tap: how much has changed so far?",
+    StepKind.LEADER_CHECK: "Your honest answer helps leaders give time where it is needed.",
+    StepKind.REFLECTION: "A few lines to close the year.",
+}
+
+
 def step_email_context(
-    step: Step, purpose: str, answer_url: str, action_plan_text: str
+    step: Step,
+    purpose: str,
+    answer_url: str,
+    action_plan_text: str,
+    override: CopyOverride | None = None,
 ) -> dict[str, Any]:
     choices = choices_for(step.kind)
     options = [
@@ -58,7 +81,9 @@ def step_email_context(
         for c in choices
     ]
     return {
-        "headline": HEADLINES[step.kind],
+        "headline": (override and override.headline) or HEADLINES[step.kind],
+        "intro": (override and override.intro) or INTROS[step.kind],
+        "level_note": GUSKEY_NOTES.get(step.guskey_level or 0, ""),
         "question": step.prompt or HEADLINES[step.kind],
         "options": options,
         "form_url": answer_url if not choices else "",
@@ -66,5 +91,5 @@ def step_email_context(
         "purpose": purpose,
         "support_tip": SUPPORT_TIP,
         "action_plan_text": action_plan_text if step.kind is not StepKind.ACTION_PLAN else "",
-        "reply_hint": "",
+        "reply_hint": "You can also just reply to this email with your answer.",
     }
