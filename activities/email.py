@@ -6,8 +6,10 @@ The send key's row moves sending → handed_over → sent | bounced:
   worker died waiting for the reply, or before recording it): it does not
   send again, and records the email as sent;
 - ``sent`` and ``bounced`` are final.
-So a crash can cost at most the one message in flight during the few
-milliseconds of the DATA command, never a duplicate.
+A server that answers 4xx did not take the message, so the row goes back to
+``sending``. Only silence after the hand-over (a crash, or the connection
+dropping before the server's reply) is ambiguous, and then we never send
+twice: at worst the one message in flight in those milliseconds is lost.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
+import aiosmtplib
 from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 
@@ -81,6 +84,11 @@ class EmailActivities:
             await self._mark(inp, "bounced", str(exc))
             activity.logger.warning("permanent SMTP failure for %s: %s", inp.send_key, exc)
             return SendResult(message_id=message_id, status="bounced")
+        except aiosmtplib.SMTPResponseException as exc:
+            # The server answered "not now" (4xx): it did not take the message, so the
+            # retry may send it again. Only silence after the hand-over is ambiguous.
+            await self._mark(inp, "sending", str(exc))
+            raise
         await self._mark(inp, "sent")
         return SendResult(message_id=message_id, status="sent")
 

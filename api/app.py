@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from temporalio.client import Client
 
 from api.deps import Resources
 from api.errors import install_error_handlers
-from api.routes import answers, events, mailbox, participants
+from api.routes import answers, events, mailbox, participants, portfolio, school
 from cpd.db import create_engine, create_sessionmaker, create_tables
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
 from cpd.worker import link_signer
 
+CallNext = Callable[[Request], Awaitable[Response]]
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
@@ -45,9 +47,25 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         lifespan=lifespan,
     )
     install_error_handlers(app)
+
+    @app.middleware("http")
+    async def refuse_oversized_bodies(request: Request, call_next: CallNext) -> Response:
+        # Before the body is read (and spooled to disk): an upload far past the limit.
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > settings.evidence_max_bytes + 256 * 1024:
+            limit = settings.evidence_max_bytes // (1024 * 1024)
+            return HTMLResponse(
+                f"<!DOCTYPE html><title>Too big</title><main><h1>Nothing was changed</h1>"
+                f"<p>That upload is too big: the limit is {limit} MB.</p></main>",
+                status_code=413,
+            )
+        return await call_next(request)
+
     app.include_router(events.router)
     app.include_router(participants.router)
+    app.include_router(school.router)
     app.include_router(answers.router)
+    app.include_router(portfolio.router)
     if settings.dev_mailbox_dir is not None:
         app.include_router(mailbox.router)
 

@@ -98,6 +98,7 @@ class ParticipantStatus(BaseModel):
     current_step_id: str | None
     next_due_at: datetime | None
     needs_help: bool
+    email_bounced: bool = False
     answers: list[AnswerOut]
 
     @classmethod
@@ -110,6 +111,7 @@ class ParticipantStatus(BaseModel):
             current_step_id=p.current_step_id,
             next_due_at=p.next_due_at,
             needs_help=p.needs_help,
+            email_bounced=p.email_bounced,
             answers=answers,
         )
 

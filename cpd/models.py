@@ -152,3 +152,19 @@ class EmailBudgetSlot(SQLModel, table=True):
     week_start: date
     slot: int
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Evidence(SQLModel, table=True):
+    """A piece of evidence a teacher shared: text, a link, or a file kept on disk."""
+
+    id: str = Field(primary_key=True, max_length=32)
+    school_id: str = Field(index=True, max_length=64)
+    participant_id: str = Field(index=True, max_length=64)
+    step_id: str = Field(default="", max_length=64)  # "" when added from the portfolio
+    note: str = Field(default="", max_length=2000)
+    link: str = Field(default="", max_length=2000)
+    # Files live outside the DB rows, under the evidence folder, named by id only.
+    filename: str = Field(default="", max_length=200)
+    content_type: str = Field(default="", max_length=100)
+    size: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

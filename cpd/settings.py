@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # Connections kept open and reused per worker, and sends a second per worker (0: no limit).
     smtp_pool_size: int = 4
     smtp_rate_per_second: float = 20.0
+    # One send attempt's time limit; Temporal retries after it if a worker died mid-send.
+    send_timeout_seconds: int = 120
     mail_from: str = "CPD Follow-through <followthrough@localhost>"
     mail_reply_domain: str = "localhost"
 
@@ -50,6 +52,10 @@ class Settings(BaseSettings):
     # A participant's workflow continues as new past this many history events
     # (Temporal's hard limit is 50k); a weekly coaching year stays well under it.
     workflow_history_limit: int = 5_000
+
+    # Evidence files: where they are kept (default data_dir/evidence) and the size limit.
+    evidence_dir: Path | None = None
+    evidence_max_bytes: int = 10 * 1024 * 1024
 
     # Signed answer links stay valid long enough to answer a late check-in.
     answer_link_max_age_days: int = 60
@@ -72,6 +78,10 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def resolved_evidence_dir(self) -> Path:
+        return self.evidence_dir or self.data_dir / "evidence"
 
     @property
     def resolved_database_url(self) -> str:

@@ -38,7 +38,13 @@ def build_worker(
     )
     records = RecordActivities(sessionmaker)
     budget = BudgetActivities(sessionmaker, settings.email_budget_per_week)
-    fanout = FanoutActivities(client, sessionmaker, queue, settings.workflow_history_limit)
+    fanout = FanoutActivities(
+        client,
+        sessionmaker,
+        queue,
+        settings.workflow_history_limit,
+        settings.send_timeout_seconds,
+    )
     return Worker(
         client,
         task_queue=queue,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -129,6 +129,7 @@ async def running_stack(
     tmp: Path,
     smtp: SmtpServer,
     calendar: SchoolCalendar | None = None,
+    in_process_worker: bool = True,
     **overrides: object,
 ) -> AsyncIterator[Stack]:
     settings = make_settings(tmp, smtp.port, **overrides)
@@ -141,9 +142,10 @@ async def running_stack(
     key = await admin.create_key(db, school_id, "test")
     app = create_app(settings, client)
     transport = httpx.ASGITransport(app=app)
+    worker = build_worker(client, settings, db) if in_process_worker else nullcontext()
     async with (
         app.router.lifespan_context(app),
-        build_worker(client, settings, db),
+        worker,
         httpx.AsyncClient(transport=transport, base_url="http://testserver") as api,
     ):
         yield Stack(settings, client, db, api, smtp, school_id, key, link_signer(settings))

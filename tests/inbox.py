@@ -10,6 +10,7 @@ import asyncio
 import socket
 import threading
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -33,18 +34,35 @@ class Inbox:
         self._messages: list[EmailMessage] = []
         # Set by a test to refuse recipients, e.g. {"gone@x": "550 5.1.1 no such user"}.
         self.refuse: dict[str, str] = {}
+        # Replies to the next DATA commands (e.g. "451 4.3.0 try later"), used up in order.
+        self.data_replies: list[str] = []
+        # Message-IDs of messages refused by ``data_replies``: what a retry must repeat.
+        self.refused_ids: list[str] = []
+        # Called with each accepted message before "250" goes back: a test may kill
+        # the sending worker here, so it dies with the message delivered but unrecorded.
+        self.on_accept: Callable[[EmailMessage], None] | None = None
+        self.rcpt_calls: list[str] = []
+        self.envelopes: list[list[str]] = []
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
+        self.rcpt_calls.append(address)
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = parse(envelope.original_content or envelope.content)
         with self._lock:
-            self._messages.append(parse(envelope.original_content or envelope.content))
+            if self.data_replies:
+                self.refused_ids.append(str(message["Message-ID"]))
+                return self.data_replies.pop(0)
+            self._messages.append(message)
+            self.envelopes.append(list(envelope.rcpt_tos))
+        if self.on_accept is not None:
+            self.on_accept(message)
         return "250 Message accepted for delivery"
 
     @property

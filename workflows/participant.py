@@ -165,7 +165,8 @@ class ParticipantWorkflow:
                 reminder_number=number,
                 action_plan_text=self._st.action_plan_text,
             ),
-            start_to_close_timeout=timedelta(minutes=2),
+            # Timeouts are not part of replayed history, so this may change freely.
+            start_to_close_timeout=timedelta(seconds=self._in.send_timeout_seconds),
             schedule_to_close_timeout=timedelta(days=2),
             retry_policy=EMAIL_RETRY,
         )

@@ -68,6 +68,8 @@ class ParticipantInput(BaseModel):
     calendar: SchoolCalendar = Field(default_factory=SchoolCalendar)
     # Continue as new past this many history events; tests lower it to exercise it.
     continue_after_events: int = 5_000
+    # How long one send attempt may take before Temporal retries it (after a worker dies).
+    send_timeout_seconds: int = 120
     # Carried across continue-as-new; None on the first run.
     state: ParticipantState | None = None
 

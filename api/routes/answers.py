@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
+from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Resources, ResourcesDep, SessionDep
-from cpd.models import Event, Participant
+from api.uploads import forget_file, take_evidence
+from cpd.evidence import EvidenceRejected
+from cpd.models import Event, Evidence, Participant
 from cpd.plans import ACTION_PLAN_FIELDS, Plan, Step, StepKind, choices_for
 from cpd.security import LinkClaims, LinkError
 from emails.content import HEADLINES, choice_label
@@ -77,6 +80,7 @@ async def answer_page(
         plan_fields=ACTION_PLAN_FIELDS.items() if step.kind is StepKind.ACTION_PLAN else [],
         choices=[(c, choice_label(c)) for c in choices],
         chosen=choice if choice in choices else "",
+        max_mb=res.settings.evidence_max_bytes // (1024 * 1024),
     )
 
 
@@ -92,6 +96,8 @@ async def answer_submit(
     class_name: Annotated[str, Form(max_length=300)] = "",
     frequency: Annotated[str, Form(max_length=300)] = "",
     duration: Annotated[str, Form(max_length=300)] = "",
+    link: Annotated[str, Form(max_length=2000)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
 ) -> HTMLResponse:
     try:
         claims, person, event, plan = await _load(res, session, token, "answer")
@@ -100,6 +106,15 @@ async def answer_submit(
     step = plan.step(claims.step_id)
     if step is None:
         return problem(res, request, "This link does not match a question.", 400)
+    evidence = None
+    if step.kind is StepKind.EVIDENCE:
+        try:
+            evidence = await take_evidence(res.settings, session, person, step.id, text, link, file)
+        except EvidenceRejected as exc:
+            return problem(res, request, str(exc), 413 if "too big" in str(exc) else 422)
+        # Written before the Update: if the workflow refuses, both are undone below.
+        await session.commit()
+        text = evidence.note or evidence.link or f"File: {evidence.filename}"
     parts = {
         "context": context,
         "class_name": class_name,
@@ -107,15 +122,19 @@ async def answer_submit(
         "duration": duration,
     }
     plan_fields = {k: " ".join(v.split()) for k, v in parts.items() if v.strip()}
+    if evidence is not None:
+        plan_fields = {"evidence_id": evidence.id, "link": evidence.link}
     handle = res.client.get_workflow_handle_for(ParticipantWorkflow.run, person.workflow_id)
     try:
         receipt = await handle.execute_update(
             ParticipantWorkflow.submit_answer,
             AnswerIn(step_id=step.id, choice=choice, text=text.strip(), fields=plan_fields),
         )
-    except WorkflowUpdateFailedError as exc:
-        return _rejected(res, request, exc, step)
-    except RPCError as exc:
+    except (WorkflowUpdateFailedError, RPCError) as exc:
+        if evidence is not None:
+            await _undo(res, session, evidence)
+        if isinstance(exc, WorkflowUpdateFailedError):
+            return _rejected(res, request, exc, step)
         if exc.status == RPCStatusCode.NOT_FOUND:
             return problem(res, request, NOT_ACCEPTED["Withdrawn"], 409)
         raise
@@ -128,6 +147,12 @@ async def answer_submit(
         receipt=receipt,
         choice_label=choice_label(choice) if choice else "",
     )
+
+
+async def _undo(res: Resources, session: AsyncSession, evidence: Evidence) -> None:
+    await session.delete(evidence)
+    await session.commit()
+    forget_file(res.settings, evidence)
 
 
 def _rejected(

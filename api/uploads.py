@@ -1,0 +1,73 @@
+"""Taking a teacher's evidence from a form: a note, a link and/or a file.
+
+Shared by the answer page (evidence steps) and the portfolio (evidence at
+any time). A refused file changes nothing: no row, no file on disk.
+"""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlparse
+
+from fastapi import UploadFile
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cpd.evidence import EvidenceRejected, EvidenceStore
+from cpd.models import Evidence, Participant
+from cpd.settings import Settings
+
+
+def evidence_store(settings: Settings) -> EvidenceStore:
+    return EvidenceStore(settings.resolved_evidence_dir, settings.evidence_max_bytes)
+
+
+def checked_link(link: str) -> str:
+    link = link.strip()
+    if not link:
+        return ""
+    parsed = urlparse(link)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise EvidenceRejected("A link must start with https:// (or http://).")
+    return link
+
+
+async def take_evidence(
+    settings: Settings,
+    session: AsyncSession,
+    person: Participant,
+    step_id: str,
+    note: str,
+    link: str,
+    upload: UploadFile | None,
+) -> Evidence:
+    """Store what was sent and add its row to ``session`` (committed by the caller)."""
+    link = checked_link(link)
+    store = evidence_store(settings)
+    evidence = Evidence(
+        id="",
+        school_id=person.school_id,
+        participant_id=person.id,
+        step_id=step_id,
+        note=note.strip(),
+        link=link,
+    )
+    if upload is not None and upload.filename:
+        # Read one byte past the limit: enough to know it is too big, no more.
+        data = await upload.read(store.max_bytes + 1)
+        stored = store.save(person.school_id, upload.filename, data)
+        evidence.id = stored.id
+        evidence.filename, evidence.content_type, evidence.size = (
+            stored.filename,
+            stored.content_type,
+            stored.size,
+        )
+    if not (evidence.note or evidence.link or evidence.filename):
+        raise EvidenceRejected("Add a note, a link or a file.")
+    evidence.id = evidence.id or uuid.uuid4().hex
+    session.add(evidence)
+    return evidence
+
+
+def forget_file(settings: Settings, evidence: Evidence) -> None:
+    if evidence.filename:
+        evidence_store(settings).delete(evidence.school_id, evidence.id)
