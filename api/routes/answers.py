@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -20,12 +21,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import Resources, ResourcesDep, SessionDep
 from api.uploads import forget_file, take_evidence
 from cpd.evidence import EvidenceRejected
-from cpd.models import Event, Evidence, Participant
+from cpd.models import Answer, Event, Evidence, Participant
 from cpd.plans import ACTION_PLAN_FIELDS, Plan, Step, StepKind, choices_for
 from cpd.security import LinkClaims, LinkError
 from emails.content import HEADLINES, choice_label
 from workflows.participant import ParticipantWorkflow
-from workflows.types import AnswerIn
+from workflows.types import AnswerIn, AnswerReceipt
 
 router = APIRouter(tags=["teacher links"], include_in_schema=False)
 
@@ -136,17 +137,31 @@ async def answer_submit(
         if isinstance(exc, WorkflowUpdateFailedError):
             return _rejected(res, request, exc, step)
         if exc.status == RPCStatusCode.NOT_FOUND:
+            # The follow-through has finished; a second tap on a question already
+            # answered still deserves "we have it", not an error.
+            earlier = await _earlier_answer(session, person.id, step.id)
+            if earlier is not None:
+                receipt = AnswerReceipt(step_id=step.id, late=earlier.late, duplicate=True)
+                return _recorded(res, request, event, step, receipt, earlier.choice)
             return problem(res, request, NOT_ACCEPTED["Withdrawn"], 409)
         raise
+    return _recorded(res, request, event, step, receipt, choice)
+
+
+def _recorded(
+    res: Resources, request: Request, event: Event, step: Step, receipt: AnswerReceipt, choice: str
+) -> HTMLResponse:
+    label = choice_label(choice) if choice else ""
     return page(
-        res,
-        request,
-        "recorded.html",
-        event=event,
-        step=step,
-        receipt=receipt,
-        choice_label=choice_label(choice) if choice else "",
+        res, request, "recorded.html", event=event, step=step, receipt=receipt, choice_label=label
     )
+
+
+async def _earlier_answer(
+    session: AsyncSession, participant_id: str, step_id: str
+) -> Answer | None:
+    query = select(Answer).where(Answer.participant_id == participant_id, Answer.step_id == step_id)
+    return (await session.exec(query)).first()
 
 
 async def _undo(res: Resources, session: AsyncSession, evidence: Evidence) -> None:
