@@ -1,0 +1,103 @@
+"""A worker killed between handing an email to SMTP and recording it sends it once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+from sqlmodel import select
+from temporalio.testing import WorkflowEnvironment
+
+from cpd.calendar import SchoolCalendar
+from cpd.models import EmailSend
+from cpd.settings import PROJECT_ROOT, Settings
+from tests.conftest import SmtpServer, running_stack
+from tests.test_email import event
+
+
+def start_worker(settings: Settings, temporal: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "CPD_ENVIRONMENT": "test",
+        "CPD_DATA_DIR": str(settings.data_dir),
+        "CPD_SECRET_KEY": settings.secret_key,
+        "CPD_PUBLIC_BASE_URL": settings.public_base_url,
+        "CPD_TEMPORAL_ADDRESS": temporal,
+        "CPD_TASK_QUEUE": settings.task_queue,
+        "CPD_SMTP_PORT": str(settings.smtp_port),
+        "CPD_MAIL_REPLY_DOMAIN": settings.mail_reply_domain,
+        "CPD_SEND_TIMEOUT_SECONDS": str(settings.send_timeout_seconds),
+    }
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "cpd.worker"], env=env, cwd=PROJECT_ROOT, stderr=log.open("ab")
+    )
+
+
+async def until(check: object, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.2)
+
+
+async def test_killed_between_send_and_record_exactly_one_email_arrives(
+    dev_env: WorkflowEnvironment, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    temporal = dev_env.client.service_client.config.target_host
+    async with running_stack(
+        dev_env.client,
+        tmp_path,
+        smtp,
+        SchoolCalendar.always_open(),
+        in_process_worker=False,
+        send_timeout_seconds=5,
+    ) as s:
+        log = tmp_path / "worker.log"
+        worker = start_worker(s.settings, temporal, log)
+        killed: list[str] = []
+
+        def kill_the_worker(message: EmailMessage) -> None:
+            # The server has the message; the worker dies before hearing "250".
+            if not killed:
+                killed.append(str(message["Message-ID"]))
+                os.kill(worker.pid, signal.SIGKILL)
+
+        s.smtp.inbox.on_accept = kill_the_worker
+        created = await s.api.post("/v1/events", json=event(), headers=s.auth())
+        assert created.status_code == 201
+        await s.smtp.inbox.wait_for(1, timeout=60)
+        assert worker.wait(timeout=10) == -signal.SIGKILL
+
+        async def row() -> EmailSend | None:
+            async with s.db() as session:
+                return (await session.exec(select(EmailSend))).first()
+
+        first = await row()
+        assert first is not None and first.status == "handed_over"
+
+        restarted = start_worker(s.settings, temporal, log)
+        try:
+
+            async def settled() -> bool:
+                current = await row()
+                return current is not None and current.status == "sent"
+
+            await until(settled)
+            await asyncio.sleep(2)  # room for a wrong second send to arrive
+            assert len(s.smtp.inbox.messages) == 1
+            assert [str(m["Message-ID"]) for m in s.smtp.inbox.messages] == killed
+
+            async def waiting_for_the_answer() -> bool:
+                status = await s.api.get(f"/v1/events/{created.json()['id']}", headers=s.auth())
+                return bool(status.json()["participants"][0]["stage"] == "awaiting_answer")
+
+            await until(waiting_for_the_answer)
+        finally:
+            restarted.send_signal(signal.SIGTERM)
+            restarted.wait(timeout=30)
