@@ -50,9 +50,11 @@ class FanoutActivities:
         sessionmaker: Sessionmaker,
         task_queue: str,
         history_limit: int = 5_000,
+        send_timeout: int = 120,
         concurrency: int = 64,
     ) -> None:
         self._history_limit = history_limit
+        self._send_timeout = send_timeout
         self._client = client
         self._db = sessionmaker
         self._task_queue = task_queue
@@ -86,6 +88,7 @@ class FanoutActivities:
                             plan=plan,
                             calendar=calendar,
                             continue_after_events=self._history_limit,
+                            send_timeout_seconds=self._send_timeout,
                         ),
                         id=p.workflow_id,
                         task_queue=self._task_queue,

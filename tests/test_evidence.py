@@ -39,7 +39,7 @@ async def start(s: Stack) -> dict[str, Any]:
         "/v1/events", json=event(plan=EVIDENCE_PLAN, people=PEOPLE), headers=s.auth()
     )
     assert created.status_code == 201
-    return created.json()  # type: ignore[no-any-return]
+    return created.json()
 
 
 async def evidence_rows(s: Stack) -> int:
