@@ -12,16 +12,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Resources, ResourcesDep, SessionDep
+from api.submit import REASONS, AnswerRefused, submit_answer
 from api.uploads import forget_file, take_evidence
 from cpd.evidence import EvidenceRejected
-from cpd.models import Answer, Event, Evidence, Participant
+from cpd.models import Event, Evidence, Participant
 from cpd.plans import ACTION_PLAN_FIELDS, Plan, Step, StepKind, choices_for
 from cpd.security import LinkClaims, LinkError
 from emails.content import HEADLINES, choice_label
@@ -29,12 +27,6 @@ from workflows.participant import ParticipantWorkflow
 from workflows.types import AnswerIn, AnswerReceipt
 
 router = APIRouter(tags=["teacher links"], include_in_schema=False)
-
-NOT_ACCEPTED = {
-    "NotYetOpen": "This question has not been asked yet.",
-    "Withdrawn": "This follow-through has ended, so there is nothing more to answer.",
-    "UnknownStep": "This link does not match a question in your follow-through.",
-}
 
 
 def page(
@@ -125,26 +117,13 @@ async def answer_submit(
     plan_fields = {k: " ".join(v.split()) for k, v in parts.items() if v.strip()}
     if evidence is not None:
         plan_fields = {"evidence_id": evidence.id, "link": evidence.link}
-    handle = res.client.get_workflow_handle_for(ParticipantWorkflow.run, person.workflow_id)
+    answer = AnswerIn(step_id=step.id, choice=choice, text=text.strip(), fields=plan_fields)
     try:
-        receipt = await handle.execute_update(
-            ParticipantWorkflow.submit_answer,
-            AnswerIn(step_id=step.id, choice=choice, text=text.strip(), fields=plan_fields),
-        )
-    except (WorkflowUpdateFailedError, RPCError) as exc:
+        receipt = await submit_answer(res.client, session, person, answer)
+    except AnswerRefused as exc:
         if evidence is not None:
             await _undo(res, session, evidence)
-        if isinstance(exc, WorkflowUpdateFailedError):
-            return _rejected(res, request, exc, step)
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            # The follow-through has finished; a second tap on a question already
-            # answered still deserves "we have it", not an error.
-            earlier = await _earlier_answer(session, person.id, step.id)
-            if earlier is not None:
-                receipt = AnswerReceipt(step_id=step.id, late=earlier.late, duplicate=True)
-                return _recorded(res, request, event, step, receipt, earlier.choice)
-            return problem(res, request, NOT_ACCEPTED["Withdrawn"], 409)
-        raise
+        return problem(res, request, exc.reason, 422 if exc.invalid else 409)
     return _recorded(res, request, event, step, receipt, choice)
 
 
@@ -157,29 +136,10 @@ def _recorded(
     )
 
 
-async def _earlier_answer(
-    session: AsyncSession, participant_id: str, step_id: str
-) -> Answer | None:
-    query = select(Answer).where(Answer.participant_id == participant_id, Answer.step_id == step_id)
-    return (await session.exec(query)).first()
-
-
 async def _undo(res: Resources, session: AsyncSession, evidence: Evidence) -> None:
     await session.delete(evidence)
     await session.commit()
     forget_file(res.settings, evidence)
-
-
-def _rejected(
-    res: Resources, request: Request, exc: WorkflowUpdateFailedError, step: Step
-) -> HTMLResponse:
-    cause = exc.cause
-    if isinstance(cause, ApplicationError):
-        if cause.type == "InvalidAnswer":
-            return problem(res, request, f"That answer was not recorded: {cause.message}.", 422)
-        if cause.type in NOT_ACCEPTED:
-            return problem(res, request, NOT_ACCEPTED[cause.type], 409)
-    return problem(res, request, "Your answer could not be recorded. Please try again.", 409)
 
 
 @router.get("/u/{token}", response_class=HTMLResponse)
@@ -221,6 +181,6 @@ async def manage_submit(
             return problem(res, request, "Choose pause, resume or stop.", 422)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            return problem(res, request, NOT_ACCEPTED["Withdrawn"], 409)
+            return problem(res, request, REASONS["Withdrawn"], 409)
         raise
     return page(res, request, "managed.html", event=event, action=action)
