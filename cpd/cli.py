@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
 
     sub.add_parser("dev", help="run the whole service locally with embedded defaults")
     sub.add_parser("worker", help="run a Temporal worker")
+    sub.add_parser("inbound", help="receive emailed replies (SMTP) for the reply domain")
 
     args = parser.parse_args(argv)
     if args.command == "create-school":
@@ -83,6 +84,10 @@ def main(argv: list[str] | None = None) -> None:
         from cpd.worker import main as worker_main
 
         asyncio.run(worker_main())
+    elif args.command == "inbound":
+        from api.inbound import main as inbound_main
+
+        asyncio.run(inbound_main())
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from cpd.names import SEARCH_ATTRIBUTES
 from cpd.servers import temporal_cli
 from cpd.settings import PROJECT_ROOT, Settings
 
-TEMPORAL_PORT, TEMPORAL_UI_PORT, API_PORT, SMTP_PORT = 7233, 8233, 8000, 1025
+TEMPORAL_PORT, TEMPORAL_UI_PORT, API_PORT, SMTP_PORT, REPLY_PORT = 7233, 8233, 8000, 1025, 2525
 DEV_SCHOOL = "dev-school"
 # The development school is open around the clock so a trigger shows its first
 # email at once, whatever the hour; real schools keep weekends, holidays and
@@ -96,9 +96,16 @@ def run() -> None:
     os.environ.setdefault("CPD_DATA_DIR", str(data))
     os.environ.setdefault("CPD_DEV_MAILBOX_DIR", str(data / "mailbox"))
     os.environ.setdefault("CPD_SMTP_PORT", str(SMTP_PORT))
+    os.environ.setdefault("CPD_INBOUND_SMTP_PORT", str(REPLY_PORT))
     os.environ.setdefault("CPD_PUBLIC_BASE_URL", f"http://127.0.0.1:{API_PORT}")
     settings = Settings()
-    for port, what in ((TEMPORAL_PORT, "Temporal"), (API_PORT, "the API"), (SMTP_PORT, "SMTP")):
+    ports = (
+        (TEMPORAL_PORT, "Temporal"),
+        (API_PORT, "the API"),
+        (SMTP_PORT, "SMTP"),
+        (REPLY_PORT, "replies"),
+    )
+    for port, what in ports:
         if not _port_free(port):
             raise SystemExit(
                 f"port {port} ({what}) is already in use: is another `cpd dev` running?"
@@ -130,6 +137,7 @@ def run() -> None:
     key = asyncio.run(_dev_key(settings))
     py = sys.executable
     children.append(subprocess.Popen([py, "-m", "cpd.worker"]))  # noqa: S603
+    children.append(subprocess.Popen([py, "-m", "api.inbound"]))  # noqa: S603
     children.append(
         subprocess.Popen(  # noqa: S603
             [
@@ -154,7 +162,8 @@ def run() -> None:
         f"  API docs     {base}/docs\n"
         f"  Mailbox      {base}/dev/mailbox\n"
         f"  Temporal UI  http://127.0.0.1:{TEMPORAL_UI_PORT}\n"
-        f"  SMTP         127.0.0.1:{SMTP_PORT}\n"
+        f"  SMTP         127.0.0.1:{SMTP_PORT} (outgoing, kept in the mailbox)\n"
+        f"  Replies      127.0.0.1:{REPLY_PORT} (SMTP for emailed answers)\n"
         f"  Data         {data}\n"
         f"  API key      {key}   (school '{DEV_SCHOOL}')\n"
         "Press Ctrl-C to stop.\n",

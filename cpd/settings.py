@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     send_timeout_seconds: int = 120
     mail_from: str = "CPD Follow-through <followthrough@localhost>"
     mail_reply_domain: str = "localhost"
+    # Where emailed replies are received (the reply domain's MX points here).
+    inbound_smtp_host: str = "127.0.0.1"
+    inbound_smtp_port: int = 2525
 
     # At most this many emails reach one teacher in a week, across all their
     # follow-throughs; reminders are dropped first, then sends move to next week.

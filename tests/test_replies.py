@@ -1,0 +1,150 @@
+"""Answering by replying to the email: real SMTP in, the same Update as the answer page."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from email.message import EmailMessage
+from typing import Any
+
+import aiosmtplib
+import pytest
+from sqlmodel import select
+
+from api.inbound import serve
+from cpd.models import Participant
+from cpd.plans import StepKind
+from emails.replies import choice_from, is_automatic, new_text
+from tests.conftest import Stack, StackFactory
+from tests.inbox import free_port
+from tests.test_email import event
+
+CHECKIN_PLAN = {
+    "id": "checkin-now",
+    "name": "A check-in",
+    "steps": [{"id": "checkin", "kind": "practice_checkin", "offset_days": 0}],
+}
+
+
+def reply(body: str, subject: str = "Re: How is it going?", **headers: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = "Ada Lovelace <ada@hillside.example>"
+    msg["Subject"] = subject
+    for name, value in headers.items():
+        msg[name.replace("_", "-")] = value
+    msg.set_content(body)
+    return msg
+
+
+GMAIL = "Tried it twice this week, it went well!\n\nOn Mon, 7 Dec 2026 at 08:00, CPD <x@y> wrote:\n> Have you used it?\n> Tried it twice\n"
+OUTLOOK = "Not yet, sorry\n\nGet Outlook for iOS\n________________________________\nFrom: CPD <x@y>\nSent: Monday\n"
+SIGNED = "Need some help with the starters please\n-- \nAda Lovelace\nHead of Maths\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "choice"),
+    [
+        (GMAIL, "Tried it twice this week, it went well!", "tried_twice"),
+        (OUTLOOK, "Not yet, sorry", "not_yet"),
+        (SIGNED, "Need some help with the starters please", "need_help"),
+        ("> only quoted text\n", "", None),
+    ],
+)
+def test_the_new_text_is_kept_and_quotes_and_signatures_dropped(
+    body: str, text: str, choice: str | None
+) -> None:
+    found = new_text(reply(body))
+    assert found == text
+    assert choice_from(found, StepKind.PRACTICE_CHECKIN) == choice
+
+
+def test_ratings_come_from_the_first_number() -> None:
+    assert choice_from("4 - much more confident", StepKind.IMPACT_CHECK) == "4"
+    assert choice_from("about a 7", StepKind.IMPACT_CHECK) is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "subject", "mail_from"),
+    [
+        ({"Auto_Submitted": "auto-replied"}, "Re: How is it going?", "ada@hillside.example"),
+        ({}, "Out of Office: back on Monday", "ada@hillside.example"),
+        ({}, "Automatic reply: How is it going?", "ada@hillside.example"),
+        ({"X_Autoreply": "yes"}, "Re: How is it going?", "ada@hillside.example"),
+        ({"Precedence": "auto_reply"}, "Re: How is it going?", "ada@hillside.example"),
+        ({}, "Undeliverable: How is it going?", ""),
+        ({}, "Re: How is it going?", "<>"),
+    ],
+)
+def test_bounces_and_auto_replies_are_recognised(
+    headers: dict[str, str], subject: str, mail_from: str
+) -> None:
+    assert is_automatic(reply("I am away", subject, **headers), mail_from)
+
+
+def test_a_real_reply_is_not_automatic() -> None:
+    assert not is_automatic(reply("Tried it twice"), "ada@hillside.example")
+
+
+@pytest.fixture
+async def replies(dev_stack: StackFactory) -> AsyncIterator[tuple[Stack, int, str]]:
+    """A stack with a check-in sent to Ada, and the reply endpoint on a free port."""
+    port = free_port()
+    async with dev_stack(inbound_smtp_port=port) as s:
+        server = await serve(s.settings, s.db, s.client)
+        created = await s.api.post("/v1/events", json=event(plan=CHECKIN_PLAN), headers=s.auth())
+        assert created.status_code == 201
+        [mail] = await s.smtp.inbox.wait_for(1)
+        try:
+            yield s, port, str(mail["Reply-To"])
+        finally:
+            server.close()
+
+
+async def send(
+    port: int, to: str, message: EmailMessage, sender: str = "ada@hillside.example"
+) -> Any:
+    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port)
+    async with smtp:
+        await smtp.mail(sender)
+        await smtp.rcpt(to)
+        return await smtp.data(message.as_bytes())
+
+
+async def answers(s: Stack) -> list[tuple[str, str]]:
+    async with s.db() as session:
+        [person] = (await session.exec(select(Participant))).all()
+    detail = await s.api.get(
+        f"/v1/events/{person.event_id}/participants/{person.id}", headers=s.auth()
+    )
+    return [(a["choice"], a["text"]) for a in detail.json()["participant"]["answers"]]
+
+
+async def test_a_reply_is_recorded_as_the_answer(replies: tuple[Stack, int, str]) -> None:
+    s, port, reply_to = replies
+    response = await send(port, reply_to, reply(GMAIL))
+    assert response.code == 250 and "recorded" in response.message
+    assert await answers(s) == [("tried_twice", "Tried it twice this week, it went well!")]
+    again = await send(port, reply_to, reply("Tried once actually"))
+    assert "already recorded" in again.message
+    assert await answers(s) == [("tried_twice", "Tried it twice this week, it went well!")]
+
+
+async def test_auto_replies_and_bounces_never_count(replies: tuple[Stack, int, str]) -> None:
+    s, port, reply_to = replies
+    away = reply("I am out until Monday.", "Automatic reply: How is it going?")
+    assert (await send(port, reply_to, away)).code == 250
+    bounce = reply("Delivery failed", "Undeliverable", Auto_Submitted="auto-replied")
+    assert (await send(port, reply_to, bounce, sender="")).code == 250
+    assert await answers(s) == []
+
+
+async def test_unclear_or_misaddressed_replies_are_refused_with_a_reason(
+    replies: tuple[Stack, int, str],
+) -> None:
+    s, port, reply_to = replies
+    with pytest.raises(aiosmtplib.SMTPDataError) as unclear:
+        await send(port, reply_to, reply("Maybe next week?"))
+    assert unclear.value.code == 550 and "Tried it twice or more" in unclear.value.message
+    with pytest.raises(aiosmtplib.SMTPRecipientRefused) as unknown:
+        await send(port, "reply+aaaaaaaaaaaaaaaaaaaaaaaa@cpd.test", reply("Tried it twice"))
+    assert unknown.value.code == 550
+    assert await answers(s) == []
