@@ -35,8 +35,14 @@ def reply(body: str, subject: str = "Re: How is it going?", **headers: str) -> E
     return msg
 
 
-GMAIL = "Tried it twice this week, it went well!\n\nOn Mon, 7 Dec 2026 at 08:00, CPD <x@y> wrote:\n> Have you used it?\n> Tried it twice\n"
-OUTLOOK = "Not yet, sorry\n\nGet Outlook for iOS\n________________________________\nFrom: CPD <x@y>\nSent: Monday\n"
+GMAIL = (
+    "Tried it twice this week, it went well!\n\n"
+    "On Mon, 7 Dec 2026 at 08:00, CPD <x@y> wrote:\n> Have you used it?\n> Tried it twice\n"
+)
+OUTLOOK = (
+    "Not yet, sorry\n\nGet Outlook for iOS\n"
+    "________________________________\nFrom: CPD <x@y>\nSent: Monday\n"
+)
 SIGNED = "Need some help with the starters please\n-- \nAda Lovelace\nHead of Maths\n"
 
 
