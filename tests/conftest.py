@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlmodel import select
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -94,6 +95,7 @@ class Stack:
     school_id: str
     key: str
     signer: LinkSigner
+    app: FastAPI
 
     async def new_school(self, calendar: SchoolCalendar | None = None) -> tuple[str, str]:
         """Another school on the same stack: (school id, API key)."""
@@ -148,7 +150,7 @@ async def running_stack(
         worker,
         httpx.AsyncClient(transport=transport, base_url="http://testserver") as api,
     ):
-        yield Stack(settings, client, db, api, smtp, school_id, key, link_signer(settings))
+        yield Stack(settings, client, db, api, smtp, school_id, key, link_signer(settings), app)
         await end_workflows(client, db)
     await engine.dispose()
 
