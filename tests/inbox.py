@@ -42,7 +42,15 @@ class Inbox:
         # the sending worker here, so it dies with the message delivered but unrecorded.
         self.on_accept: Callable[[EmailMessage], None] | None = None
         self.rcpt_calls: list[str] = []
+        self.sessions = 0  # EHLOs seen: one per SMTP connection
         self.envelopes: list[list[str]] = []
+
+    async def handle_EHLO(  # noqa: N802 - aiosmtpd hook name
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -101,11 +109,11 @@ class SmtpServer:
 
 
 def text_of(msg: EmailMessage) -> str:
-    return body_of(msg, "plain")
+    return body_of(msg, "plain").replace("\r\n", "\n")
 
 
 def html_of(msg: EmailMessage) -> str:
-    return body_of(msg, "html")
+    return body_of(msg, "html").replace("\r\n", "\n")
 
 
 def links_of(msg: EmailMessage) -> list[str]:

@@ -9,7 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from cpd.builtin_plans import BUILTIN_PLANS
 from tests.conftest import StackFactory
-from tests.inbox import links_of
+from tests.inbox import links_of, text_of
 from tests.test_year import (
     PLAN_FIELDS,
     TEACHER,
@@ -138,3 +138,24 @@ async def test_a_teacher_in_three_programmes_gets_at_most_the_weekly_budget(
         assert [r.purpose for r in action_plans].count("initial") == 3
         alone = expected_initials(PLAN, year, monday)
         assert len(walk.received) < 3 * len(alone)
+
+
+async def test_an_answer_after_the_window_is_recorded_as_late(
+    time_env: WorkflowEnvironment, ts_stack: StackFactory
+) -> None:
+    year, monday, lead = await school_year_now(time_env)
+    async with ts_stack(year.calendar) as s:
+        event = await trigger(s, PLAN.id, monday)
+        walk = Walker(time_env, s, TEACHER)
+        await walk.days(lead + 10)  # the action plan's window closes unanswered
+        [first, *_] = walk.sends("action-plan")
+        page = await s.api.post(walk.answer_link(first), data=PLAN_FIELDS)
+        assert page.status_code == 200
+        assert "recorded as a late answer" in page.text
+        status = (await s.api.get(f"/v1/events/{event['id']}", headers=s.auth())).json()
+        [answer] = status["participants"][0]["answers"]
+        assert answer["step_id"] == "action-plan" and answer["late"] is True
+        # A late plan is still the teacher's plan: later emails quote it.
+        await walk.days(14)
+        quoted = [r for r in walk.received if r.step_id == "checkin-week-2"][0]
+        assert "Retrieval starter with Year 9 set 2" in text_of(quoted.message)

@@ -14,7 +14,7 @@ from sqlmodel import select
 from activities.email import message_id_for
 from cpd.models import EmailSend, Participant
 from tests.conftest import Stack, StackFactory
-from tests.inbox import html_of, links_of
+from tests.inbox import html_of, links_of, text_of
 
 TEACHER = {"name": "Ada Lovelace", "email": "ada@hillside.example"}
 
@@ -169,3 +169,34 @@ async def test_bad_links_get_a_clear_page_and_change_nothing(dev_stack: StackFac
         )
         assert detail.json()["participant"]["answers"] == []
         assert detail.json()["timeline"]["steps"][0]["status"] == "sent"
+
+
+async def test_school_branding_and_copy_are_validated_and_used(dev_stack: StackFactory) -> None:
+    async with dev_stack() as s:
+        bad = await s.api.put(
+            "/v1/school/branding",
+            json={"logo_url": "http://insecure.example/logo.png", "copy_overrides": {"gossip": {}}},
+            headers=s.auth(),
+        )
+        assert bad.status_code == 422
+        fields = {f["field"] for f in bad.json()["fields"]}
+        assert {"logo_url", "copy_overrides.gossip.[key]"} <= fields
+        branding = {
+            "sender_name": "Hillside CPD\r\nBcc: x@evil.example",
+            "sign_off": "Warmly,",
+            "signature": "Ms Patel, CPD lead",
+            "logo_url": "https://hillside.example/logo.png",
+            "copy_overrides": {
+                "action_plan": {"headline": "Your next step", "intro": "<b>One</b> thing."}
+            },
+        }
+        ok = await s.api.put("/v1/school/branding", json=branding, headers=s.auth())
+        assert ok.status_code == 200
+        mail = await first_email(s)
+        assert str(mail["From"]) == '"Hillside CPD Bcc: x@evil.example" <followthrough@localhost>'
+        assert mail["Bcc"] is None
+        assert str(mail["Subject"]).startswith("Your next step")
+        text, html = text_of(mail), html_of(mail)
+        assert "Warmly,\nMs Patel, CPD lead" in text
+        assert "&lt;b&gt;One&lt;/b&gt; thing." in html  # a school's copy is text, never markup
+        assert '<img src="https://hillside.example/logo.png" alt="Hillside Academy"' in html
