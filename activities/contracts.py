@@ -36,6 +36,8 @@ class ProjectionIn(BaseModel):
     current_step_id: str | None = None
     next_due_at: datetime | None = None
     needs_help: bool = False
+    missed: int = 0
+    paused: bool = False
 
 
 class AnswerRecordIn(BaseModel):

@@ -28,6 +28,8 @@ class RecordActivities:
             row.current_step_id = inp.current_step_id
             row.next_due_at = inp.next_due_at
             row.needs_help = inp.needs_help
+            row.missed_count = inp.missed
+            row.paused = inp.paused
             row.updated_at = utcnow()
 
     @activity.defn

@@ -101,6 +101,8 @@ class Participant(SQLModel, table=True):
     needs_help: bool = False
     # Set when the address refused mail permanently (SMTP 5xx): leaders must fix it.
     email_bounced: bool = False
+    missed_count: int = 0  # steps whose answer window closed unanswered
+    paused: bool = False
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 

@@ -45,6 +45,9 @@ with workflow.unsafe.imports_passed_through():
         Timeline,
     )
 
+# Patch ids: each names one change to the workflow's commands, kept forever.
+PATCH_PROJECT_PAUSES = "project-pauses-2026-11"
+
 # Routine steps that give way when a holiday makes the next step due the same day.
 SKIPPABLE = frozenset({StepKind.CUE, StepKind.PRACTICE_CHECKIN})
 
@@ -66,6 +69,7 @@ class ParticipantWorkflow:
         for step in input.plan.steps:
             self._st.records.setdefault(step.id, StepRecord(step_id=step.id, kind=step.kind))
         self._stage: Stage = "scheduled"
+        self._projected: tuple[Step | None, datetime | None] = (None, None)
 
     @workflow.run
     async def run(self, input: ParticipantInput) -> ParticipantOutcome:
@@ -276,10 +280,17 @@ class ParticipantWorkflow:
             if self._st.paused_since is not None:
                 previous = self._stage
                 self._set_stage("paused")
+                # Added after the first histories were recorded: leaders' lists now
+                # show a pause as it happens. Older runs replay without these calls.
+                tell_leaders = workflow.patched(PATCH_PROJECT_PAUSES)
+                if tell_leaders:
+                    await self._project(*self._projected)
                 await workflow.wait_condition(
                     lambda: self._st.paused_since is None or self._withdrawn
                 )
                 self._set_stage(previous)
+                if tell_leaders and not self._withdrawn:
+                    await self._project(*self._projected)
                 continue
             remaining = when() - workflow.now()
             if remaining <= timedelta(0):
@@ -426,14 +437,18 @@ class ParticipantWorkflow:
         )
 
     async def _project(self, step: Step | None, next_due: datetime | None = None) -> None:
+        self._projected = (step, next_due)
+        paused = self._st.paused_since is not None
         await workflow.execute_activity_method(
             RecordActivities.project_participant,
             ProjectionIn(
                 participant_id=self._in.participant_id,
                 stage=self._stage,
                 current_step_id=step.id if step else None,
-                next_due_at=next_due or (self._due(step) if step else None),
+                next_due_at=None if paused else next_due or (self._due(step) if step else None),
                 needs_help=self._st.needs_help,
+                missed=sum(r.status == "missed" for r in self._st.records.values()),
+                paused=paused,
             ),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=DB_RETRY,
