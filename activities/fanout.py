@@ -109,24 +109,33 @@ class FanoutActivities:
 
     @activity.defn
     async def withdraw_participant_page(self, inp: FanoutPageIn) -> FanoutPageOut:
+        return await self._signal_page(inp, "withdraw", inp.reason or "cancelled")
+
+    @activity.defn
+    async def pause_participant_page(self, inp: FanoutPageIn) -> FanoutPageOut:
+        return await self._signal_page(inp, "pause", inp.reason or "event paused")
+
+    @activity.defn
+    async def resume_participant_page(self, inp: FanoutPageIn) -> FanoutPageOut:
+        return await self._signal_page(inp, "resume")
+
+    async def _signal_page(self, inp: FanoutPageIn, signal: str, *args: str) -> FanoutPageOut:
         async with self._db() as session:
             page = await self._page(session, inp)
         gate = asyncio.Semaphore(self._concurrency)
 
-        async def withdraw(p: Participant) -> bool:
+        async def send(p: Participant) -> bool:
             async with gate:
-                handle = self._client.get_workflow_handle_for(
-                    ParticipantWorkflow.run, p.workflow_id
-                )
+                handle = self._client.get_workflow_handle(p.workflow_id)
                 try:
-                    await handle.signal(ParticipantWorkflow.withdraw, inp.reason or "cancelled")
+                    await handle.signal(signal, *args)
                     return True
                 except RPCError as exc:
                     if exc.status is RPCStatusCode.NOT_FOUND:
                         return False  # already completed or withdrawn
                     raise
 
-        return await self._each(page, inp.page_size, withdraw)
+        return await self._each(page, inp.page_size, send)
 
     async def _page(self, session: AsyncSession, inp: FanoutPageIn) -> list[Participant]:
         query = select(Participant).where(

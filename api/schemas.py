@@ -8,7 +8,7 @@ from pydantic import BaseModel, EmailStr, Field, field_validator, model_validato
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
 from cpd.models import Participant
-from cpd.plans import Plan
+from cpd.plans import Plan, StepKind
 from workflows.types import Timeline
 
 
@@ -82,6 +82,10 @@ class EventOut(BaseModel):
     cancelled: bool = False
 
 
+class EventList(BaseModel):
+    items: list[EventOut]
+
+
 class AnswerOut(BaseModel):
     step_id: str
     choice: str
@@ -138,10 +142,54 @@ class PauseRequest(BaseModel):
     reason: str = Field(default="", max_length=200, description="e.g. leave, illness")
 
 
+class StepRate(BaseModel):
+    step_id: str
+    kind: StepKind
+    sent: int = Field(description="Participants whose first email for this step was sent")
+    answered: int
+    late: int
+    response_rate: float | None = Field(description="answered / sent; null before any send")
+
+
+class PersonRef(BaseModel):
+    id: str
+    name: str
+
+
+class Attention(BaseModel):
+    needs_help: list[PersonRef]
+    overdue: list[PersonRef] = Field(description="At least one step closed unanswered")
+    bounced: list[PersonRef]
+    paused: list[PersonRef]
+    withdrawn: list[PersonRef]
+
+
 class EventStatus(BaseModel):
     event: EventOut
-    stages: dict[str, int]
-    participants: list[ParticipantStatus]
+    stages: dict[str, int] = Field(description="Participants per stage")
+    steps: list[StepRate]
+    attention: Attention
+
+
+class ParticipantPage(BaseModel):
+    items: list[ParticipantStatus]
+    next_cursor: str | None = Field(description="Pass as ?after= for the next page")
+
+
+class ImpactCheckpoint(BaseModel):
+    step_id: str
+    guskey_level: int
+    month: int = Field(description="About how many months after the event")
+    responses: int
+    distribution: dict[str, int] = Field(description="Count of each rating 1-5")
+    mean: float | None
+    change_from_first: float | None = Field(
+        default=None, description="Mean minus the first checkpoint's mean at this level"
+    )
+
+
+class ImpactSummary(BaseModel):
+    checkpoints: list[ImpactCheckpoint]
 
 
 class ParticipantDetail(BaseModel):

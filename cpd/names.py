@@ -21,3 +21,8 @@ def fanout_workflow_id(event_id: str, batch: int = 0) -> str:
 
 def cancel_workflow_id(event_id: str) -> str:
     return f"cpd-cancel-{event_id}"
+
+
+def event_signal_workflow_id(event_id: str, action: str, request_id: str) -> str:
+    # Pause and resume may repeat over an event's life: one fan-out per request.
+    return f"cpd-{action}-{event_id}-{request_id}"

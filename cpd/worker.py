@@ -57,6 +57,8 @@ def build_worker(
             records.school_calendar,
             fanout.start_participant_page,
             fanout.withdraw_participant_page,
+            fanout.pause_participant_page,
+            fanout.resume_participant_page,
         ],
     )
 

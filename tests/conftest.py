@@ -150,8 +150,10 @@ async def running_stack(
         worker,
         httpx.AsyncClient(transport=transport, base_url="http://testserver") as api,
     ):
-        yield Stack(settings, client, db, api, smtp, school_id, key, link_signer(settings), app)
-        await end_workflows(client, db)
+        try:
+            yield Stack(settings, client, db, api, smtp, school_id, key, link_signer(settings), app)
+        finally:
+            await end_workflows(client, db)
     await engine.dispose()
 
 

@@ -31,6 +31,8 @@ async def test_one_tap_from_the_email_then_the_leader_sees_it(dev_stack: StackFa
             await page.get_by_role("heading", name="Thank you: your answer is recorded").wait_for()
             await page.screenshot(path=artifact("answer-recorded.png"), full_page=True)
 
-        status = await s.api.get(f"/v1/events/{created.json()['id']}", headers=s.auth())
-        [ada] = status.json()["participants"]
+        status = await s.api.get(
+            f"/v1/events/{created.json()['id']}/participants", headers=s.auth()
+        )
+        [ada] = status.json()["items"]
         assert [(a["step_id"], a["choice"]) for a in ada["answers"]] == [("checkin", "tried_twice")]

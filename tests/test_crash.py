@@ -94,8 +94,10 @@ async def test_killed_between_send_and_record_exactly_one_email_arrives(
             assert [str(m["Message-ID"]) for m in s.smtp.inbox.messages] == killed
 
             async def waiting_for_the_answer() -> bool:
-                status = await s.api.get(f"/v1/events/{created.json()['id']}", headers=s.auth())
-                return bool(status.json()["participants"][0]["stage"] == "awaiting_answer")
+                status = await s.api.get(
+                    f"/v1/events/{created.json()['id']}/participants", headers=s.auth()
+                )
+                return bool(status.json()["items"][0]["stage"] == "awaiting_answer")
 
             await until(waiting_for_the_answer)
         finally:

@@ -86,9 +86,9 @@ async def test_a_permanent_refusal_is_recorded_as_bounced_and_not_retried(
         deadline = time.monotonic() + 20
         while True:
             status = (
-                await s.api.get(f"/v1/events/{created.json()['id']}", headers=s.auth())
+                await s.api.get(f"/v1/events/{created.json()['id']}/participants", headers=s.auth())
             ).json()
-            bounced = {p["email"]: p["email_bounced"] for p in status["participants"]}
+            bounced = {p["email"]: p["email_bounced"] for p in status["items"]}
             if bounced["gone@hillside.example"] or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.1)

@@ -119,8 +119,10 @@ async def test_too_big_or_forbidden_files_change_nothing(dev_stack: StackFactory
 
         assert await evidence_rows(s) == 0
         assert stored_files(s) == []
-        status = (await s.api.get(f"/v1/events/{created['id']}", headers=s.auth())).json()
-        ada = next(p for p in status["participants"] if p["name"] == "Ada Lovelace")
+        status = (
+            await s.api.get(f"/v1/events/{created['id']}/participants", headers=s.auth())
+        ).json()
+        ada = next(p for p in status["items"] if p["name"] == "Ada Lovelace")
         assert ada["answers"] == []
 
 

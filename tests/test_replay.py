@@ -77,8 +77,10 @@ async def test_record_histories(time_env: WorkflowEnvironment, ts_stack: StackFa
     async with ts_stack(year.calendar) as s:
         # A whole-school year: reminders, a missed step, need-help, a pause, late answers.
         event = await trigger(s, "whole-school-inset", monday)
-        status = (await s.api.get(f"/v1/events/{event['id']}", headers=s.auth())).json()
-        pid = status["participants"][0]["id"]
+        status = (
+            await s.api.get(f"/v1/events/{event['id']}/participants", headers=s.auth())
+        ).json()
+        pid = status["items"][0]["id"]
         url = f"/v1/events/{event['id']}/participants/{pid}"
         walk = Walker(time_env, s, TEACHER)
         await walk.days(lead + 20, teacher)
@@ -92,8 +94,10 @@ async def test_record_histories(time_env: WorkflowEnvironment, ts_stack: StackFa
     async with ts_stack(year.calendar, workflow_history_limit=300) as s:
         # A weekly coaching year: continues as new; the last run replays from carried state.
         event = await trigger(s, "coaching-weekly", monday + timedelta(days=7 * 60))
-        status = (await s.api.get(f"/v1/events/{event['id']}", headers=s.auth())).json()
-        pid = status["participants"][0]["id"]
+        status = (
+            await s.api.get(f"/v1/events/{event['id']}/participants", headers=s.auth())
+        ).json()
+        pid = status["items"][0]["id"]
         walk = Walker(time_env, s, TEACHER)
         await walk.days(7 * 60 + lead + 330, lambda r: a_good_answer_for(r))
         await _save(s, f"cpd-{event['id']}-{pid}", "participant-coaching-weekly-last-run")

@@ -55,8 +55,10 @@ async def test_trigger_email_answer_status(dev_stack: StackFactory) -> None:
         answer_link = links_of(mail)[0]
         assert answer_link.startswith("http://testserver/a/")
 
-        status = (await s.api.get(f"/v1/events/{event['id']}", headers=s.auth())).json()
-        ada = next(p for p in status["participants"] if p["name"] == "Ada Lovelace")
+        status = (
+            await s.api.get(f"/v1/events/{event['id']}/participants", headers=s.auth())
+        ).json()
+        ada = next(p for p in status["items"] if p["name"] == "Ada Lovelace")
         detail_url = f"/v1/events/{event['id']}/participants/{ada['id']}"
 
         # A mail scanner fetching the link changes nothing.
@@ -87,8 +89,10 @@ async def test_trigger_email_answer_status(dev_stack: StackFactory) -> None:
         assert after["timeline"]["steps"][0]["status"] == "answered"
         assert after["timeline"]["next_step_id"] == "cue-week-1"
 
-        status = (await s.api.get(f"/v1/events/{event['id']}", headers=s.auth())).json()
-        ada = next(p for p in status["participants"] if p["name"] == "Ada Lovelace")
+        status = (
+            await s.api.get(f"/v1/events/{event['id']}/participants", headers=s.auth())
+        ).json()
+        ada = next(p for p in status["items"] if p["name"] == "Ada Lovelace")
         assert [a["text"] for a in ada["answers"]] == [plan]
 
 

@@ -24,7 +24,7 @@ class FanoutInput(BaseModel):
     event_id: str
     # "start" starts one batch of participants (0: those posted with the event,
     # then one batch per later addition); "withdraw" ends everyone's (a cancelled event).
-    action: Literal["start", "withdraw"] = "start"
+    action: Literal["start", "withdraw", "pause", "resume"] = "start"
     batch: int = 0
     reason: str = ""
     cursor: str = ""
@@ -38,11 +38,12 @@ class EventFanoutWorkflow:
     async def run(self, inp: FanoutInput) -> int:
         cursor: str | None = inp.cursor
         done = inp.done
-        activity = (
-            FanoutActivities.start_participant_page
-            if inp.action == "start"
-            else FanoutActivities.withdraw_participant_page
-        )
+        activity = {
+            "start": FanoutActivities.start_participant_page,
+            "withdraw": FanoutActivities.withdraw_participant_page,
+            "pause": FanoutActivities.pause_participant_page,
+            "resume": FanoutActivities.resume_participant_page,
+        }[inp.action]
         for _ in range(PAGES_PER_RUN):
             if cursor is None:
                 return done

@@ -3,28 +3,39 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.deps import ResourcesDep, SchoolDep, SessionDep
+from api import reports
+from api.deps import Resources, ResourcesDep, SchoolDep, SessionDep
 from api.errors import ApiError, error_responses
+from api.export import export_rows
 from api.owned import owned_event, start_fanout
 from api.schemas import (
     AnswerOut,
     EventCreate,
+    EventList,
     EventOut,
     EventStatus,
+    ImpactSummary,
     ParticipantIn,
+    ParticipantPage,
     ParticipantsAdd,
     ParticipantsAdded,
     ParticipantStatus,
 )
 from cpd.models import Answer, Event, Participant, School, utcnow
-from cpd.names import cancel_workflow_id, fanout_workflow_id, participant_workflow_id
+from cpd.names import (
+    cancel_workflow_id,
+    event_signal_workflow_id,
+    fanout_workflow_id,
+    participant_workflow_id,
+)
+from cpd.plans import Plan
 from workflows.fanout import FanoutInput
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -74,10 +85,84 @@ async def create_event(
     return await _event_out(session, existing, created)
 
 
+@router.get("", response_model=EventList, responses=error_responses(401))
+async def list_events(
+    school: SchoolDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> EventList:
+    """This school's events, newest first."""
+    events = (
+        await session.exec(
+            select(Event)
+            .where(Event.school_id == school.id)
+            .order_by(col(Event.event_date).desc(), col(Event.created_at).desc())
+            .limit(limit)
+        )
+    ).all()
+    return EventList(items=[await _event_out(session, e, False) for e in events])
+
+
 @router.get("/{event_id}", response_model=EventStatus, responses=error_responses(401, 404))
 async def event_status(event_id: str, school: SchoolDep, session: SessionDep) -> EventStatus:
-    """Where every participant of one event stands, from the projection."""
+    """Counts per stage, response rate per step, and who needs a leader's attention."""
     event = await owned_event(session, school.id, event_id)
+    plan = Plan.model_validate_json(event.plan_json)
+    return EventStatus(
+        event=await _event_out(session, event, False),
+        stages=await reports.stage_counts(session, event.id),
+        steps=await reports.step_rates(session, event.id, plan),
+        attention=await reports.attention(session, event.id),
+    )
+
+
+@router.get(
+    "/{event_id}/participants", response_model=ParticipantPage, responses=error_responses(401, 404)
+)
+async def list_participants(
+    event_id: str,
+    school: SchoolDep,
+    session: SessionDep,
+    stage: str | None = None,
+    after: str = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ParticipantPage:
+    """Participants with their answers, a page at a time (ordered by id)."""
+    event = await owned_event(session, school.id, event_id)
+    query = select(Participant).where(Participant.event_id == event.id, col(Participant.id) > after)
+    if stage:
+        query = query.where(Participant.stage == stage)
+    people = (await session.exec(query.order_by(col(Participant.id)).limit(limit))).all()
+    answers = (
+        await session.exec(
+            select(Answer).where(col(Answer.participant_id).in_([p.id for p in people]))
+        )
+    ).all()
+    by_person: dict[str, list[AnswerOut]] = {}
+    for a in answers:
+        by_person.setdefault(a.participant_id, []).append(
+            AnswerOut.model_validate(a, from_attributes=True)
+        )
+    return ParticipantPage(
+        items=[ParticipantStatus.of(p, by_person.get(p.id, [])) for p in people],
+        next_cursor=people[-1].id if len(people) == limit else None,
+    )
+
+
+@router.get("/{event_id}/impact", response_model=ImpactSummary, responses=error_responses(401, 404))
+async def impact_summary(event_id: str, school: SchoolDep, session: SessionDep) -> ImpactSummary:
+    """Ratings per Guskey level at each checkpoint (about 1, 3, 6, 12 months), and the change."""
+    event = await owned_event(session, school.id, event_id)
+    return await reports.impact(session, event.id, Plan.model_validate_json(event.plan_json))
+
+
+@router.get(
+    "/{event_id}/export.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, **error_responses(401, 404)},
+)
+async def export_csv(event_id: str, school: SchoolDep, session: SessionDep) -> Response:
+    """One row per participant, one column per step (the answer, marked late if it was)."""
+    event = await owned_event(session, school.id, event_id)
+    plan = Plan.model_validate_json(event.plan_json)
     people = (
         await session.exec(
             select(Participant)
@@ -90,16 +175,48 @@ async def event_status(event_id: str, school: SchoolDep, session: SessionDep) ->
             select(Answer).where(col(Answer.participant_id).in_([p.id for p in people]))
         )
     ).all()
-    by_person: dict[str, list[AnswerOut]] = {}
-    for a in answers:
-        by_person.setdefault(a.participant_id, []).append(
-            AnswerOut.model_validate(a, from_attributes=True)
-        )
-    return EventStatus(
-        event=await _event_out(session, event, False),
-        stages=dict(Counter(p.stage for p in people)),
-        participants=[ParticipantStatus.of(p, by_person.get(p.id, [])) for p in people],
+    table = export_rows(plan, people, answers)
+    return Response(
+        table,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{event.reference}.csv"'},
     )
+
+
+@router.post("/{event_id}/pause", response_model=EventOut, responses=error_responses(401, 404, 409))
+async def pause_event(
+    event_id: str, school: SchoolDep, session: SessionDep, res: ResourcesDep
+) -> EventOut:
+    """Pause everyone (a closure, an Ofsted week): remaining steps shift by the pause."""
+    return await _signal_event(event_id, "pause", school, session, res)
+
+
+@router.post(
+    "/{event_id}/resume", response_model=EventOut, responses=error_responses(401, 404, 409)
+)
+async def resume_event(
+    event_id: str, school: SchoolDep, session: SessionDep, res: ResourcesDep
+) -> EventOut:
+    return await _signal_event(event_id, "resume", school, session, res)
+
+
+async def _signal_event(
+    event_id: str,
+    action: Literal["pause", "resume"],
+    school: School,
+    session: AsyncSession,
+    res: Resources,
+) -> EventOut:
+    event = await owned_event(session, school.id, event_id)
+    if event.cancelled_at is not None:
+        raise ApiError(409, "cancelled", "This event was cancelled.")
+    await start_fanout(
+        res.client,
+        event_signal_workflow_id(event.id, action, uuid.uuid4().hex[:8]),
+        res.settings.task_queue,
+        FanoutInput(event_id=event.id, action=action),
+    )
+    return await _event_out(session, event, False)
 
 
 @router.post(

@@ -1,0 +1,44 @@
+"""An event as a spreadsheet: one row per participant, one column per step."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from cpd.models import Answer, Participant
+from cpd.plans import Plan
+from emails.content import choice_label
+
+
+def export_rows(plan: Plan, people: Sequence[Participant], answers: Sequence[Answer]) -> str:
+    by_key = {(a.participant_id, a.step_id): a for a in answers}
+    out = io.StringIO()
+    # A BOM so Excel opens UTF-8 names (Siân, Zoë) correctly.
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(
+        ["name", "email", "stage", "needs_help", "email_bounced", "missed_steps"]
+        + [s.id for s in plan.steps]
+    )
+    for p in people:
+        cells = []
+        for step in plan.steps:
+            a = by_key.get((p.id, step.id))
+            cell = (
+                ""
+                if a is None
+                else " - ".join(
+                    x for x in (choice_label(a.choice) if a.choice else "", a.text) if x
+                )
+            )
+            cells.append(_safe(f"{cell} (late)" if a is not None and a.late else cell))
+        writer.writerow(
+            [_safe(p.name), p.email, p.stage, p.needs_help, p.email_bounced, p.missed_count] + cells
+        )
+    return out.getvalue()
+
+
+def _safe(value: str) -> str:
+    # A cell starting with = + - @ would run as a formula in Excel (CSV injection).
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
