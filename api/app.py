@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from api.deps import Resources
 from api.errors import install_error_handlers
-from api.routes import answers, events, mailbox, participants, portfolio, school
+from api.routes import answers, events, mailbox, participants, portfolio, rosters, school
 from cpd.db import create_engine, create_sessionmaker, create_tables
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
             )
         return await call_next(request)
 
+    app.include_router(rosters.router)
     app.include_router(events.router)
     app.include_router(participants.router)
     app.include_router(school.router)

@@ -19,11 +19,14 @@ class ErrorBody(BaseModel):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, error: str, detail: str) -> None:
+    def __init__(
+        self, status: int, error: str, detail: str, fields: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.error = error
         self.detail = detail
+        self.fields = fields or []
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -34,9 +37,8 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(
-            ErrorBody(error=exc.error, detail=exc.detail).model_dump(), status_code=exc.status
-        )
+        body = ErrorBody(error=exc.error, detail=exc.detail, fields=exc.fields)
+        return JSONResponse(body.model_dump(), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

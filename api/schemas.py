@@ -82,6 +82,23 @@ class EventOut(BaseModel):
     cancelled: bool = False
 
 
+class RosterRowOut(BaseModel):
+    row: int = Field(description="Row number as seen in Excel (the header is row 1)")
+    name: str
+    email: str
+    status: str = Field(description="ok | duplicate (listed once) | error")
+    errors: list[str]
+
+
+class RosterReport(BaseModel):
+    ok: bool
+    problems: list[str] = Field(description="Problems with the file as a whole")
+    people: int
+    duplicates: int
+    errors: int
+    rows: list[RosterRowOut]
+
+
 class EventList(BaseModel):
     items: list[EventOut]
 

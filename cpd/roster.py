@@ -1,0 +1,137 @@
+"""Staff rosters from a school's MIS (SIMS, Arbor, Bromcom) as CSV, checked row by row.
+
+Exports differ: a UTF-8 byte-order mark, semicolons from European Excel,
+Excel's ="..." text cells, "Forename"/"Surname" or "First Name"/"Last Name"
+or one "Name" column, trailing empty columns, blank lines, the same person
+listed twice. Every row gets a verdict, so a school can fix its file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from email_validator import EmailNotValidError, validate_email
+
+MAX_ROWS = 10_000
+
+_FIRST = (
+    "forename",
+    "first name",
+    "firstname",
+    "preferred forename",
+    "preferred first name",
+    "given name",
+)
+_LAST = ("surname", "last name", "lastname", "legal surname", "family name")
+_FULL = ("name", "full name", "staff name", "display name")
+_EMAIL = (
+    "email",
+    "email address",
+    "e-mail",
+    "work email",
+    "school email",
+    "email (work)",
+    "staff email",
+)
+
+
+@dataclass
+class RosterRow:
+    row: int  # the line number a school sees in Excel (the header is row 1)
+    name: str
+    email: str
+    status: Literal["ok", "duplicate", "error"] = "ok"
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Roster:
+    rows: list[RosterRow]
+    problems: list[str] = field(default_factory=list)  # about the file as a whole
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not any(r.status == "error" for r in self.rows)
+
+    @property
+    def people(self) -> list[RosterRow]:
+        return [r for r in self.rows if r.status == "ok"]
+
+
+def decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Older Excel saves "CSV" as Windows-1252; names like Siân still come through.
+        return data.decode("cp1252", errors="replace")
+
+
+def _cell(value: str) -> str:
+    value = value.strip()
+    quoted = re.fullmatch(r'="(.*)"', value)  # Excel's way of forcing text
+    return " ".join((quoted.group(1) if quoted else value).split())
+
+
+def _find(header: list[str], names: tuple[str, ...]) -> int | None:
+    for i, h in enumerate(header):
+        if h in names:
+            return i
+    return None
+
+
+def parse_roster(data: bytes) -> Roster:
+    text = decode(data)
+    first_line = next((ln for ln in text.splitlines() if ln.strip(" ,;\t")), "")
+    if not first_line:
+        return Roster(rows=[], problems=["The file is empty."])
+    try:
+        delimiter = csv.Sniffer().sniff(first_line, delimiters=",;\t").delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header: list[str] = []
+    while not any(header):
+        header = [_cell(h).lower() for h in next(reader)]
+    email_col = _find(header, _EMAIL)
+    first, last, full = _find(header, _FIRST), _find(header, _LAST), _find(header, _FULL)
+    problems = []
+    if email_col is None:
+        problems.append("No email column: name one 'Email' (or 'Email Address', 'Work Email').")
+    if full is None and (first is None or last is None):
+        problems.append("No name columns: use 'Forename' and 'Surname', or one 'Name' column.")
+    if problems:
+        return Roster(rows=[], problems=problems)
+    assert email_col is not None
+    rows: list[RosterRow] = []
+    seen: dict[str, int] = {}
+    for raw in reader:
+        n = reader.line_num  # the row number the school sees in Excel
+        cells = [_cell(c) for c in raw] + [""] * len(header)
+        if not any(cells):
+            continue  # blank lines, or rows of empty cells Excel leaves behind
+        if len(rows) >= MAX_ROWS:
+            return Roster(rows=rows, problems=[f"More than {MAX_ROWS} people: split the file."])
+        name = cells[full] if full is not None else f"{cells[first]} {cells[last]}".strip()  # type: ignore[index]
+        row = RosterRow(row=n, name=name, email=cells[email_col])
+        if not name:
+            row.errors.append("name is missing")
+        try:
+            row.email = validate_email(row.email, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            row.errors.append(f"email {row.email!r} is not valid: {exc}")
+        key = row.email.lower()
+        if row.errors:
+            row.status = "error"
+        elif key in seen:
+            row.status = "duplicate"
+            row.errors.append(f"same email as row {seen[key]}: listed once")
+        else:
+            seen[key] = n
+        rows.append(row)
+    if not rows:
+        problems.append("The file has a header but nobody in it.")
+    return Roster(rows=rows, problems=problems)
