@@ -11,6 +11,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import ResourcesDep, SchoolDep, SessionDep
+from api.erasure import Erased, erase
 from api.errors import ApiError, error_responses
 from api.owned import owned_participant
 from api.schemas import AnswerOut, EmailChange, ParticipantDetail, ParticipantStatus, PauseRequest
@@ -123,3 +124,12 @@ async def change_email(
     await _signal(res, person, ParticipantWorkflow.change_email, body.email)
     await session.commit()
     return await _detail(res, session, person)
+
+
+@router.delete(ONE + "/data", response_model=Erased, responses=error_responses(401, 404))
+async def erase_participant(
+    event_id: str, participant_id: str, school: SchoolDep, session: SessionDep, res: ResourcesDep
+) -> Erased:
+    """GDPR erasure: workflow history, projection, answers, evidence and email records."""
+    person = await owned_participant(session, school.id, event_id, participant_id)
+    return await erase(res.client, session, res.settings, [person])

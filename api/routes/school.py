@@ -8,11 +8,15 @@ holidays apply at once; branding applies to the next email sent.
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import BaseModel, EmailStr
+from sqlmodel import func, select
 
-from api.deps import SchoolDep, SessionDep
+from api.deps import ResourcesDep, SchoolDep, SessionDep
+from api.erasure import Erased, erase
 from api.errors import error_responses
 from cpd.branding import Branding
 from cpd.calendar import SchoolCalendar
+from cpd.models import Participant
 
 router = APIRouter(prefix="/v1/school", tags=["school"])
 
@@ -43,3 +47,23 @@ async def put_branding(body: Branding, school: SchoolDep, session: SessionDep) -
     school.branding_json = body.model_dump_json()
     session.add(school)
     return body
+
+
+class ErasureRequest(BaseModel):
+    email: EmailStr
+
+
+@router.post("/erasure", response_model=Erased, responses=error_responses(401, 422))
+async def erase_person(
+    body: ErasureRequest, school: SchoolDep, session: SessionDep, res: ResourcesDep
+) -> Erased:
+    """GDPR erasure of one person across every event at this school, by email address."""
+    people = (
+        await session.exec(
+            select(Participant).where(
+                Participant.school_id == school.id,
+                func.lower(Participant.email) == body.email.lower(),
+            )
+        )
+    ).all()
+    return await erase(res.client, session, res.settings, list(people))

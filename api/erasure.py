@@ -1,0 +1,89 @@
+"""GDPR erasure of a participant: workflow histories, projections, answers, evidence.
+
+Used when a teacher asks to be forgotten. It removes, for one participant:
+every run of their Temporal workflow (terminated if running, then its history
+deleted), their projection row, answers, evidence rows and files, the record
+of emails sent to them and their email-budget slots. Repeating it is harmless.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.uploads import evidence_store
+from cpd.models import Answer, EmailBudgetSlot, EmailSend, Evidence, Participant
+from cpd.settings import Settings
+
+
+class Erased(BaseModel):
+    participants: int = 0
+    workflow_runs: int = 0
+    answers: int = 0
+    evidence: int = 0
+    emails: int = 0
+
+
+async def erase(
+    client: Client, session: AsyncSession, settings: Settings, people: list[Participant]
+) -> Erased:
+    erased = Erased()
+    store = evidence_store(settings)
+    for person in people:
+        erased.workflow_runs += await _delete_histories(client, person.workflow_id)
+        evidence = (
+            await session.exec(select(Evidence).where(Evidence.participant_id == person.id))
+        ).all()
+        for item in evidence:
+            if item.filename:
+                store.delete(item.school_id, item.id)
+        erased.evidence += len(evidence)
+        erased.answers += await _delete(session, Answer, col(Answer.participant_id) == person.id)
+        await _delete(session, Evidence, col(Evidence.participant_id) == person.id)
+        erased.emails += await _delete(
+            session, EmailSend, col(EmailSend.participant_id) == person.id
+        )
+        # Budget slots are keyed by send key, which starts with the workflow id.
+        await _delete(
+            session,
+            EmailBudgetSlot,
+            col(EmailBudgetSlot.send_key).startswith(f"{person.workflow_id}:"),
+        )
+        await session.delete(person)
+        erased.participants += 1
+    await session.commit()
+    return erased
+
+
+async def _delete(session: AsyncSession, model: type, condition: ColumnElement[bool]) -> int:
+    result = await session.exec(delete(model).where(condition))
+    return int(result.rowcount or 0)
+
+
+async def _delete_histories(client: Client, workflow_id: str) -> int:
+    """Delete every run (continue-as-new makes several) of one workflow."""
+    run_ids: set[str | None] = {None}  # the latest run, even before visibility catches up
+    with suppress(RPCError):
+        run_ids |= {w.run_id async for w in client.list_workflows(f'WorkflowId = "{workflow_id}"')}
+    deleted = 0
+    for run_id in run_ids:
+        request = DeleteWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id or ""),
+        )
+        try:
+            # A running execution is terminated first, then its history removed.
+            await client.workflow_service.delete_workflow_execution(request)
+            deleted += run_id is not None
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+    return deleted
