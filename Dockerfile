@@ -16,6 +16,7 @@ COPY activities ./activities
 COPY emails ./emails
 RUN uv sync --frozen --no-dev
 
+RUN mkdir -p /evidence && chown app /evidence
 USER app
 ENV PATH=/app/.venv/bin:$PATH
 EXPOSE 8000

@@ -16,9 +16,16 @@ def compose() -> dict[str, Any]:
 
 def test_compose_names_every_service() -> None:
     services = compose()["services"]
-    assert {"temporal", "temporal-ui", "temporal-db", "app-db", "api", "worker", "mailpit"} <= set(
-        services
-    )
+    assert {
+        "temporal",
+        "temporal-ui",
+        "temporal-db",
+        "app-db",
+        "api",
+        "worker",
+        "inbound",
+        "mailpit",
+    } <= set(services)
     assert services["temporal"]["environment"]["DB"] == "postgres12"
     assert services["api"]["environment"]["CPD_DATABASE_URL"].startswith("postgresql+asyncpg://")
     # Workers scale horizontally: no fixed name or host port that would clash.
