@@ -11,9 +11,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from temporalio.client import Client
 
+from activities.smtp import SmtpSender
 from api.deps import Resources
 from api.errors import install_error_handlers
-from api.routes import answers, events, mailbox, participants, portfolio, rosters, school
+from api.routes import answers, dashboard, events, mailbox, participants, portfolio, rosters, school
+from api.sessions import Sessions
 from cpd.db import create_engine, create_sessionmaker, create_tables
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
@@ -36,8 +38,11 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
             client=client or await connect(settings),
             signer=link_signer(settings),
             templates=TEMPLATES,
+            sessions=Sessions(settings.secret_key, settings.public_base_url.startswith("https")),
+            mailer=SmtpSender(settings),
         )
         yield
+        await app.state.resources.mailer.close()
         await engine.dispose()
 
     app = FastAPI(
@@ -67,6 +72,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(school.router)
     app.include_router(answers.router)
     app.include_router(portfolio.router)
+    app.include_router(dashboard.router)
     if settings.dev_mailbox_dir is not None:
         app.include_router(mailbox.router)
 

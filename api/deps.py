@@ -12,7 +12,9 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from activities.smtp import SmtpSender
 from api.errors import ApiError
+from api.sessions import Sessions
 from cpd.db import Sessionmaker, unit_of_work
 from cpd.models import ApiKey, School
 from cpd.security import LinkSigner, api_secret_matches, split_api_key
@@ -28,6 +30,8 @@ class Resources:
     client: Client
     signer: LinkSigner
     templates: Jinja2Templates
+    sessions: Sessions
+    mailer: SmtpSender
 
 
 def get_resources(request: Request) -> Resources:

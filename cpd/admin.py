@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from cpd.calendar import SchoolCalendar
 from cpd.db import Sessionmaker, unit_of_work
-from cpd.models import ApiKey, School, utcnow
+from cpd.models import ApiKey, Leader, School, Trust, utcnow
 from cpd.security import new_api_key
 
 
@@ -40,3 +40,43 @@ async def revoke_key(db: Sessionmaker, prefix: str) -> bool:
             return False
         row.revoked_at = utcnow()
     return True
+
+
+ROLES = ("cpd_lead", "leader", "trust")
+
+
+async def create_trust(db: Sessionmaker, trust_id: str, name: str, schools: list[str]) -> Trust:
+    async with unit_of_work(db) as session:
+        if await session.get(Trust, trust_id) is not None:
+            raise ValueError(f"trust {trust_id!r} already exists")
+        trust = Trust(id=trust_id, name=name)
+        session.add(trust)
+        for school_id in schools:
+            school = await session.get(School, school_id)
+            if school is None:
+                raise ValueError(f"no school {school_id!r}")
+            school.trust_id = trust_id
+    return trust
+
+
+async def add_leader(
+    db: Sessionmaker,
+    email: str,
+    role: str,
+    school_id: str | None = None,
+    trust_id: str | None = None,
+) -> Leader:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of: {', '.join(ROLES)}")
+    if (role == "trust") != (trust_id is not None) or (role != "trust") != (school_id is not None):
+        raise ValueError("a trust leader needs --trust; a school leader needs --school")
+    async with unit_of_work(db) as session:
+        if school_id is not None and await session.get(School, school_id) is None:
+            raise ValueError(f"no school {school_id!r}")
+        if trust_id is not None and await session.get(Trust, trust_id) is None:
+            raise ValueError(f"no trust {trust_id!r}")
+        leader = Leader(
+            email=email.strip().lower(), role=role, school_id=school_id, trust_id=trust_id
+        )
+        session.add(leader)
+    return leader

@@ -60,6 +60,17 @@ def main(argv: list[str] | None = None) -> None:
     revoke = sub.add_parser("revoke-key", help="revoke an API key by its prefix")
     revoke.add_argument("prefix")
 
+    leader = sub.add_parser("add-leader", help="let someone sign in to the dashboard")
+    leader.add_argument("email")
+    leader.add_argument("--role", choices=admin.ROLES, default="cpd_lead")
+    leader.add_argument("--school")
+    leader.add_argument("--trust")
+
+    trust = sub.add_parser("create-trust", help="group schools into a trust")
+    trust.add_argument("trust_id")
+    trust.add_argument("name")
+    trust.add_argument("schools", nargs="*")
+
     sub.add_parser("dev", help="run the whole service locally with embedded defaults")
     sub.add_parser("worker", help="run a Temporal worker")
     sub.add_parser("inbound", help="receive emailed replies (SMTP) for the reply domain")
@@ -76,6 +87,12 @@ def main(argv: list[str] | None = None) -> None:
             print("error: no active key with that prefix", file=sys.stderr)
             raise SystemExit(2)
         print(f"revoked {args.prefix}")
+    elif args.command == "add-leader":
+        _run(admin.add_leader, args.email, args.role, args.school, args.trust)
+        print(f"{args.email} can now sign in to the dashboard as {args.role}")
+    elif args.command == "create-trust":
+        _run(admin.create_trust, args.trust_id, args.name, args.schools)
+        print(f"created trust {args.trust_id}")
     elif args.command == "dev":
         from cpd.devstack import run
 

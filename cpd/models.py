@@ -53,6 +53,7 @@ class School(SQLModel, table=True):
     calendar_json: str = Field(default="{}")
     # The school's Branding as JSON: sender name, sign-off, logo, copy overrides.
     branding_json: str = Field(default="{}")
+    trust_id: str | None = Field(default=None, index=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
@@ -170,3 +171,28 @@ class Evidence(SQLModel, table=True):
     content_type: str = Field(default="", max_length=100)
     size: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Trust(SQLModel, table=True):
+    """A multi-academy trust: sees a roll-up across its schools."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+
+
+class Leader(SQLModel, table=True):
+    """Someone who signs in to the dashboard by magic link.
+
+    Roles: ``cpd_lead`` sees everything at their school; ``leader`` sees
+    aggregates and the names of who needs support; ``trust`` sees the trust's
+    schools rolled up.
+    """
+
+    __table_args__ = (UniqueConstraint("email", "school_id", "trust_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(index=True, max_length=320)
+    name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=20)
+    school_id: str | None = Field(default=None, foreign_key="school.id")
+    trust_id: str | None = Field(default=None, foreign_key="trust.id")

@@ -9,7 +9,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import StackFactory
+from tests.conftest import Stack, StackFactory
 from tests.test_year import school_year_now
 from tests.walk import Received, Walker
 
@@ -58,29 +58,37 @@ def policy(to: str) -> Any:
     return answer
 
 
+async def run_a_term(time_env: WorkflowEnvironment, s: Stack) -> str:
+    """Three teachers through a term of check-ins and impact checks; one address bounces."""
+    year, monday, lead = await school_year_now(time_env)
+    calendar = year.calendar.model_dump(mode="json")
+    assert (
+        await s.api.put("/v1/school/calendar", json=calendar, headers=s.auth())
+    ).status_code == 200
+    s.smtp.inbox.refuse["gone@hillside.example"] = "550 5.1.1 No such user"
+    people = [{"name": n.split("@")[0].title(), "email": n} for n in TEACHERS]
+    people.append({"name": '=HYPERLINK("http://evil")', "email": "gone@hillside.example"})
+    body = {
+        "reference": "term",
+        "title": "Questioning",
+        "event_date": monday.isoformat(),
+        "plan": PLAN,
+        "participants": people,
+    }
+    created = await s.api.post("/v1/events", json=body, headers=s.auth())
+    walkers = [Walker(time_env, s, to) for to in TEACHERS]
+    for _ in range(lead + 110):
+        await time_env.sleep(timedelta(days=1))
+        for w in walkers:
+            await w.collect(policy(w.to))
+    return str(created.json()["id"])
+
+
 async def test_status_impact_and_export(
     time_env: WorkflowEnvironment, ts_stack: StackFactory
 ) -> None:
-    year, monday, lead = await school_year_now(time_env)
-    async with ts_stack(year.calendar, email_budget_per_week=10) as s:
-        s.smtp.inbox.refuse["gone@hillside.example"] = "550 5.1.1 No such user"
-        people = [{"name": n.split("@")[0].title(), "email": n} for n in TEACHERS]
-        people.append({"name": '=HYPERLINK("http://evil")', "email": "gone@hillside.example"})
-        body = {
-            "reference": "term",
-            "title": "Questioning",
-            "event_date": monday.isoformat(),
-            "plan": PLAN,
-            "participants": people,
-        }
-        created = await s.api.post("/v1/events", json=body, headers=s.auth())
-        event_id = created.json()["id"]
-        walkers = [Walker(time_env, s, to) for to in TEACHERS]
-        for _ in range(lead + 110):
-            await time_env.sleep(timedelta(days=1))
-            for w in walkers:
-                await w.collect(policy(w.to))
-
+    async with ts_stack(email_budget_per_week=10) as s:
+        event_id = await run_a_term(time_env, s)
         status = (await s.api.get(f"/v1/events/{event_id}", headers=s.auth())).json()
         assert status["stages"] == {"completed": 4}
         rates = {

@@ -1,0 +1,105 @@
+"""The leaders' dashboard: sign-in, roles, tenancy, and a walk in a real browser."""
+
+from __future__ import annotations
+
+import re
+
+from temporalio.testing import WorkflowEnvironment
+
+from cpd import admin
+from tests.browser import artifact, browser, served
+from tests.conftest import Stack, StackFactory
+from tests.inbox import free_port, links_of
+from tests.test_reports import run_a_term
+
+
+async def sign_in_link(s: Stack, email: str) -> str:
+    before = len(s.smtp.inbox.to(email))
+    page = await s.api.post("/dashboard/login", data={"email": email})
+    assert "we have emailed it a link" in page.text
+    [*_, mail] = await s.smtp.inbox.wait_for(before + 1, email)
+    return next(link for link in links_of(mail) if "/dashboard/auth/" in link)
+
+
+async def test_a_cpd_lead_walks_the_dashboard_in_a_browser(
+    time_env: WorkflowEnvironment, ts_stack: StackFactory
+) -> None:
+    port = free_port()
+    async with ts_stack(email_budget_per_week=10, public_base_url=f"http://127.0.0.1:{port}") as s:
+        await run_a_term(time_env, s)
+        await admin.add_leader(s.db, "head@hillside.example", "cpd_lead", school_id=s.school_id)
+        async with served(s.app, port), browser() as chromium:
+            page = await chromium.new_page(viewport={"width": 390, "height": 844})
+            await page.goto(f"http://127.0.0.1:{port}/dashboard")
+            await page.get_by_label("Your school email").fill("head@hillside.example")
+            await page.get_by_role("button", name="Email me a sign-in link").click()
+            await page.get_by_text("we have emailed it a link").wait_for()
+            [mail] = await s.smtp.inbox.wait_for(1, "head@hillside.example")
+            link = next(x for x in links_of(mail) if "/dashboard/auth/" in x)
+            await page.goto(link)
+            await page.get_by_role("button", name="Sign in to the dashboard").click()
+            await page.get_by_role("heading", name="Hillside Academy: CPD events").wait_for()
+            await page.get_by_role("link", name="Questioning").click()
+            await page.get_by_role("heading", name="Impact over time").wait_for()
+            body = await page.inner_text("main")
+            assert "Completed" in body and "Asking for support" in body
+            assert "Alan" in body  # asked for help
+            assert "Grace" in body  # overdue: a CPD lead sees names
+            chart = page.locator("svg[role=img]")
+            assert "level 4 at 1 months: 3.0" in (await chart.locator("desc").text_content() or "")
+            await page.screenshot(path=artifact("dashboard-event.png"), full_page=True)
+
+
+async def test_roles_see_what_they_should(dev_stack: StackFactory) -> None:
+    async with dev_stack() as s:
+        body = {
+            "reference": "inset",
+            "title": "Retrieval practice",
+            "event_date": "2026-11-20",
+            "participants": [{"name": "Ada Lovelace", "email": "ada@hillside.example"}],
+        }
+        event_id = (await s.api.post("/v1/events", json=body, headers=s.auth())).json()["id"]
+        other_school, other_key = await s.new_school()
+        await admin.create_trust(s.db, "oak-trust", "Oak Trust", [s.school_id])
+        await admin.add_leader(s.db, "deputy@hillside.example", "leader", school_id=s.school_id)
+        await admin.add_leader(s.db, "ceo@oak.example", "trust", trust_id="oak-trust")
+        await admin.add_leader(s.db, "lead@other.example", "cpd_lead", school_id=other_school)
+
+        assert (await s.api.get("/dashboard", follow_redirects=False)).headers[
+            "location"
+        ] == "/dashboard/login"
+        # Unknown addresses get the same page, and no email.
+        page = await s.api.post("/dashboard/login", data={"email": "stranger@evil.example"})
+        assert "we have emailed it a link" in page.text and s.smtp.inbox.to("stranger@") == []
+
+        # A mail scanner fetching the magic link signs nobody in.
+        link = await sign_in_link(s, "deputy@hillside.example")
+        scanned = await s.api.get(link)
+        assert "cpd_session" not in scanned.headers.get("set-cookie", "")
+        await s.api.post(link)
+        event_page = await s.api.get(f"/dashboard/events/{event_id}")
+        assert event_page.status_code == 200 and "Asking for support" in event_page.text
+        assert "Overdue: 0" in event_page.text and "Needs a look" not in event_page.text
+
+        tampered = await s.api.get(re.sub(r".$", "x", link))
+        assert tampered.status_code == 400
+        await s.api.post("/dashboard/logout")
+
+        await s.api.post(await sign_in_link(s, "ceo@oak.example"))
+        rollup = await s.api.get("/dashboard")
+        assert "Across the trust" in rollup.text and "Hillside Academy" in rollup.text
+        assert "Ada Lovelace" not in (await s.api.get(f"/dashboard/events/{event_id}")).text
+        await s.api.post("/dashboard/logout")
+
+        # Another school's lead, or its API key, cannot see this event.
+        await s.api.post(await sign_in_link(s, "lead@other.example"))
+        assert (await s.api.get(f"/dashboard/events/{event_id}")).status_code == 404
+        await s.api.post("/dashboard/logout")
+        await s.api.post("/dashboard/key", data={"api_key": other_key})
+        assert (await s.api.get(f"/dashboard/events/{event_id}")).status_code == 404
+        await s.api.post("/dashboard/logout")
+        await s.api.post("/dashboard/key", data={"api_key": s.key})
+        mine = await s.api.get(f"/dashboard/events/{event_id}")
+        assert mine.status_code == 200 and "Needs a look" in mine.text
+        wrong = await s.api.post("/dashboard/key", data={"api_key": "cpd_x_y"})
+        assert wrong.status_code == 401
