@@ -45,6 +45,7 @@ class RecordActivities:
             async with unit_of_work(self._db) as session:
                 row = Answer(**inp.model_dump(exclude={"fields"}))
                 row.fields_json = json.dumps(inp.fields)
+                row.shared = inp.fields.get("share", "yes") == "yes"
                 session.add(row)
         except IntegrityError:
             # A retried activity: the UNIQUE (participant, step) row is already there.

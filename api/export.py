@@ -25,6 +25,9 @@ def export_rows(plan: Plan, people: Sequence[Participant], answers: Sequence[Ans
         cells = []
         for step in plan.steps:
             a = by_key.get((p.id, step.id))
+            if a is not None and not a.shared:
+                cells.append("(private)")
+                continue
             cell = (
                 ""
                 if a is None

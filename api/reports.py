@@ -16,6 +16,7 @@ from api.schemas import (
     ImpactCheckpoint,
     ImpactSummary,
     PersonRef,
+    PersonText,
     StepRate,
 )
 from cpd.models import Answer, EmailSend, Participant
@@ -137,3 +138,20 @@ async def impact(session: AsyncSession, event_id: str, plan: Plan) -> ImpactSumm
             if first is not None and cp.mean is not None:
                 cp.change_from_first = round(cp.mean - first, 2)
     return ImpactSummary(checkpoints=checkpoints)
+
+
+async def shared_reflections(session: AsyncSession, event_id: str, plan: Plan) -> list[PersonText]:
+    """Reflections their authors chose to share, newest first; private ones never leave."""
+    steps = [s.id for s in plan.steps if s.kind is StepKind.REFLECTION]
+    rows = await session.exec(
+        select(Participant.name, Answer.text)
+        .join(Answer, col(Answer.participant_id) == col(Participant.id))
+        .where(
+            Participant.event_id == event_id,
+            col(Answer.step_id).in_(steps),
+            col(Answer.shared).is_(True),
+        )
+        .order_by(col(Answer.answered_at).desc())
+        .limit(ATTENTION_LIMIT)
+    )
+    return [PersonText(name=name, text=text) for name, text in rows.all()]

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
-from cpd.models import Participant
+from cpd.models import Answer, Participant
 from cpd.plans import Plan, StepKind
 from workflows.types import Timeline
 
@@ -106,9 +106,22 @@ class EventList(BaseModel):
 class AnswerOut(BaseModel):
     step_id: str
     choice: str
-    text: str
+    text: str = Field(description="Empty for a private reflection the teacher did not share")
     late: bool
+    shared: bool = True
     answered_at: datetime
+
+    @classmethod
+    def of(cls, a: Answer) -> AnswerOut:
+        # A reflection the teacher kept private stays in their portfolio only.
+        return cls(
+            step_id=a.step_id,
+            choice=a.choice,
+            text=a.text if a.shared else "",
+            late=a.late,
+            shared=a.shared,
+            answered_at=a.answered_at,
+        )
 
 
 class ParticipantStatus(BaseModel):
@@ -171,6 +184,11 @@ class StepRate(BaseModel):
 class PersonRef(BaseModel):
     id: str
     name: str
+
+
+class PersonText(BaseModel):
+    name: str
+    text: str
 
 
 class Attention(BaseModel):

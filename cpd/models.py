@@ -138,6 +138,8 @@ class Answer(SQLModel, table=True):
     # Named parts of a structured answer (an action plan's class, frequency...), as JSON.
     fields_json: str = Field(default="{}")
     late: bool = False
+    # Reflections are private unless the teacher ticks "share with my CPD lead".
+    shared: bool = True
     answered_at: datetime = Field(sa_column=_ts())
 
 

@@ -103,3 +103,50 @@ async def test_roles_see_what_they_should(dev_stack: StackFactory) -> None:
         assert mine.status_code == 200 and "Needs a look" in mine.text
         wrong = await s.api.post("/dashboard/key", data={"api_key": "cpd_x_y"})
         assert wrong.status_code == 401
+
+
+async def test_a_private_reflection_stays_private(dev_stack: StackFactory) -> None:
+    plan = {
+        "id": "reflect",
+        "name": "Reflect",
+        "steps": [{"id": "reflection", "kind": "reflection", "offset_days": 0}],
+    }
+    people = [
+        {"name": "Ada Lovelace", "email": "ada@hillside.example"},
+        {"name": "Alan Turing", "email": "alan@hillside.example"},
+    ]
+    async with dev_stack() as s:
+        body = {
+            "reference": "r",
+            "title": "Coaching",
+            "event_date": "2026-11-20",
+            "plan": plan,
+            "participants": people,
+        }
+        event_id = (await s.api.post("/v1/events", json=body, headers=s.auth())).json()["id"]
+        for who, text, share in (
+            ("ada@", "Shared thought", "yes"),
+            ("alan@", "Private thought", ""),
+        ):
+            [mail] = await s.smtp.inbox.wait_for(1, who)
+            answer = next(x for x in links_of(mail) if "/a/" in x)
+            assert 'name="share"' in (await s.api.get(answer)).text
+            data = {"text": text, **({"share": share} if share else {})}
+            assert "recorded" in (await s.api.post(answer, data=data)).text
+
+        items = (await s.api.get(f"/v1/events/{event_id}/participants", headers=s.auth())).json()[
+            "items"
+        ]
+        texts = {p["name"]: (p["answers"][0]["text"], p["answers"][0]["shared"]) for p in items}
+        assert texts == {"Ada Lovelace": ("Shared thought", True), "Alan Turing": ("", False)}
+        export = (await s.api.get(f"/v1/events/{event_id}/export.csv", headers=s.auth())).text
+        assert (
+            "Shared thought" in export and "Private thought" not in export and "(private)" in export
+        )
+        await s.api.post("/dashboard/key", data={"api_key": s.key})
+        page = (await s.api.get(f"/dashboard/events/{event_id}")).text
+        assert "Shared thought" in page and "Private thought" not in page
+        # The teacher still has it, in their own portfolio.
+        [mail] = s.smtp.inbox.to("alan@")
+        portfolio = next(x for x in links_of(mail) if "/p/" in x)
+        assert "Private thought" in (await s.api.get(portfolio)).text

@@ -90,6 +90,7 @@ async def answer_submit(
     frequency: Annotated[str, Form(max_length=300)] = "",
     duration: Annotated[str, Form(max_length=300)] = "",
     link: Annotated[str, Form(max_length=2000)] = "",
+    share: Annotated[str, Form(max_length=3)] = "",
     file: Annotated[UploadFile | None, File()] = None,
 ) -> HTMLResponse:
     try:
@@ -117,6 +118,8 @@ async def answer_submit(
     plan_fields = {k: " ".join(v.split()) for k, v in parts.items() if v.strip()}
     if evidence is not None:
         plan_fields = {"evidence_id": evidence.id, "link": evidence.link}
+    if step.kind is StepKind.REFLECTION:
+        plan_fields = {"share": "yes" if share == "yes" else "no"}
     answer = AnswerIn(step_id=step.id, choice=choice, text=text.strip(), fields=plan_fields)
     try:
         receipt = await submit_answer(res.client, session, person, answer)

@@ -189,6 +189,9 @@ async def event_page(
         attention=attention,
         impact=impact,
         chart=impact_over_time(impact.checkpoints),
+        reflections=await reports.shared_reflections(session, event.id, plan)
+        if who.role != "trust"
+        else [],
     )
 
 

@@ -138,9 +138,7 @@ async def list_participants(
     ).all()
     by_person: dict[str, list[AnswerOut]] = {}
     for a in answers:
-        by_person.setdefault(a.participant_id, []).append(
-            AnswerOut.model_validate(a, from_attributes=True)
-        )
+        by_person.setdefault(a.participant_id, []).append(AnswerOut.of(a))
     return ParticipantPage(
         items=[ParticipantStatus.of(p, by_person.get(p.id, [])) for p in people],
         next_cursor=people[-1].id if len(people) == limit else None,

@@ -46,9 +46,7 @@ async def _detail(res: ResourcesDep, session: SessionDep, p: Participant) -> Par
     except RPCError:
         timeline = None  # not started yet, or Temporal unreachable: the projection still answers
     return ParticipantDetail(
-        participant=ParticipantStatus.of(
-            p, [AnswerOut.model_validate(a, from_attributes=True) for a in answers]
-        ),
+        participant=ParticipantStatus.of(p, [AnswerOut.of(a) for a in answers]),
         timeline=timeline,
     )
 
