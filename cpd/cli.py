@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from cpd import admin
+from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
 from cpd.calendar import SchoolCalendar
 from cpd.db import create_engine, create_sessionmaker, create_tables
 from cpd.settings import get_settings
@@ -71,6 +73,14 @@ def main(argv: list[str] | None = None) -> None:
     trust.add_argument("name")
     trust.add_argument("schools", nargs="*")
 
+    roster = sub.add_parser("import-roster", help="trigger a follow-through from a roster CSV")
+    roster.add_argument("school_id")
+    roster.add_argument("csv", type=Path)
+    roster.add_argument("--reference", required=True, help="your id for the event")
+    roster.add_argument("--title", required=True)
+    roster.add_argument("--date", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
+    roster.add_argument("--plan", default=DEFAULT_PLAN_ID, choices=sorted(BUILTIN_PLANS))
+
     sub.add_parser("dev", help="run the whole service locally with embedded defaults")
     sub.add_parser("worker", help="run a Temporal worker")
     sub.add_parser("inbound", help="receive emailed replies (SMTP) for the reply domain")
@@ -93,6 +103,20 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "create-trust":
         _run(admin.create_trust, args.trust_id, args.name, args.schools)
         print(f"created trust {args.trust_id}")
+    elif args.command == "import-roster":
+        from cpd.importer import import_roster
+
+        code = asyncio.run(
+            import_roster(
+                args.school_id,
+                args.csv.read_bytes(),
+                args.reference,
+                args.title,
+                args.date,
+                args.plan,
+            )
+        )
+        raise SystemExit(code)
     elif args.command == "dev":
         from cpd.devstack import run
 

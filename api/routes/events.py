@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,18 +21,17 @@ from api.schemas import (
     EventOut,
     EventStatus,
     ImpactSummary,
-    ParticipantIn,
     ParticipantPage,
     ParticipantsAdd,
     ParticipantsAdded,
     ParticipantStatus,
 )
+from api.triggers import new_participants, record_event, start_event
 from cpd.models import Answer, Event, Participant, School, utcnow
 from cpd.names import (
     cancel_workflow_id,
     event_signal_workflow_id,
     fanout_workflow_id,
-    participant_workflow_id,
 )
 from cpd.plans import Plan
 from workflows.fanout import FanoutInput
@@ -54,32 +52,10 @@ async def create_event(
     body: EventCreate, school: SchoolDep, session: SessionDep, res: ResourcesDep, response: Response
 ) -> EventOut:
     """Trigger a follow-through for every participant of a CPD event."""
-    existing = await _event_by_reference(session, school.id, body.reference)
-    created = existing is None
-    if existing is None:
-        event = _new_event(school, body)
-        session.add(event)
-        session.add_all(new_participants(event, body.participants, batch=0))
-        try:
-            # Committed before the fan-out starts: it reads these rows.
-            await session.commit()
-        except IntegrityError:
-            # The same reference posted concurrently: the other request won.
-            await session.rollback()
-            existing = await _event_by_reference(session, school.id, body.reference)
-            if existing is None:
-                raise
-            created = False
-        else:
-            existing = event
+    existing, created = await record_event(session, school, body)
     # Started on every post, so a retry after a crash here still fans out;
     # the fixed workflow id makes the second start a no-op.
-    await start_fanout(
-        res.client,
-        fanout_workflow_id(existing.id),
-        res.settings.task_queue,
-        FanoutInput(event_id=existing.id),
-    )
+    await start_event(res.client, res.settings.task_queue, existing.id)
     if not created:
         response.status_code = 200
     return await _event_out(session, existing, created)
@@ -269,44 +245,6 @@ async def cancel_event(
         FanoutInput(event_id=event.id, action="withdraw", reason="cancelled"),
     )
     return await _event_out(session, event, False)
-
-
-def new_participants(event: Event, people: list[ParticipantIn], batch: int) -> list[Participant]:
-    rows = []
-    for person in people:
-        pid = uuid.uuid4().hex[:16]
-        rows.append(
-            Participant(
-                id=pid,
-                event_id=event.id,
-                school_id=event.school_id,
-                email=person.email,
-                name=person.name,
-                workflow_id=participant_workflow_id(event.id, pid),
-                batch=batch,
-            )
-        )
-    return rows
-
-
-def _new_event(school: School, body: EventCreate) -> Event:
-    plan = body.resolved_plan()
-    return Event(
-        id=uuid.uuid4().hex[:16],
-        school_id=school.id,
-        reference=body.reference,
-        title=body.title,
-        plan_id=plan.id,
-        plan_json=plan.model_dump_json(),
-        event_date=body.event_date,
-    )
-
-
-async def _event_by_reference(
-    session: AsyncSession, school_id: str, reference: str
-) -> Event | None:
-    query = select(Event).where(Event.school_id == school_id, Event.reference == reference)
-    return (await session.exec(query)).first()
 
 
 async def _event_out(session: AsyncSession, event: Event, created: bool) -> EventOut:

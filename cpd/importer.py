@@ -1,0 +1,67 @@
+"""``cpd import-roster``: trigger a follow-through from an MIS roster CSV, from a terminal.
+
+Checks every row first (nothing is created if any row is wrong), then records
+the event with a progress bar and starts the fan-out, exactly as the API does.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+from api.schemas import EventCreate, ParticipantIn
+from api.triggers import record_event, start_event
+from cpd.db import create_engine, create_sessionmaker, create_tables
+from cpd.models import School
+from cpd.roster import parse_roster
+from cpd.settings import get_settings
+from cpd.temporal import connect
+
+
+def progress_bar(done: int, total: int, width: int = 30) -> None:
+    filled = int(width * done / total) if total else width
+    end = "\n" if done >= total else ""
+    print(
+        f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+        end=end,
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+async def import_roster(
+    school_id: str, data: bytes, reference: str, title: str, event_date: date, plan_id: str
+) -> int:
+    roster = parse_roster(data)
+    for problem in roster.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    for row in roster.rows:
+        if row.status != "ok":
+            print(f"row {row.row}: {row.status}: {'; '.join(row.errors)}", file=sys.stderr)
+    if not roster.ok:
+        print("nothing was imported: fix the rows above and run it again", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await create_tables(engine)
+        async with create_sessionmaker(engine)() as session:
+            school = await session.get(School, school_id)
+            if school is None:
+                print(f"error: no school {school_id!r}", file=sys.stderr)
+                return 2
+            body = EventCreate(
+                reference=reference,
+                title=title,
+                event_date=event_date,
+                plan_id=plan_id,
+                participants=[ParticipantIn(name=r.name, email=r.email) for r in roster.people],
+            )
+            print(f"recording {len(body.participants)} teachers", file=sys.stderr)
+            event, created = await record_event(session, school, body, progress_bar)
+        await start_event(await connect(settings), settings.task_queue, event.id)
+    finally:
+        await engine.dispose()
+    verb = "started" if created else "already imported; made sure it started"
+    print(f"{verb}: event {event.id} ({reference}), {len(roster.people)} teachers")
+    return 0

@@ -1,0 +1,80 @@
+"""The admin command line, run as an admin would: schools, keys, a roster import."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+from cpd.names import fanout_workflow_id
+from cpd.settings import PROJECT_ROOT
+from tests.test_roster import SIMS
+
+
+def cpd(tmp: Path, temporal: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "CPD_ENVIRONMENT": "test",
+        "CPD_DATA_DIR": str(tmp),
+        "CPD_TEMPORAL_ADDRESS": temporal,
+        "CPD_TASK_QUEUE": "cli-test-no-worker",  # started, not run: nothing is sent
+    }
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "cpd.cli", *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_schools_keys_and_a_roster_import(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    temporal = dev_env.client.service_client.config.target_host
+    run = lambda *a: asyncio.to_thread(cpd, tmp_path, temporal, *a)  # noqa: E731
+    assert (await run("create-school", "hillside", "Hillside Academy")).returncode == 0
+    again = await run("create-school", "hillside", "Hillside Academy")
+    assert again.returncode == 2 and "already exists" in again.stderr
+    key = (await run("create-key", "hillside", "--label", "MIS")).stdout.strip()
+    assert key.startswith("cpd_")
+    prefix = key.split("_")[1]
+    assert (await run("revoke-key", prefix)).returncode == 0
+    assert (await run("revoke-key", prefix)).returncode == 2
+
+    roster = tmp_path / "staff.csv"
+    roster.write_text(SIMS, encoding="utf-8")
+    args = [
+        "import-roster",
+        "hillside",
+        str(roster),
+        "--reference",
+        "jan",
+        "--title",
+        "Retrieval",
+        "--date",
+        "2027-01-04",
+    ]
+    refused = await run(*args)
+    assert refused.returncode == 2
+    assert "row 6: error: email 'tom.jones@hillside'" in refused.stderr
+    assert "nothing was imported" in refused.stderr
+
+    roster.write_text(SIMS.replace("@hillside,", "@hillside.example,"), encoding="utf-8")
+    done = await run(*args)
+    assert done.returncode == 0, done.stderr
+    assert "[##############################] 3/3" in done.stderr
+    event_id = done.stdout.split("event ")[1].split()[0]
+    # The fan-out is started (on a queue with no worker here, so nobody is emailed).
+    fanout = dev_env.client.get_workflow_handle(fanout_workflow_id(event_id))
+    assert (await fanout.describe()).status == WorkflowExecutionStatus.RUNNING
+    repeat = await run(*args)
+    assert repeat.returncode == 0 and "already imported" in repeat.stdout
+    await fanout.terminate("test finished")
