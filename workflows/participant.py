@@ -70,6 +70,7 @@ class ParticipantWorkflow:
             self._st.records.setdefault(step.id, StepRecord(step_id=step.id, kind=step.kind))
         self._stage: Stage = "scheduled"
         self._projected: tuple[Step | None, datetime | None] = (None, None)
+        self._sending: str | None = None
 
     @workflow.run
     async def run(self, input: ParticipantInput) -> ParticipantOutcome:
@@ -110,8 +111,13 @@ class ParticipantWorkflow:
     async def _run_step(self, step: Step, following: Step | None) -> None:
         rec = self._st.records[step.id]
         rec.due_at = self._due(step)
+        # Answers are taken from the moment the email may have arrived, not only once
+        # the send is recorded: a quick teacher must not be told "not asked yet".
+        self._sending = step.id
         await self._send(step, "initial")
-        rec.status = "sent"
+        self._sending = None
+        if rec.status == "upcoming":
+            rec.status = "sent"
         rec.sent_at = workflow.now()
         rec.shift_at_send = self._st.shift_seconds
         self._st.not_before = self._next_open_day()
@@ -353,7 +359,7 @@ class ParticipantWorkflow:
         if self._withdrawn:
             raise ApplicationError("this follow-through has ended", type="Withdrawn")
         rec = self._st.records[answer.step_id]
-        if rec.status == "upcoming":
+        if rec.status == "upcoming" and self._sending != answer.step_id:
             raise ApplicationError("this step has not been sent yet", type="NotYetOpen")
         if rec.answer is not None:
             return  # idempotent: accepted, and the handler reports the duplicate
