@@ -37,7 +37,9 @@ class Walker:
     stack: Stack
     to: str
     received: list[Received] = field(default_factory=list)
-    answered: dict[str, datetime] = field(default_factory=dict)
+    answered: dict[str, datetime] = field(
+        default_factory=dict
+    )  # step id -> when the answer went in
 
     def __post_init__(self) -> None:
         # Only what arrives from now on: an earlier walk may have used the same inbox.
@@ -73,7 +75,7 @@ class Walker:
                 page = await self.stack.api.post(self.answer_link(item), data=data)
                 assert page.status_code == 200, page.text
                 assert "recorded" in page.text
-                self.answered[item.step_id] = item.at
+                self.answered[item.step_id] = (await self.env.get_current_time()).astimezone(LONDON)
 
     def sends(self, step_id: str) -> list[Received]:
         return [r for r in self.received if r.step_id == step_id]

@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
 
 # Patch ids: each names one change to the workflow's commands, kept forever.
 PATCH_PROJECT_PAUSES = "project-pauses-2026-11"
+PATCH_WALL_CLOCK_SHIFT = "wall-clock-shift-2026-11"
 
 # Routine steps that give way when a holiday makes the next step due the same day.
 SKIPPABLE = frozenset({StepKind.CUE, StepKind.PRACTICE_CHECKIN})
@@ -71,9 +72,11 @@ class ParticipantWorkflow:
         self._stage: Stage = "scheduled"
         self._projected: tuple[Step | None, datetime | None] = (None, None)
         self._sending: str | None = None
+        self._wall_clock_shift = False  # decided at the start of run(), see PATCH_WALL_CLOCK_SHIFT
 
     @workflow.run
     async def run(self, input: ParticipantInput) -> ParticipantOutcome:
+        self._wall_clock_shift = workflow.patched(PATCH_WALL_CLOCK_SHIFT)
         steps = input.plan.steps
         support = asyncio.ensure_future(self._support_loop())
         while self._st.next_index < len(steps) and not self._withdrawn:
@@ -222,10 +225,15 @@ class ParticipantWorkflow:
 
     def _due(self, step: Step) -> datetime:
         cal = self._cal
-        nominal = cal.at_local(
-            self._in.event_date + timedelta(days=step.offset_days), step.send_time
-        )
-        due = cal.next_open_slot(nominal + timedelta(seconds=self._st.shift_seconds))
+        day = self._in.event_date + timedelta(days=step.offset_days)
+        shift = timedelta(seconds=self._st.shift_seconds)
+        if self._wall_clock_shift:
+            # A pause moves the school's wall clock, so 08:00 stays 08:00 across DST.
+            wall = datetime.combine(day, step.send_time) + shift
+            nominal = cal.at_local(wall.date(), wall.time())
+        else:
+            nominal = cal.at_local(day, step.send_time) + shift
+        due = cal.next_open_slot(nominal)
         # At most one new step a day: one held back by a holiday goes the day after.
         not_before = self._st.not_before
         return max(due, not_before) if not_before is not None else due
