@@ -28,6 +28,7 @@ from temporalio import activity
 from activities.contracts import SendResult, StepEmailIn
 from activities.smtp import PermanentSmtpError, SmtpSender
 from cpd.branding import Branding
+from cpd.counters import bump
 from cpd.db import Sessionmaker, unit_of_work
 from cpd.models import EmailSend, Participant, School, utcnow
 from cpd.security import LinkSigner
@@ -106,12 +107,16 @@ class EmailActivities:
             if row.status == "bounced":
                 return SendResult(message_id=row.message_id, status="bounced")
             return None  # "sending": the last attempt stopped before the server saw it
+        async with self._db() as session:
+            person = await session.get(Participant, inp.participant_id)
         try:
             async with unit_of_work(self._db) as session:
                 session.add(
                     EmailSend(
                         send_key=inp.send_key,
                         participant_id=inp.participant_id,
+                        event_id=person.event_id if person else "",
+                        purpose=inp.purpose,
                         step_id=inp.step.id,
                         reply_code=reply_code_for(inp.send_key, self._s.secret_key),
                         message_id=message_id,
@@ -130,6 +135,8 @@ class EmailActivities:
         async with unit_of_work(self._db) as session:
             row = await session.get(EmailSend, inp.send_key)
             if row is not None:
+                if status == "sent" and row.status != "sent" and row.purpose == "initial":
+                    await bump(session, row.event_id, row.step_id, sent=1)
                 row.status = status
                 row.error = error[:1000]
                 row.sent_at = utcnow()

@@ -10,6 +10,7 @@ from temporalio import activity
 
 from activities.contracts import AnswerRecordIn, ProjectionIn
 from cpd.calendar import SchoolCalendar
+from cpd.counters import bump
 from cpd.db import Sessionmaker, unit_of_work
 from cpd.models import Answer, Participant, School, utcnow
 
@@ -43,7 +44,10 @@ class RecordActivities:
     async def record_answer(self, inp: AnswerRecordIn) -> None:
         try:
             async with unit_of_work(self._db) as session:
+                person = await session.get(Participant, inp.participant_id)
                 row = Answer(**inp.model_dump(exclude={"fields"}))
+                row.event_id = person.event_id if person else ""
+                await bump(session, row.event_id, inp.step_id, answered=1, late=int(inp.late))
                 row.fields_json = json.dumps(inp.fields)
                 row.shared = inp.fields.get("share", "yes") == "yes"
                 session.add(row)

@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.uploads import evidence_store
+from cpd.counters import bump
 from cpd.models import Answer, EmailBudgetSlot, EmailSend, Evidence, Participant
 from cpd.settings import Settings
 
@@ -46,6 +47,7 @@ async def erase(
             if item.filename:
                 store.delete(item.school_id, item.id)
         erased.evidence += len(evidence)
+        await _uncount(session, person)
         erased.answers += await _delete(session, Answer, col(Answer.participant_id) == person.id)
         await _delete(session, Evidence, col(Evidence.participant_id) == person.id)
         erased.emails += await _delete(
@@ -61,6 +63,22 @@ async def erase(
         erased.participants += 1
     await session.commit()
     return erased
+
+
+async def _uncount(session: AsyncSession, person: Participant) -> None:
+    """Take this person out of the event's running totals before their rows go."""
+    answers = (await session.exec(select(Answer).where(Answer.participant_id == person.id))).all()
+    for a in answers:
+        await bump(session, a.event_id, a.step_id, answered=-1, late=-int(a.late))
+    sends = await session.exec(
+        select(EmailSend).where(
+            EmailSend.participant_id == person.id,
+            EmailSend.purpose == "initial",
+            EmailSend.status == "sent",
+        )
+    )
+    for send in sends.all():
+        await bump(session, send.event_id, send.step_id, sent=-1)
 
 
 async def _delete(session: AsyncSession, model: type, condition: ColumnElement[bool]) -> int:

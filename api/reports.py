@@ -8,21 +8,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from sqlalchemy import ColumnElement, and_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.schemas import (
     Attention,
+    AttentionList,
     ImpactCheckpoint,
     ImpactSummary,
     PersonRef,
     PersonText,
     StepRate,
 )
-from cpd.models import Answer, EmailSend, Participant
+from cpd.models import Answer, Participant, StepCount
 from cpd.plans import IMPACT_CHOICES, Plan, StepKind
 
-ATTENTION_LIMIT = 200  # per list: a leader acts on names, not on thousands of rows
+ATTENTION_NAMES = 50  # per list in a status: a leader acts on names, not on thousands of rows
 
 
 async def stage_counts(session: AsyncSession, event_id: str) -> dict[str, int]:
@@ -35,76 +37,72 @@ async def stage_counts(session: AsyncSession, event_id: str) -> dict[str, int]:
 
 
 async def step_rates(session: AsyncSession, event_id: str, plan: Plan) -> list[StepRate]:
-    people = select(Participant.id).where(Participant.event_id == event_id)
-    sent_rows = await session.exec(
-        select(EmailSend.step_id, func.count(func.distinct(EmailSend.participant_id)))
-        .where(
-            col(EmailSend.participant_id).in_(people),
-            col(EmailSend.send_key).endswith(":initial"),
-            EmailSend.status == "sent",
-        )
-        .group_by(EmailSend.step_id)
-    )
-    sent = dict(sent_rows.all())
-    answer_rows = await session.exec(
-        select(Answer.step_id, Answer.late, func.count())
-        .where(col(Answer.participant_id).in_(people))
-        .group_by(col(Answer.step_id), col(Answer.late))
-    )
-    on_time: dict[str, int] = defaultdict(int)
-    late: dict[str, int] = defaultdict(int)
-    for step_id, is_late, count in answer_rows.all():
-        (late if is_late else on_time)[step_id] += count
+    # Running totals kept by the activities that send and record (cpd/counters.py).
+    counts = {
+        c.step_id: c
+        for c in (await session.exec(select(StepCount).where(StepCount.event_id == event_id))).all()
+    }
     rates = []
     for step in plan.steps:
-        n = sent.get(step.id, 0)
-        answered = on_time[step.id] + late[step.id]
+        c = counts.get(step.id) or StepCount(event_id=event_id, step_id=step.id)
         rates.append(
             StepRate(
                 step_id=step.id,
                 kind=step.kind,
-                sent=n,
-                answered=answered,
-                late=late[step.id],
-                response_rate=round(answered / n, 3) if n else None,
+                sent=c.sent,
+                answered=c.answered,
+                late=c.late,
+                response_rate=round(c.answered / c.sent, 3) if c.sent else None,
             )
         )
     return rates
 
 
-async def attention(session: AsyncSession, event_id: str) -> Attention:
-    """Who a leader should look at: asking for help, overdue, bounced, paused, withdrawn."""
-
-    async def who(*conditions: object) -> list[PersonRef]:
-        rows = await session.exec(
-            select(Participant.id, Participant.name)
-            .where(Participant.event_id == event_id, *conditions)  # type: ignore[arg-type]
-            .order_by(col(Participant.name))
-            .limit(ATTENTION_LIMIT)
-        )
-        return [PersonRef(id=pid, name=name) for pid, name in rows.all()]
-
-    return Attention(
-        needs_help=await who(col(Participant.needs_help).is_(True)),
-        overdue=await who(
-            Participant.missed_count > 0,
-            Participant.stage != "withdrawn",
+def attention_filter(kind: str) -> list[ColumnElement[bool]]:
+    """Who is in each of a leader's attention lists."""
+    filters: dict[str, list[ColumnElement[bool]]] = {
+        "needs_help": [col(Participant.needs_help).is_(True)],
+        "overdue": [
+            col(Participant.missed_count) > 0,
+            col(Participant.stage) != "withdrawn",
             col(Participant.email_bounced).is_(False),  # listed as bounced instead
-        ),
-        bounced=await who(col(Participant.email_bounced).is_(True)),
-        paused=await who(col(Participant.paused).is_(True)),
-        withdrawn=await who(Participant.stage == "withdrawn"),
-    )
+        ],
+        "bounced": [col(Participant.email_bounced).is_(True)],
+        "paused": [col(Participant.paused).is_(True)],
+        "withdrawn": [col(Participant.stage) == "withdrawn"],
+    }
+    return filters[kind]
+
+
+async def attention(session: AsyncSession, event_id: str) -> Attention:
+    """Who a leader should look at: a count per list and the first few names of each."""
+    kinds = list(Attention.model_fields)
+    # One pass over the event for all the counts (COUNT ... FILTER, SQLite and PostgreSQL).
+    query = select(*(func.count().filter(and_(*attention_filter(k))) for k in kinds))
+    row = (await session.exec(query.where(col(Participant.event_id) == event_id))).one()
+    counts = [int(n) for n in row]  # type: ignore[attr-defined]  # sqlmodel types a one-column row
+    lists = {}
+    for kind, count in zip(kinds, counts, strict=True):
+        people: list[PersonRef] = []
+        if count:
+            rows = await session.exec(
+                select(Participant.id, Participant.name)
+                .where(Participant.event_id == event_id, *attention_filter(kind))
+                .order_by(col(Participant.name))
+                .limit(ATTENTION_NAMES)
+            )
+            people = [PersonRef(id=pid, name=name) for pid, name in rows.all()]
+        lists[kind] = AttentionList(count=count, people=people)
+    return Attention(**lists)
 
 
 async def impact(session: AsyncSession, event_id: str, plan: Plan) -> ImpactSummary:
     """Ratings 1-5 for each impact check, by Guskey level and checkpoint month."""
     checks = [s for s in plan.steps if s.kind in (StepKind.IMPACT_CHECK, StepKind.LEADER_CHECK)]
-    people = select(Participant.id).where(Participant.event_id == event_id)
     rows = await session.exec(
         select(Answer.step_id, Answer.choice, func.count())
         .where(
-            col(Answer.participant_id).in_(people),
+            Answer.event_id == event_id,
             col(Answer.step_id).in_([s.id for s in checks]),
         )
         .group_by(Answer.step_id, Answer.choice)
@@ -152,6 +150,6 @@ async def shared_reflections(session: AsyncSession, event_id: str, plan: Plan) -
             col(Answer.shared).is_(True),
         )
         .order_by(col(Answer.answered_at).desc())
-        .limit(ATTENTION_LIMIT)
+        .limit(ATTENTION_NAMES)
     )
     return [PersonText(name=name, text=text) for name, text in rows.all()]

@@ -191,12 +191,19 @@ class PersonText(BaseModel):
     text: str
 
 
+class AttentionList(BaseModel):
+    count: int
+    people: list[PersonRef] = Field(
+        description="The first few by name; list them all with /participants?attention=..."
+    )
+
+
 class Attention(BaseModel):
-    needs_help: list[PersonRef]
-    overdue: list[PersonRef] = Field(description="At least one step closed unanswered")
-    bounced: list[PersonRef]
-    paused: list[PersonRef]
-    withdrawn: list[PersonRef]
+    needs_help: AttentionList
+    overdue: AttentionList = Field(description="At least one step closed unanswered")
+    bounced: AttentionList
+    paused: AttentionList
+    withdrawn: AttentionList
 
 
 class EventStatus(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Dialect, UniqueConstraint
+from sqlalchemy import Column, DateTime, Dialect, Index, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -85,7 +85,12 @@ class Event(SQLModel, table=True):
 
 
 class Participant(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("event_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "email"),
+        # Leaders' lists: an event's people in name order, and counts per stage.
+        Index("ix_participant_event_name", "event_id", "name"),
+        Index("ix_participant_event_stage", "event_id", "stage"),
+    )
 
     id: str = Field(primary_key=True, max_length=64)
     event_id: str = Field(foreign_key="event.id", index=True)
@@ -108,9 +113,14 @@ class Participant(SQLModel, table=True):
 
 
 class EmailSend(SQLModel, table=True):
+    # Leaders' response rates count first emails per step of an event from this index.
+    __table_args__ = (Index("ix_emailsend_report", "event_id", "purpose", "status", "step_id"),)
+
     # The send key is the exactly-once guard: one row per message ever meant.
     send_key: str = Field(primary_key=True, max_length=200)
     participant_id: str = Field(index=True, max_length=64)
+    event_id: str = Field(default="", max_length=64)
+    purpose: str = Field(default="initial", max_length=20)  # initial | reminder | support
     step_id: str = Field(default="", max_length=64)
     # The unguessable part of this email's Reply-To address (reply+<code>@domain).
     reply_code: str = Field(default="", index=True, max_length=40)
@@ -127,10 +137,15 @@ class EmailSend(SQLModel, table=True):
 
 
 class Answer(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("participant_id", "step_id"),)
+    __table_args__ = (
+        UniqueConstraint("participant_id", "step_id"),
+        # Response rates and impact summaries group an event's answers from this index.
+        Index("ix_answer_report", "event_id", "step_id", "choice", "late"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     participant_id: str = Field(index=True, max_length=64)
+    event_id: str = Field(default="", max_length=64)
     school_id: str = Field(index=True, max_length=64)
     step_id: str = Field(max_length=64)
     choice: str = Field(default="", max_length=40)
@@ -198,3 +213,16 @@ class Leader(SQLModel, table=True):
     role: str = Field(max_length=20)
     school_id: str | None = Field(default=None, foreign_key="school.id")
     trust_id: str | None = Field(default=None, foreign_key="trust.id")
+
+
+class StepCount(SQLModel, table=True):
+    """Running totals per event and step, kept in the same transaction as each change.
+
+    Leaders' response rates read these few rows instead of counting thousands.
+    """
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    step_id: str = Field(primary_key=True, max_length=64)
+    sent: int = 0  # participants whose first email for the step went out
+    answered: int = 0
+    late: int = 0

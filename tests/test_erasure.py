@@ -42,6 +42,12 @@ async def test_erasing_a_teacher_removes_them_everywhere(dev_stack: StackFactory
             assert await count(s, model, ada) == 1, model
         assert len(stored_files(s)) == 1
 
+        async def evidence_rate() -> tuple[int, int]:
+            status = (await s.api.get(f"/v1/events/{event_id}", headers=s.auth())).json()
+            [step] = status["steps"]
+            return step["sent"], step["answered"]
+
+        assert await evidence_rate() == (2, 1)
         erased = await s.api.delete(
             f"/v1/events/{event_id}/participants/{ada.id}/data", headers=s.auth()
         )
@@ -56,6 +62,7 @@ async def test_erasing_a_teacher_removes_them_everywhere(dev_stack: StackFactory
 
         for model in (Answer, Evidence, EmailSend, EmailBudgetSlot):
             assert await count(s, model, ada) == 0, model
+        assert await evidence_rate() == (1, 0)  # she is out of the totals too
         assert stored_files(s) == []
         deadline = time.monotonic() + 90
         while True:  # the server deletes histories in the background (about 30 s here)

@@ -97,7 +97,8 @@ async def test_status_impact_and_export(
         assert rates["impact-start"] == (3, 3, 1.0)
         assert rates["checkin"] == (3, 2, 0.667)
         assert rates["pupils-3-months"] == (3, 2, 0.667)
-        names = {k: [p["name"] for p in v] for k, v in status["attention"].items()}
+        names = {k: [p["name"] for p in v["people"]] for k, v in status["attention"].items()}
+        assert status["attention"]["overdue"]["count"] == 1
         assert names["needs_help"] == ["Alan"]
         assert names["overdue"] == ["Grace"]
         assert names["bounced"] == ['=HYPERLINK("http://evil")']

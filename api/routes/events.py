@@ -78,16 +78,18 @@ async def list_events(
 
 
 @router.get("/{event_id}", response_model=EventStatus, responses=error_responses(401, 404))
-async def event_status(event_id: str, school: SchoolDep, session: SessionDep) -> EventStatus:
+async def event_status(event_id: str, school: SchoolDep, session: SessionDep) -> Response:
     """Counts per stage, response rate per step, and who needs a leader's attention."""
     event = await owned_event(session, school.id, event_id)
     plan = Plan.model_validate_json(event.plan_json)
-    return EventStatus(
+    status = EventStatus(
         event=await _event_out(session, event, False),
         stages=await reports.stage_counts(session, event.id),
         steps=await reports.step_rates(session, event.id, plan),
         attention=await reports.attention(session, event.id),
     )
+    # Already a validated model: serialise it once, not validate it all again.
+    return Response(status.model_dump_json(), media_type="application/json")
 
 
 @router.get(
@@ -98,6 +100,9 @@ async def list_participants(
     school: SchoolDep,
     session: SessionDep,
     stage: str | None = None,
+    attention: Annotated[
+        Literal["needs_help", "overdue", "bounced", "paused", "withdrawn"] | None, Query()
+    ] = None,
     after: str = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ParticipantPage:
@@ -106,6 +111,8 @@ async def list_participants(
     query = select(Participant).where(Participant.event_id == event.id, col(Participant.id) > after)
     if stage:
         query = query.where(Participant.stage == stage)
+    if attention:
+        query = query.where(*reports.attention_filter(attention))
     people = (await session.exec(query.order_by(col(Participant.id)).limit(limit))).all()
     answers = (
         await session.exec(
