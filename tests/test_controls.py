@@ -8,6 +8,7 @@ from datetime import timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from cpd.builtin_plans import BUILTIN_PLANS
+from tests.calendars import LONDON
 from tests.conftest import StackFactory
 from tests.inbox import links_of, text_of
 from tests.test_year import (
@@ -15,6 +16,7 @@ from tests.test_year import (
     TEACHER,
     expected_initials,
     nominal,
+    participant,
     school_year_now,
     trigger,
 )
@@ -157,7 +159,14 @@ async def test_an_answer_after_the_window_is_recorded_as_late(
     async with ts_stack(year.calendar) as s:
         event = await trigger(s, PLAN.id, monday)
         walk = Walker(time_env, s, TEACHER)
-        await walk.days(lead + 10)  # the action plan's window closes unanswered
+        await walk.days(lead + 1)
+        detail = await participant(s, event)
+        for _ in range(40):  # until the action plan's window has closed unanswered
+            if detail["timeline"]["steps"][0]["status"] == "missed":
+                break
+            await walk.days(1)
+            detail = await participant(s, event)
+        assert detail["timeline"]["steps"][0]["status"] == "missed"
         [first, *_] = walk.sends("action-plan")
         page = await s.api.post(walk.answer_link(first), data=PLAN_FIELDS)
         assert page.status_code == 200
@@ -168,6 +177,7 @@ async def test_an_answer_after_the_window_is_recorded_as_late(
         [answer] = status["items"][0]["answers"]
         assert answer["step_id"] == "action-plan" and answer["late"] is True
         # A late plan is still the teacher's plan: later emails quote it.
-        await walk.days(14)
-        quoted = [r for r in walk.received if r.step_id == "checkin-week-2"][0]
-        assert "Retrieval starter with Year 9 set 2" in text_of(quoted.message)
+        answered_at = (await time_env.get_current_time()).astimezone(LONDON)
+        await walk.days(30)
+        later = [r for r in walk.received if r.at > answered_at]
+        assert later and "Retrieval starter with Year 9 set 2" in text_of(later[0].message)
