@@ -17,11 +17,21 @@ from api.errors import install_error_handlers
 from api.routes import answers, dashboard, events, mailbox, participants, portfolio, rosters, school
 from api.sessions import Sessions
 from cpd.db import create_engine, create_sessionmaker, create_tables
+from cpd.evidence import EvidenceRejected
+from cpd.security import LinkError
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
 from cpd.worker import link_signer
 
 CallNext = Callable[[Request], Awaitable[Response]]
+
+
+def _problem(request: Request, message: str, status: int) -> Response:
+    return TEMPLATES.TemplateResponse(
+        request, "problem.html", {"message": message}, status_code=status
+    )
+
+
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
@@ -52,6 +62,15 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         lifespan=lifespan,
     )
     install_error_handlers(app)
+
+    # Teachers' pages: a bad link or a refused file is a clear page that changes nothing.
+    @app.exception_handler(LinkError)
+    async def _bad_link(request: Request, exc: LinkError) -> Response:
+        return _problem(request, exc.reason, 410 if exc.expired else 400)
+
+    @app.exception_handler(EvidenceRejected)
+    async def _refused_file(request: Request, exc: EvidenceRejected) -> Response:
+        return _problem(request, exc.reason, exc.status)
 
     @app.middleware("http")
     async def refuse_oversized_bodies(request: Request, call_next: CallNext) -> Response:

@@ -28,7 +28,12 @@ _OFFICE = {".docx", ".pptx", ".xlsx"}
 
 
 class EvidenceRejected(Exception):
-    """Why a file was refused, in words a teacher understands."""
+    """Why a file was refused, in words a teacher understands, with the HTTP status."""
+
+    def __init__(self, reason: str, status: int = 422) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,7 @@ class EvidenceStore:
             raise EvidenceRejected("That file is empty.")
         if len(data) > self.max_bytes:
             raise EvidenceRejected(
-                f"That file is too big: the limit is {self.max_bytes // (1024 * 1024)} MB."
+                f"That file is too big: the limit is {self.max_bytes // (1024 * 1024)} MB.", 413
             )
         content_type = sniff(data[:64], filename)
         if content_type is None:

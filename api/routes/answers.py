@@ -18,7 +18,6 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import Resources, ResourcesDep, SessionDep
 from api.submit import REASONS, AnswerRefused, submit_answer
 from api.uploads import forget_file, take_evidence
-from cpd.evidence import EvidenceRejected
 from cpd.models import Event, Evidence, Participant
 from cpd.plans import ACTION_PLAN_FIELDS, Plan, Step, StepKind, choices_for
 from cpd.security import LinkClaims, LinkError
@@ -42,6 +41,7 @@ def problem(res: Resources, request: Request, message: str, status: int) -> HTML
 async def _load(
     res: Resources, session: SessionDep, token: str, purpose: str
 ) -> tuple[LinkClaims, Participant, Event, Plan]:
+    """The link's teacher, event and plan; a LinkError becomes a clear page (api/app.py)."""
     claims = res.signer.verify(token, purpose)
     person = await session.get(Participant, claims.participant_id)
     event = await session.get(Event, person.event_id) if person else None
@@ -50,17 +50,21 @@ async def _load(
     return claims, person, event, Plan.model_validate_json(event.plan_json)
 
 
+async def _question(
+    res: Resources, session: SessionDep, token: str
+) -> tuple[Participant, Event, Step]:
+    claims, person, event, plan = await _load(res, session, token, "answer")
+    step = plan.step(claims.step_id)
+    if step is None:
+        raise LinkError("This link does not match a question.")
+    return person, event, step
+
+
 @router.get("/a/{token}", response_class=HTMLResponse)
 async def answer_page(
     token: str, request: Request, session: SessionDep, res: ResourcesDep, choice: str = ""
 ) -> HTMLResponse:
-    try:
-        claims, person, event, plan = await _load(res, session, token, "answer")
-    except LinkError as exc:
-        return problem(res, request, exc.reason, 410 if exc.expired else 400)
-    step = plan.step(claims.step_id)
-    if step is None:
-        return problem(res, request, "This link does not match a question.", 400)
+    person, event, step = await _question(res, session, token)
     choices = choices_for(step.kind)
     return page(
         res,
@@ -93,19 +97,10 @@ async def answer_submit(
     share: Annotated[str, Form(max_length=3)] = "",
     file: Annotated[UploadFile | None, File()] = None,
 ) -> HTMLResponse:
-    try:
-        claims, person, event, plan = await _load(res, session, token, "answer")
-    except LinkError as exc:
-        return problem(res, request, exc.reason, 410 if exc.expired else 400)
-    step = plan.step(claims.step_id)
-    if step is None:
-        return problem(res, request, "This link does not match a question.", 400)
+    person, event, step = await _question(res, session, token)
     evidence = None
     if step.kind is StepKind.EVIDENCE:
-        try:
-            evidence = await take_evidence(res.settings, session, person, step.id, text, link, file)
-        except EvidenceRejected as exc:
-            return problem(res, request, str(exc), 413 if "too big" in str(exc) else 422)
+        evidence = await take_evidence(res.settings, session, person, step.id, text, link, file)
         # Written before the Update: if the workflow refuses, both are undone below.
         await session.commit()
         text = evidence.note or evidence.link or f"File: {evidence.filename}"
@@ -149,10 +144,7 @@ async def _undo(res: Resources, session: AsyncSession, evidence: Evidence) -> No
 async def manage_page(
     token: str, request: Request, session: SessionDep, res: ResourcesDep
 ) -> HTMLResponse:
-    try:
-        _, person, event, _ = await _load(res, session, token, "pause")
-    except LinkError as exc:
-        return problem(res, request, exc.reason, 410 if exc.expired else 400)
+    _, person, event, _ = await _load(res, session, token, "pause")
     return page(res, request, "manage.html", event=event, person=person)
 
 
@@ -165,10 +157,7 @@ async def manage_submit(
     action: Annotated[str, Form()] = "",
     list_unsubscribe: Annotated[str, Form(alias="List-Unsubscribe")] = "",
 ) -> HTMLResponse:
-    try:
-        _, person, event, _ = await _load(res, session, token, "pause")
-    except LinkError as exc:
-        return problem(res, request, exc.reason, 410 if exc.expired else 400)
+    _, person, event, _ = await _load(res, session, token, "pause")
     # RFC 8058: a mail client's one-click unsubscribe POSTs "List-Unsubscribe=One-Click".
     if list_unsubscribe == "One-Click":
         action = "opt_out"

@@ -20,7 +20,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.deps import Resources, ResourcesDep, SessionDep
 from api.routes.answers import page, problem
 from api.uploads import evidence_store, take_evidence
-from cpd.evidence import EvidenceRejected
 from cpd.models import Answer, Event, Evidence, Participant
 from cpd.plans import Plan
 from cpd.security import LinkError
@@ -101,10 +100,18 @@ async def _portfolio(session: AsyncSession, person: Participant) -> list[dict[st
 async def portfolio_page(
     token: str, request: Request, session: SessionDep, res: ResourcesDep
 ) -> HTMLResponse:
-    try:
-        person = await _owner(res, session, token)
-    except LinkError as exc:
-        return problem(res, request, exc.reason, 410 if exc.expired else 400)
+    person = await _owner(res, session, token)
+    return await _show(res, request, session, person, token)
+
+
+async def _show(
+    res: Resources,
+    request: Request,
+    session: AsyncSession,
+    person: Participant,
+    token: str,
+    added: bool = False,
+) -> HTMLResponse:
     return page(
         res,
         request,
@@ -112,6 +119,7 @@ async def portfolio_page(
         person=person,
         events=await _portfolio(session, person),
         token=token,
+        added=added,
         max_mb=res.settings.evidence_max_bytes // (1024 * 1024),
     )
 
@@ -127,10 +135,7 @@ async def add_evidence(
     link: Annotated[str, Form(max_length=2000)] = "",
     file: Annotated[UploadFile | None, File()] = None,
 ) -> HTMLResponse:
-    try:
-        person = await _owner(res, session, token)
-    except LinkError as exc:
-        return problem(res, request, exc.reason, 410 if exc.expired else 400)
+    person = await _owner(res, session, token)
     # Evidence may go to any of the teacher's own events, never to someone else's.
     events = await _portfolio(session, person)
     target = participant_id or person.id
@@ -138,31 +143,16 @@ async def add_evidence(
         return problem(res, request, "That event is not one of yours.", 404)
     owner = await session.get(Participant, target)
     assert owner is not None
-    try:
-        await take_evidence(res.settings, session, owner, "", note, link, file)
-    except EvidenceRejected as exc:
-        return problem(res, request, str(exc), 413 if "too big" in str(exc) else 422)
+    await take_evidence(res.settings, session, owner, "", note, link, file)
     await session.commit()
-    return page(
-        res,
-        request,
-        "portfolio.html",
-        person=person,
-        events=await _portfolio(session, person),
-        token=token,
-        added=True,
-        max_mb=res.settings.evidence_max_bytes // (1024 * 1024),
-    )
+    return await _show(res, request, session, person, token, added=True)
 
 
 @router.get("/p/{token}/evidence/{evidence_id}", response_model=None)
 async def download_evidence(
     token: str, evidence_id: str, request: Request, session: SessionDep, res: ResourcesDep
 ) -> Response:
-    try:
-        person = await _owner(res, session, token)
-    except LinkError as exc:
-        return problem(res, request, exc.reason, 410 if exc.expired else 400)
+    person = await _owner(res, session, token)
     item = await session.get(Evidence, evidence_id)
     owners = {e["participant_id"] for e in await _portfolio(session, person)}
     if item is None or item.participant_id not in owners or not item.filename:
@@ -180,10 +170,7 @@ async def download_evidence(
 @router.get("/p/{token}/export", response_model=None)
 async def export(token: str, request: Request, session: SessionDep, res: ResourcesDep) -> Response:
     """Everything as a ZIP: portfolio.json plus the evidence files."""
-    try:
-        person = await _owner(res, session, token)
-    except LinkError as exc:
-        return problem(res, request, exc.reason, 410 if exc.expired else 400)
+    person = await _owner(res, session, token)
     events = await _portfolio(session, person)
     store = evidence_store(res.settings)
     buffer = io.BytesIO()
