@@ -24,7 +24,7 @@ from temporalio.worker import Replayer
 from cpd.names import fanout_workflow_id
 from cpd.worker import WORKFLOWS
 from tests.conftest import Stack, StackFactory
-from tests.test_year import PLAN_FIELDS, TEACHER, a_good_answer, school_year_now, trigger
+from tests.test_year import TEACHER, a_good_answer, school_year_now, trigger, whole_school_teacher
 from tests.walk import Received, Walker
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -64,15 +64,7 @@ async def _save(s: Stack, workflow_id: str, name: str, run_id: str | None = None
 @pytest.mark.skipif(not RECORDING, reason="set CPD_RECORD_HISTORIES=1 to record")
 async def test_record_histories(time_env: WorkflowEnvironment, ts_stack: StackFactory) -> None:
     year, monday, lead = await school_year_now(time_env)
-
-    def teacher(item: Received) -> dict[str, str] | None:
-        if item.step_id == "action-plan":
-            return PLAN_FIELDS if item.purpose == "reminder" else None
-        if item.step_id == "checkin-week-2":
-            return {"choice": "need_help"}
-        if item.step_id in (None, "checkin-week-6") or item.step_id.startswith("cue"):
-            return None
-        return {"choice": "4"} if "impact" in item.step_id else {"text": "A note.", "choice": "3"}
+    teacher = whole_school_teacher
 
     async with ts_stack(year.calendar) as s:
         # A whole-school year: reminders, a missed step, need-help, a pause, late answers.

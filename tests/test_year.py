@@ -42,6 +42,19 @@ def a_good_answer(kind: StepKind) -> dict[str, str]:
     }[kind]
 
 
+def whole_school_teacher(item: Received) -> dict[str, str] | None:
+    """A realistic teacher: plans when nudged, asks for help once, lets some steps go."""
+    if item.step_id == "action-plan":
+        # Answers only when nudged: exactly one reminder, then none.
+        return PLAN_FIELDS if item.purpose == "reminder" else None
+    if item.step_id == "checkin-week-2":
+        return {"choice": "need_help"}
+    if item.step_id in ("checkin-week-6", None) or item.step_id.startswith("cue"):
+        return None  # never answered: reminders up to the cap, then missed
+    step = BUILTIN_PLANS["whole-school-inset"].step(item.step_id)
+    return a_good_answer(step.kind) if step else None
+
+
 async def school_year_now(env: WorkflowEnvironment) -> tuple[SchoolYear, date, int]:
     """The school years around the server's clock, the first open Monday ahead,
     and the number of days from now until it."""
@@ -122,17 +135,7 @@ async def test_whole_school_inset_year(
     plan = BUILTIN_PLANS["whole-school-inset"]
     year, monday, lead = await school_year_now(time_env)
 
-    def teacher(item: Received) -> dict[str, str] | None:
-        if item.step_id == "action-plan":
-            # Answers only when nudged: exactly one reminder, then none.
-            return PLAN_FIELDS if item.purpose == "reminder" else None
-        if item.step_id == "checkin-week-2":
-            return {"choice": "need_help"}
-        if item.step_id in ("checkin-week-6", None) or item.step_id.startswith("cue"):
-            return None  # never answered: two reminders, then missed
-        kind = plan.step(item.step_id).kind  # type: ignore[union-attr]
-        return a_good_answer(kind)
-
+    teacher = whole_school_teacher
     async with ts_stack(year.calendar, email_budget_per_week=10) as s:
         event = await trigger(s, plan.id, monday)
         walk = Walker(time_env, s, TEACHER)
