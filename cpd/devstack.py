@@ -160,6 +160,7 @@ def run() -> None:
     print(
         "\ncpd-followthrough is running\n"
         f"  API docs     {base}/docs\n"
+        f"  Dashboard    {base}/dashboard   (sign in with the API key below)\n"
         f"  Mailbox      {base}/dev/mailbox\n"
         f"  Temporal UI  http://127.0.0.1:{TEMPORAL_UI_PORT}\n"
         f"  SMTP         127.0.0.1:{SMTP_PORT} (outgoing, kept in the mailbox)\n"
