@@ -55,13 +55,20 @@ def whole_school_teacher(item: Received) -> dict[str, str] | None:
     return a_good_answer(step.kind) if step else None
 
 
-async def school_year_now(env: WorkflowEnvironment) -> tuple[SchoolYear, date, int]:
-    """The school years around the server's clock, the first open Monday ahead,
-    and the number of days from now until it."""
+async def school_year_now(
+    env: WorkflowEnvironment, term_days: int = 0
+) -> tuple[SchoolYear, date, int]:
+    """The school years around the server's clock, the first open Monday ahead (followed
+    by ``term_days`` days with no holiday, when a test needs them), and the days until it."""
     now = (await env.get_current_time()).astimezone(LONDON).date()
     year = english_school_years(now.year - 1, years=3)
     day = now + timedelta(days=2)
-    while day.weekday() != 0 or not year.is_open(day):
+
+    def in_term(start: date) -> bool:
+        days = (start + timedelta(days=n) for n in range(term_days + 1))
+        return all(year.is_open(d) for d in days if d.weekday() < 5)
+
+    while day.weekday() != 0 or not year.is_open(day) or not in_term(day):
         day += timedelta(days=1)
     return year, day, (day - now).days
 
