@@ -16,6 +16,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.errors import ApiError
 from cpd.models import Event, Participant
+from cpd.names import fanout_queue
 from workflows.fanout import EventFanoutWorkflow, FanoutInput
 
 
@@ -37,12 +38,12 @@ async def owned_participant(
 
 
 async def start_fanout(client: Client, workflow_id: str, task_queue: str, inp: FanoutInput) -> None:
-    """Start one fan-out; its fixed id makes a repeat (a retried request) a no-op."""
+    """Start one fan-out in its own lane; its fixed id makes a repeat a no-op."""
     with suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             EventFanoutWorkflow.run,
             inp,
             id=workflow_id,
-            task_queue=task_queue,
+            task_queue=fanout_queue(task_queue),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )

@@ -26,3 +26,9 @@ def cancel_workflow_id(event_id: str) -> str:
 def event_signal_workflow_id(event_id: str, action: str, request_id: str) -> str:
     # Pause and resume may repeat over an event's life: one fan-out per request.
     return f"cpd-{action}-{event_id}-{request_id}"
+
+
+def fanout_queue(task_queue: str) -> str:
+    """Fan-outs get a lane of their own: pages of starts never queue behind the very
+    participants they started (thousands of first steps all due at once)."""
+    return f"{task_queue}-fanout"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from contextlib import AsyncExitStack
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -15,6 +16,7 @@ from activities.fanout import FanoutActivities
 from activities.records import RecordActivities
 from activities.smtp import SmtpSender
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
+from cpd.names import fanout_queue
 from cpd.security import LinkSigner
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
@@ -29,9 +31,25 @@ def link_signer(settings: Settings) -> LinkSigner:
     return LinkSigner(settings.secret_key, settings.answer_link_max_age_days * 86400)
 
 
+class Workers:
+    """The two workers of one process, run together: ``async with build_worker(...)``."""
+
+    def __init__(self, *workers: Worker) -> None:
+        self._workers = workers
+        self._stack = AsyncExitStack()
+
+    async def __aenter__(self) -> Workers:
+        for worker in self._workers:
+            await self._stack.enter_async_context(worker)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+
 def build_worker(
     client: Client, settings: Settings, sessionmaker: Sessionmaker, task_queue: str | None = None
-) -> Worker:
+) -> Workers:
     queue = task_queue or settings.task_queue
     emails = EmailActivities(
         settings, sessionmaker, SmtpSender(settings), EmailRenderer(), link_signer(settings)
@@ -45,9 +63,17 @@ def build_worker(
         settings.workflow_history_limit,
         settings.send_timeout_seconds,
     )
-    return Worker(
+    fanout_activities = [
+        fanout.start_participant_page,
+        fanout.withdraw_participant_page,
+        fanout.pause_participant_page,
+        fanout.resume_participant_page,
+    ]
+    main = Worker(
         client,
         task_queue=queue,
+        # The fan-out stays registered here too: ones started before it had its own
+        # lane finish where they began.
         workflows=WORKFLOWS,
         activities=[
             budget.reserve_email,
@@ -55,12 +81,16 @@ def build_worker(
             records.project_participant,
             records.record_answer,
             records.school_calendar,
-            fanout.start_participant_page,
-            fanout.withdraw_participant_page,
-            fanout.pause_participant_page,
-            fanout.resume_participant_page,
+            *fanout_activities,
         ],
     )
+    lane = Worker(
+        client,
+        task_queue=fanout_queue(queue),
+        workflows=[EventFanoutWorkflow],
+        activities=fanout_activities,
+    )
+    return Workers(main, lane)
 
 
 async def main() -> None:
