@@ -1,0 +1,59 @@
+"""The two Temporal servers, started for one benchmark run and thrown away after it.
+
+The same set-up as tests/conftest.py: the time-skipping test server (Java)
+for a year in seconds, and the dev server (the ``temporal`` CLI) with our
+search attributes for a real clock and visibility.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from cpd import servers
+from cpd.names import SEARCH_ATTRIBUTES
+
+
+@asynccontextmanager
+async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    path = servers.time_skipping_server()
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(path) if path else None,
+        # A JVM on a small machine needs longer than the SDK's 5 s default.
+        test_server_startup_timeout=timedelta(seconds=120),
+    )
+    try:
+        # The participant workflow upserts these; the test server must know them.
+        await env.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=env.client.namespace,
+                search_attributes={
+                    k.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for k in SEARCH_ATTRIBUTES
+                },
+            )
+        )
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@asynccontextmanager
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    path = servers.temporal_cli()
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_existing_path=str(path) if path else None,
+        dev_server_log_level="error",
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()

@@ -1,0 +1,127 @@
+"""Cheap probes that say why a run was as fast as it was, measured in the same run.
+
+- ``DbTimings``: how long each SQL statement took on the worker's engine,
+  reads apart from writes. SQLite has one writer at a time, so when writes
+  take far longer than reads they are queueing for the lock.
+- ``LoopLag``: how late a 50 ms sleep wakes up on the event loop that runs
+  the worker, the app and the fan-out; a busy loop delays everything in it.
+- ``SLOW_TASKS``: workflow tasks the SDK reports as taking over 5 s in the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
+
+
+@dataclass
+class Spread:
+    count: int
+    mean_ms: float
+    p95_ms: float
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> Spread:
+        if not seconds:
+            return cls(0, 0.0, 0.0)
+        ordered = sorted(seconds)
+        return cls(
+            len(ordered), 1000 * statistics.mean(ordered), 1000 * ordered[int(len(ordered) * 0.95)]
+        )
+
+
+class DbTimings:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._reads: list[float] = []
+        self._writes: list[float] = []
+        sync = engine.sync_engine
+        event.listen(sync, "before_cursor_execute", self._before)
+        event.listen(sync, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        conn.info["bench_t0"] = time.perf_counter()
+
+    def _after(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        took = time.perf_counter() - conn.info.pop("bench_t0", time.perf_counter())
+        kind = statement.lstrip().split(None, 1)[0].upper()
+        (self._reads if kind == "SELECT" else self._writes).append(took)
+
+    @property
+    def reads(self) -> Spread:
+        return Spread.of(self._reads)
+
+    @property
+    def writes(self) -> Spread:
+        return Spread.of(self._writes)
+
+
+class LoopLag:
+    TICK = 0.05
+
+    def __init__(self) -> None:
+        self._late: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> LoopLag:
+        self._task = asyncio.get_running_loop().create_task(self._watch())
+        return self
+
+    async def _watch(self) -> None:
+        while True:
+            t0 = time.perf_counter()
+            await asyncio.sleep(self.TICK)
+            self._late.append(time.perf_counter() - t0 - self.TICK)
+
+    def stop(self) -> Spread:
+        if self._task is not None:
+            self._task.cancel()
+        return Spread.of(self._late)
+
+
+class SlowWorkflowTasks(logging.Handler):
+    """Counts the SDK's TMPRL1104 warning: a workflow task that took over 5 s in the
+    worker, which happens when the worker process has more work than it can run."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "TMPRL1104" in record.getMessage():
+            self.count += 1
+
+
+SLOW_TASKS = SlowWorkflowTasks()
+
+
+def forward_core_logs() -> None:
+    """Send the SDK core's warnings to ``SLOW_TASKS`` instead of the console, where
+    thousands of them would bury the benchmark's output. Call before any client exists."""
+    logger = logging.getLogger("bench.temporal_core")
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
+    logger.addHandler(SLOW_TASKS)
+    Runtime.set_default(
+        Runtime(
+            telemetry=TelemetryConfig(
+                logging=LoggingConfig(
+                    filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                    forwarding=LogForwardingConfig(logger=logger),
+                )
+            )
+        )
+    )

@@ -1,0 +1,99 @@
+"""Measure the follow-through workflow and write docs/BENCHMARKS.md.
+
+    .venv/bin/python -m bench.run
+
+One run, about four minutes on two cores, on servers it starts and throws
+away: Temporal's time-skipping test server for one participant's year, then
+the Temporal dev server for the raw start rate and a 5,000-participant
+fan-out. SQLite lives in a temporary directory; SMTP is aiosmtpd in its own
+process. Only this benchmark's section of docs/BENCHMARKS.md is rewritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from temporalio.client import Client
+
+from bench import envs, fanout, probes, report, variants, year
+from bench.sections import write_section
+
+SECTION = "workflow"
+SEQUENTIAL_STARTS = 500
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+async def measure(participants: int, deadline_s: float) -> report.Figures:
+    t0 = time.perf_counter()
+    facts = report.run_facts()
+    with tempfile.TemporaryDirectory(prefix="cpd-bench-") as tmp:
+        say("time-skipping server: one participant's year, and a raw year-long sleep")
+        async with envs.time_skipping() as env:
+            years = await year.measure(env, Path(tmp, "year"))
+        say(f"year: {years.median_wall_s:.2f} s (raw {years.median_raw_s:.3f} s)")
+
+        async with envs.dev_server() as env:
+            say(f"dev server: raw starts ({participants:,} concurrent, {SEQUENTIAL_STARTS} singly)")
+            raw = await fanout.measure_raw(env.client, participants, SEQUENTIAL_STARTS)
+            say(f"raw: {raw.concurrent_rate:.0f}/s concurrent, {raw.sequential_rate:.0f}/s singly")
+
+            async def run(name: str, client: Client | None = None) -> fanout.FanoutFigures:
+                # Only the product run waits for the first emails; held back, none are sent.
+                return await fanout.measure_fanout(
+                    env, Path(tmp, name), participants, deadline_s, client, client is None
+                )
+
+            say("fan-out with the participants held back: the fan-out alone")
+            alone = await run("alone", variants.held_back(env.client))
+            say(f"fan-out alone: {alone.start_rate or 0:.0f}/s")
+            say(f"fan-out as the product runs it (waiting at most {deadline_s:.0f} s)")
+            fan = await run("fanout")
+            say(f"fan-out: {fan.started:,} started, {fan.emails:,} first emails delivered")
+    minutes, seconds = divmod(round(time.perf_counter() - t0), 60)
+    facts["duration"] = f"{minutes} min {seconds:02d} s"
+    return report.Figures(facts, years, raw, alone, fan)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--participants", type=int, default=5_000)
+    parser.add_argument("--deadline", type=float, default=fanout.DEADLINE_S, metavar="SECONDS")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print the section instead of writing the file"
+    )
+    args = parser.parse_args()
+    # Cancelled activities at worker shutdown log warnings with tracebacks: noise here.
+    logging.basicConfig(level=logging.ERROR)
+    # So does SQLAlchemy, resetting the connections those cancelled activities held.
+    logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
+    probes.forward_core_logs()
+
+    async def run() -> report.Figures:
+        # SIGTERM cancels like Ctrl-C does, so the servers and the SMTP process are stopped.
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        return await measure(args.participants, args.deadline)
+
+    figures = asyncio.run(run())
+    section = report.render(figures)
+    if args.no_write:
+        print(section)
+    else:
+        write_section(SECTION, section)
+        say(f"wrote the {SECTION!r} section of docs/BENCHMARKS.md")
+    print(report.summary(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Benchmark 1: one participant's year on Temporal's time-skipping test server.
+
+Drive it the simplest way: trigger through the API, then ``env.sleep`` past
+the end of the plan. The test server skips time whenever no workflow task or
+activity is outstanding, so the wall time is what the year's real work costs:
+workflow tasks, activities (SQLite, SMTP) and their round trips. The baseline
+is one workflow that sleeps a year, driven the same way on the same server.
+
+(Awaiting a result only skips time for a handle returned by ``start_workflow``
+on the environment's client; the participant is started by the fan-out
+activity, so awaiting its handle would wait in real time.)
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import select
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.noop import YearSleepWorkflow
+from bench.smtp_sink import SmtpSink
+from bench.stack import Stack, app_stack, event_body
+from cpd.models import Participant
+from cpd.names import fanout_workflow_id
+from workflows.types import ParticipantOutcome
+
+# Past the default plan's last step (day 365) and its answer window, with a margin.
+SPAN = timedelta(days=400)
+
+
+@dataclass
+class YearRun:
+    wall_s: float
+    emails: int
+    days_skipped: float
+    stage: str
+    activities: int
+    timers: int
+    workflow_tasks: int
+
+
+@dataclass
+class YearFigures:
+    runs: list[YearRun]
+    raw_wall_s: list[float]
+
+    @property
+    def median_wall_s(self) -> float:
+        return statistics.median(r.wall_s for r in self.runs)
+
+    @property
+    def median_raw_s(self) -> float:
+        return statistics.median(self.raw_wall_s)
+
+    @property
+    def ratio(self) -> float:
+        return self.median_wall_s / self.median_raw_s
+
+
+async def raw_year(env: WorkflowEnvironment, runs: int) -> list[float]:
+    """Wall seconds for a workflow that only sleeps 365 days, ``runs`` times."""
+    queue = f"bench-year-{uuid.uuid4().hex[:8]}"
+    walls = []
+    async with Worker(env.client, task_queue=queue, workflows=[YearSleepWorkflow]):
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            handle = await env.client.start_workflow(
+                YearSleepWorkflow.run, id=f"{queue}-{uuid.uuid4().hex[:8]}", task_queue=queue
+            )
+            await env.sleep(SPAN)
+            await handle.result()
+            walls.append(time.perf_counter() - t0)
+    return walls
+
+
+async def participant_years(env: WorkflowEnvironment, data_dir: Path, runs: int) -> list[YearRun]:
+    sink = SmtpSink().start()
+    results = []
+    try:
+        # A budget above the plan's busiest week, so no send is deferred by it.
+        async with app_stack(env.client, data_dir, sink.port, email_budget_per_week=10) as stack:
+            for i in range(runs):
+                results.append(await _one_year(env, stack, sink, tag=f"year{i}"))
+    finally:
+        sink.stop()
+    return results
+
+
+async def _one_year(env: WorkflowEnvironment, stack: Stack, sink: SmtpSink, tag: str) -> YearRun:
+    server_start = await env.get_current_time()
+    emails_before = sink.total
+    # The default calendar (London, Monday to Friday, 07:30-17:30) and the API's default
+    # plan; the event is tomorrow, so the whole year is ahead of the workflow.
+    body = event_body(1, server_start.date() + timedelta(days=1), tag)
+
+    t0 = time.perf_counter()
+    _, event_id = await stack.trigger(body)
+    await env.client.get_workflow_handle(fanout_workflow_id(event_id)).result()
+    await env.sleep(SPAN)
+    wall = time.perf_counter() - t0
+
+    handle = env.client.get_workflow_handle(
+        await _workflow_id(stack, event_id), result_type=ParticipantOutcome
+    )
+    if (await handle.describe()).close_time is None:
+        raise RuntimeError(f"the participant had not finished after {SPAN.days} days")
+    outcome = await handle.result()
+    history = await handle.fetch_history()
+    kinds = Counter(e.event_type for e in history.events)
+    skipped = (await env.get_current_time()) - server_start
+    return YearRun(
+        wall_s=wall,
+        emails=sink.total - emails_before,
+        days_skipped=skipped.total_seconds() / 86400,
+        stage=outcome.stage,
+        activities=kinds[EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED],
+        timers=kinds[EventType.EVENT_TYPE_TIMER_STARTED],
+        workflow_tasks=kinds[EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED],
+    )
+
+
+async def _workflow_id(stack: Stack, event_id: str) -> str:
+    # The app's own record of the one participant (the workflow id is its business key).
+    async with stack.db() as session:
+        query = select(Participant.workflow_id).where(Participant.event_id == event_id)
+        return (await session.exec(query)).one()
+
+
+async def measure(env: WorkflowEnvironment, data_dir: Path, runs: int = 3) -> YearFigures:
+    raw = await raw_year(env, runs)
+    years = await participant_years(env, data_dir, runs)
+    return YearFigures(runs=years, raw_wall_s=raw)
