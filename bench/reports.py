@@ -210,6 +210,14 @@ records and about {int(TEACHERS * 9 * 0.7)} answers, in SQLite (the embedded def
 
 Target: p99 at 50 ms or less and no more than 3× the trivial endpoint:
 **{"met" if met else "NOT met"}** (worst p99 {worst:.1f} ms, {worst_ratio:.1f}×).
+
+The 50 ms bound holds. The 3× bound does not: in process the trivial endpoint costs
+well under a millisecond, so 3× leaves no room for any database query at all. The event
+status reads a few running totals (per step, kept by the activities), counts per stage
+and five capped name lists from indexed projection rows; most of its time is the five
+small queries through aiosqlite's thread hop and building the JSON. Over real HTTP the
+trivial endpoint's own cost grows and the ratio shrinks, but that would flatter the
+figure rather than change the work.
 """,
     )
 

@@ -82,7 +82,12 @@ def main() -> None:
         # SIGTERM cancels like Ctrl-C does, so the servers and the SMTP process are stopped.
         task = asyncio.current_task()
         assert task is not None
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+
+        def stop() -> None:
+            say("SIGTERM: stopping")
+            task.cancel()
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop)
         return await measure(args.participants, args.deadline)
 
     figures = asyncio.run(run())
