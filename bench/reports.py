@@ -17,12 +17,10 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import insert
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from bench.sections import machine, write_section
-from cpd import admin, servers
+from cpd import admin, temporal_envs
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
 from cpd.db import create_engine, create_sessionmaker, create_tables
 from cpd.models import Answer, EmailSend, Event, Participant, StepCount
@@ -153,13 +151,7 @@ async def measure() -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(environment="test", data_dir=Path(folder), secret_key="b" * 40)
         key, event_id = await seed(settings)
-        path = servers.time_skipping_server()
-        env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter,
-            test_server_existing_path=str(path) if path else None,
-            test_server_startup_timeout=timedelta(seconds=120),
-        )
-        try:
+        async with temporal_envs.time_skipping() as env:
             app = create_app(settings, env.client)
             auth = {"Authorization": f"Bearer {key}"}
             async with (
@@ -173,8 +165,6 @@ async def measure() -> dict[str, dict[str, float]]:
                     "event status": await latencies(api, f"/v1/events/{event_id}", auth),
                     "impact summary": await latencies(api, f"/v1/events/{event_id}/impact", auth),
                 }
-        finally:
-            await env.shutdown()
     return {
         name: {"p50": statistics.median(v), "p99": pct(v, 99), "mean": statistics.fmean(v)}
         for name, v in runs.items()

@@ -22,8 +22,9 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from bench import envs, fanout, probes, report, variants, year
+from bench import fanout, probes, report, variants, year
 from bench.sections import write_section
+from cpd import temporal_envs as envs
 
 SECTION = "workflow"
 SEQUENTIAL_STARTS = 500

@@ -16,26 +16,21 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlmodel import select
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from cpd import admin, servers
+from cpd import admin, temporal_envs
 from cpd.calendar import SchoolCalendar
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
 from cpd.models import Participant
-from cpd.names import SEARCH_ATTRIBUTES
 from cpd.security import LinkSigner
 from cpd.settings import Settings
 from cpd.worker import build_worker, link_signer
@@ -46,36 +41,14 @@ TEST_SECRET = "test-secret-" + "x" * 32
 
 @pytest.fixture(scope="session")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    path = servers.time_skipping_server()
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(path) if path else None,
-        # A JVM on a small CI machine needs longer than the SDK's 5 s default.
-        test_server_startup_timeout=timedelta(seconds=120),
-    )
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=env.client.namespace,
-            search_attributes={
-                k.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for k in SEARCH_ATTRIBUTES
-            },
-        )
-    )
-    yield env
-    await env.shutdown()
+    async with temporal_envs.time_skipping() as env:
+        yield env
 
 
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    path = servers.temporal_cli()
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_existing_path=str(path) if path else None,
-        dev_server_log_level="error",
-    )
-    yield env
-    await env.shutdown()
+    async with temporal_envs.dev_server() as env:
+        yield env
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
-"""The two Temporal servers, started for one benchmark run and thrown away after it.
+"""The two Temporal servers as throwaway environments, for the tests and the benchmarks.
 
-The same set-up as tests/conftest.py: the time-skipping test server (Java)
-for a year in seconds, and the dev server (the ``temporal`` CLI) with our
-search attributes for a real clock and visibility.
+The time-skipping test server (Java) for a year in seconds, and the dev
+server (the ``temporal`` CLI) with our search attributes for a real clock and
+visibility; both found or installed by cpd/servers.py.
 """
 
 from __future__ import annotations
