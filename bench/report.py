@@ -255,10 +255,13 @@ def _spread_row(name: str, spread: Spread) -> str:
     return f"| {name} | {spread.count:,} | {spread.mean_ms:.0f} ms | {spread.p95_ms:.0f} ms |"
 
 
+def _cores(shares: list[CpuShare], process: str) -> str:
+    return f"{sum(s.cores for s in shares if s.process.startswith(process)):.2f}"
+
+
 def _interpretation(f: Figures) -> str:
     fan, y, raw = f.fanout, f.year, f.raw
-    python = next((s.cores for s in fan.cpu if s.process.startswith("this process")), 0.0)
-    server = next((s.cores for s in fan.cpu if s.process == "Temporal dev server"), 0.0)
+    python, server = _cores(fan.cpu, "this process"), _cores(fan.cpu, "Temporal dev server")
     floor = fan.participants / Settings().smtp_rate_per_second
     per_task_ms = 1000 * y.median_wall_s / (y.runs[0].activities + y.runs[0].workflow_tasks)
     return f"""### What bounds these numbers
@@ -269,7 +272,7 @@ def _interpretation(f: Figures) -> str:
   SQLite and SMTP; the timers between them are skipped for free.
 {_fanout_bullets(f)}
 - **The participants' own progress is bound mostly by that one worker process.** During the
-  fan-out it used {python:.2f} cores and the dev server {server:.2f}, and {fan.slow_tasks:,}
+  fan-out it used {python} cores and the dev server {server}, and {fan.slow_tasks:,}
   workflow tasks took over 5 s to run in it; each participant needs
   {TASKS_BEFORE_FIRST_EMAIL} workflow tasks and activities before its first email leaves,
   and tasks are served in arrival order, so every started participant advances a step at a
@@ -279,9 +282,11 @@ def _interpretation(f: Figures) -> str:
   Even with all that removed, the default `CPD_SMTP_RATE_PER_SECOND` of
   {Settings().smtp_rate_per_second:.0f} holds one worker to at least {floor:.0f} s for
   {fan.participants:,} first emails, by design.
-- **This machine is shared**: "anything else on the machine" in the CPU table is other
-  work, and it lowers every rate here. The raw rate, {raw.concurrent_rate:.0f} /s, is bounded
-  by the dev server's own CPU (see the raw column).
+- **The raw rate, {raw.concurrent_rate:.0f} /s, is what the dev server gives here**: during
+  those starts it used {_cores(raw.cpu, "Temporal dev server")} cores and this process
+  {_cores(raw.cpu, "this process")}. The machine is shared: "anything else on the machine"
+  in the CPU table is other work ({_cores(raw.cpu, "anything else")} cores during the raw
+  starts, {_cores(fan.cpu, "anything else")} during the fan-out), and it lowers every rate.
 
 {DIAGNOSTICS}"""
 

@@ -14,6 +14,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import insert
@@ -42,7 +43,9 @@ async def seed(settings: Settings) -> tuple[str, str]:
     plan = BUILTIN_PLANS[DEFAULT_PLAN_ID]
     rng = random.Random(7)
     now = datetime.now(UTC)
-    people, answers, sends = [], [], []
+    people: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
+    sends: list[dict[str, Any]] = []
     for i in range(TEACHERS):
         pid = f"p{i:07d}"
         people.append(
