@@ -146,15 +146,7 @@ async def home(request: Request, res: ResourcesDep, session: SessionDep) -> Resp
             select(Event).where(Event.school_id == who.scope).order_by(col(Event.event_date).desc())
         )
     ).all()
-    counts = dict(
-        (
-            await session.exec(
-                select(Participant.event_id, func.count())
-                .where(Participant.school_id == who.scope)
-                .group_by(Participant.event_id)
-            )
-        ).all()
-    )
+    counts = await reports.participant_counts(session, [e.id for e in events])
     return _page(res, request, "events.html", who=who, school=school, events=events, counts=counts)
 
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api import reports
@@ -74,7 +74,8 @@ async def list_events(
             .limit(limit)
         )
     ).all()
-    return EventList(items=[await _event_out(session, e, False) for e in events])
+    counts = await reports.participant_counts(session, [e.id for e in events])
+    return EventList(items=[_out(e, False, counts.get(e.id, 0)) for e in events])
 
 
 @router.get("/{event_id}", response_model=EventStatus, responses=error_responses(401, 404))
@@ -255,11 +256,11 @@ async def cancel_event(
 
 
 async def _event_out(session: AsyncSession, event: Event, created: bool) -> EventOut:
-    count = (
-        await session.exec(
-            select(func.count()).select_from(Participant).where(Participant.event_id == event.id)
-        )
-    ).one()
+    counts = await reports.participant_counts(session, [event.id])
+    return _out(event, created, counts.get(event.id, 0))
+
+
+def _out(event: Event, created: bool, count: int) -> EventOut:
     return EventOut(
         id=event.id,
         reference=event.reference,
