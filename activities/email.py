@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 
 from activities.contracts import SendResult, StepEmailIn
-from activities.smtp import PermanentSmtpError, SmtpSender
+from activities.smtp import Outgoing, PermanentSmtpError, SmtpSender
 from cpd.branding import Branding
 from cpd.counters import bump
 from cpd.db import Sessionmaker, unit_of_work
@@ -78,7 +78,7 @@ class EmailActivities:
         school = await self._school(inp.school_id)
         branding = Branding.model_validate_json(school.branding_json if school else "{}")
         rendered = self._render(inp, school, branding)
-        message = self._build(inp, rendered, message_id, branding)
+        message = Outgoing.of(self._build(inp, rendered, message_id, branding))
         try:
             await self._sender.send(message, on_handover=lambda: self._mark(inp, "handed_over"))
         except PermanentSmtpError as exc:

@@ -9,18 +9,18 @@ from pathlib import Path
 import aiosmtplib
 import pytest
 
-from activities.smtp import PermanentSmtpError, RateLimiter, SmtpSender
+from activities.smtp import Outgoing, PermanentSmtpError, RateLimiter, SmtpSender
 from tests.conftest import make_settings
 from tests.inbox import SmtpServer
 
 
-def message(to: str, n: int) -> EmailMessage:
+def message(to: str, n: int) -> Outgoing:
     msg = EmailMessage()
     msg["From"] = "CPD <cpd@hillside.example>"
     msg["To"] = to
     msg["Subject"] = f"Message {n}"
     msg.set_content("Hello")
-    return msg
+    return Outgoing.of(msg)
 
 
 async def test_messages_share_connections(smtp: SmtpServer, tmp_path: Path) -> None:

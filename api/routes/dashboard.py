@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, func, select
 
+from activities.smtp import Outgoing
 from api import reports
 from api.charts import impact_over_time
 from api.deps import Resources, ResourcesDep, SessionDep
@@ -62,7 +63,7 @@ async def send_magic_link(
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(rendered.text)
         message.add_alternative(rendered.html, subtype="html")
-        await res.mailer.send(message)
+        await res.mailer.send(Outgoing.of(message))
     # The same answer either way: the page never says who is registered.
     return _page(res, request, "login.html", sent=True)
 
