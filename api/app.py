@@ -16,7 +16,7 @@ from api.deps import Resources
 from api.errors import install_error_handlers
 from api.routes import answers, dashboard, events, mailbox, participants, portfolio, rosters, school
 from api.sessions import Sessions
-from cpd.db import create_engine, create_sessionmaker, create_tables
+from cpd.db import Reads, create_engine, create_sessionmaker, create_tables
 from cpd.evidence import EvidenceRejected
 from cpd.security import LinkError
 from cpd.settings import Settings, get_settings
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         app.state.resources = Resources(
             settings=settings,
             sessionmaker=create_sessionmaker(engine),
+            reads=Reads(engine),
             client=client or await connect(settings),
             signer=link_signer(settings),
             templates=TEMPLATES,
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         )
         yield
         await app.state.resources.mailer.close()
+        app.state.resources.reads.close()
         await engine.dispose()
 
     app = FastAPI(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from contextlib import suppress
 
+from sqlalchemy import bindparam
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
@@ -21,10 +23,17 @@ from workflows.fanout import EventFanoutWorkflow, FanoutInput
 
 
 async def owned_event(session: AsyncSession, school_id: str, event_id: str) -> Event:
-    event = await session.get(Event, event_id)
+    return owned(await session.get(Event, event_id), school_id)
+
+
+def owned(event: Event | None, school_id: str) -> Event:
     if event is None or event.school_id != school_id:
         raise ApiError(404, "not_found", "No such event.")
     return event
+
+
+# The event, for a batch of reads (cpd.db.Reads, bound to "event_id"); check it with ``owned``.
+EVENT = select(Event).where(Event.id == bindparam("event_id"))
 
 
 async def owned_participant(

@@ -1,14 +1,30 @@
 """Leaders' figures, computed in the database from the projection.
 
 Nothing here asks Temporal: an event of thousands of teachers is summarised
-by a few grouped queries over indexed rows, so it stays fast.
+by a few grouped queries over indexed rows, so it stays fast. Each figure is a
+statement and a function that shapes its rows, so a page can run all the
+statements it needs as one batch (cpd.db.Reads: one snapshot, one hop on
+SQLite). The statements are built once, here, with bound parameters: building
+these expressions anew cost more than running them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    literal,
+    union_all,
+)
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,10 +37,13 @@ from api.schemas import (
     PersonText,
     StepRate,
 )
-from cpd.models import Answer, Participant, StepCount
+from cpd.models import ATTENTION_LISTS, Answer, Participant, StepCount
 from cpd.plans import IMPACT_CHOICES, Plan, StepKind
 
 ATTENTION_NAMES = 50  # per list in a status: a leader acts on names, not on thousands of rows
+ATTENTION_KINDS = list(Attention.model_fields)
+assert set(ATTENTION_KINDS) == set(ATTENTION_LISTS), "every list in a status has a definition"
+IMPACT_KINDS = (StepKind.IMPACT_CHECK, StepKind.LEADER_CHECK)
 
 
 async def participant_counts(session: AsyncSession, event_ids: list[str]) -> dict[str, int]:
@@ -37,24 +56,50 @@ async def participant_counts(session: AsyncSession, event_ids: list[str]) -> dic
     return dict(rows.all())
 
 
-async def stage_counts(session: AsyncSession, event_id: str) -> dict[str, int]:
-    rows = await session.exec(
-        select(Participant.stage, func.count())
-        .where(Participant.event_id == event_id)
-        .group_by(Participant.stage)
-    )
-    return {stage: count for stage, count in rows.all()}
+@dataclass
+class Census:
+    """One pass over an event's people: how many in each stage and in each list."""
+
+    stages: dict[str, int]
+    attention: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.stages.values())
 
 
-async def step_rates(session: AsyncSession, event_id: str, plan: Plan) -> list[StepRate]:
-    # Running totals kept by the activities that send and record (cpd/counters.py).
-    counts = {
-        c.step_id: c
-        for c in (await session.exec(select(StepCount).where(StepCount.event_id == event_id))).all()
+def params(event_id: str, plan: Plan | None = None) -> dict[str, Any]:
+    """What the statements below are bound to (the plan's step ids, where they need them)."""
+    steps = plan.steps if plan else []
+    return {
+        "event_id": event_id,
+        "impact_steps": [s.id for s in steps if s.kind in IMPACT_KINDS],
+        "reflection_steps": [s.id for s in steps if s.kind is StepKind.REFLECTION],
     }
+
+
+EVENT_ID: BindParameter[str] = bindparam("event_id")
+
+
+def census_from(rows: Sequence[Row[Any]]) -> Census:
+    stages: dict[str, int] = {}
+    attention = dict.fromkeys(ATTENTION_KINDS, 0)
+    for stage, count, *in_lists in rows:
+        stages[stage] = count
+        for kind, n in zip(ATTENTION_KINDS, in_lists, strict=True):
+            attention[kind] += n
+    return Census(stages, attention)
+
+
+# Running totals kept by the activities that send and record (cpd/counters.py).
+STEP_COUNTS = select(StepCount).where(StepCount.event_id == EVENT_ID)
+
+
+def step_rates_from(rows: Sequence[Row[Any]], plan: Plan) -> list[StepRate]:
+    counts = {c.step_id: c for (c,) in rows}
     rates = []
     for step in plan.steps:
-        c = counts.get(step.id) or StepCount(event_id=event_id, step_id=step.id)
+        c = counts.get(step.id) or StepCount(event_id="", step_id=step.id)
         rates.append(
             StepRate(
                 step_id=step.id,
@@ -69,60 +114,67 @@ async def step_rates(session: AsyncSession, event_id: str, plan: Plan) -> list[S
 
 
 def attention_filter(kind: str) -> list[ColumnElement[bool]]:
-    """Who is in each of a leader's attention lists."""
-    filters: dict[str, list[ColumnElement[bool]]] = {
-        "needs_help": [col(Participant.needs_help).is_(True)],
-        "overdue": [
-            col(Participant.missed_count) > 0,
-            col(Participant.stage) != "withdrawn",
-            col(Participant.email_bounced).is_(False),  # listed as bounced instead
-        ],
-        "bounced": [col(Participant.email_bounced).is_(True)],
-        "paused": [col(Participant.paused).is_(True)],
-        "withdrawn": [col(Participant.stage) == "withdrawn"],
-    }
-    return filters[kind]
+    """Who is in each of a leader's attention lists (defined with their indexes)."""
+    return ATTENTION_LISTS[kind]
 
 
-async def attention(session: AsyncSession, event_id: str) -> Attention:
-    """Who a leader should look at: a count per list and the first few names of each."""
-    kinds = list(Attention.model_fields)
-    # One pass over the event for all the counts (COUNT ... FILTER, SQLite and PostgreSQL).
-    query = select(*(func.count().filter(and_(*attention_filter(k))) for k in kinds))
-    row = (await session.exec(query.where(col(Participant.event_id) == event_id))).one()
-    counts = [int(n) for n in row]  # type: ignore[attr-defined]  # sqlmodel types a one-column row
-    lists = {}
-    for kind, count in zip(kinds, counts, strict=True):
-        people: list[PersonRef] = []
-        if count:
-            rows = await session.exec(
-                select(Participant.id, Participant.name)
-                .where(Participant.event_id == event_id, *attention_filter(kind))
-                .order_by(col(Participant.name))
-                .limit(ATTENTION_NAMES)
-            )
-            people = [PersonRef(id=pid, name=name) for pid, name in rows.all()]
-        lists[kind] = AttentionList(count=count, people=people)
-    return Attention(**lists)
-
-
-async def impact(session: AsyncSession, event_id: str, plan: Plan) -> ImpactSummary:
-    """Ratings 1-5 for each impact check, by Guskey level and checkpoint month."""
-    checks = [s for s in plan.steps if s.kind in (StepKind.IMPACT_CHECK, StepKind.LEADER_CHECK)]
-    rows = await session.exec(
-        select(Answer.step_id, Answer.choice, func.count())
-        .where(
-            Answer.event_id == event_id,
-            col(Answer.step_id).in_([s.id for s in checks]),
-        )
-        .group_by(Answer.step_id, Answer.choice)
+CENSUS = (
+    select(
+        Participant.stage,
+        func.count(),
+        # COUNT ... FILTER: every attention list's count in the same pass (SQLite, PostgreSQL).
+        *(func.count().filter(and_(*attention_filter(k))) for k in ATTENTION_KINDS),
     )
+    .where(Participant.event_id == EVENT_ID)
+    .group_by(Participant.stage)
+)
+
+
+def _first_names(kind: str) -> Select[Any]:
+    first = (
+        select(Participant.id, Participant.name)
+        .where(Participant.event_id == EVENT_ID, *attention_filter(kind))
+        .order_by(col(Participant.name))
+        .limit(ATTENTION_NAMES)
+        .subquery()
+    )
+    return select(literal(kind).label("kind"), first.c.id, first.c.name)
+
+
+# The first few names on every attention list, in one statement.
+NAMES = union_all(*(_first_names(kind) for kind in ATTENTION_KINDS))
+
+
+def attention_from(census: Census, rows: Sequence[Row[Any]]) -> Attention:
+    people: dict[str, list[PersonRef]] = {kind: [] for kind in ATTENTION_KINDS}
+    for kind, pid, name in rows:
+        people[kind].append(PersonRef(id=pid, name=name))
+    return Attention(
+        **{
+            kind: AttentionList(count=census.attention[kind], people=people[kind])
+            for kind in ATTENTION_KINDS
+        }
+    )
+
+
+IMPACT = (
+    select(Answer.step_id, Answer.choice, func.count())
+    .where(
+        Answer.event_id == EVENT_ID,
+        col(Answer.step_id).in_(bindparam("impact_steps", expanding=True)),
+    )
+    .group_by(Answer.step_id, Answer.choice)
+)
+
+
+def impact_from(rows: Sequence[Row[Any]], plan: Plan) -> ImpactSummary:
+    """Ratings 1-5 for each impact check, by Guskey level and checkpoint month."""
     counts: dict[str, dict[str, int]] = defaultdict(dict)
-    for step_id, choice, count in rows.all():
+    for step_id, choice, count in rows:
         if choice in IMPACT_CHOICES:
             counts[step_id][choice] = count
     checkpoints = []
-    for step in checks:
+    for step in (s for s in plan.steps if s.kind in IMPACT_KINDS):
         distribution = {c: counts[step.id].get(c, 0) for c in IMPACT_CHOICES}
         n = sum(distribution.values())
         mean = sum(int(c) * k for c, k in distribution.items()) / n if n else None
@@ -148,18 +200,19 @@ async def impact(session: AsyncSession, event_id: str, plan: Plan) -> ImpactSumm
     return ImpactSummary(checkpoints=checkpoints)
 
 
-async def shared_reflections(session: AsyncSession, event_id: str, plan: Plan) -> list[PersonText]:
-    """Reflections their authors chose to share, newest first; private ones never leave."""
-    steps = [s.id for s in plan.steps if s.kind is StepKind.REFLECTION]
-    rows = await session.exec(
-        select(Participant.name, Answer.text)
-        .join(Answer, col(Answer.participant_id) == col(Participant.id))
-        .where(
-            Participant.event_id == event_id,
-            col(Answer.step_id).in_(steps),
-            col(Answer.shared).is_(True),
-        )
-        .order_by(col(Answer.answered_at).desc())
-        .limit(ATTENTION_NAMES)
+# Reflections their authors chose to share, newest first; private ones never leave.
+SHARED_REFLECTIONS = (
+    select(Participant.name, Answer.text)
+    .join(Answer, col(Answer.participant_id) == col(Participant.id))
+    .where(
+        Participant.event_id == EVENT_ID,
+        col(Answer.step_id).in_(bindparam("reflection_steps", expanding=True)),
+        col(Answer.shared).is_(True),
     )
-    return [PersonText(name=name, text=text) for name, text in rows.all()]
+    .order_by(col(Answer.answered_at).desc())
+    .limit(ATTENTION_NAMES)
+)
+
+
+def reflections_from(rows: Sequence[Row[Any]]) -> list[PersonText]:
+    return [PersonText(name=name, text=text) for name, text in rows]

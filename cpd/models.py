@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Dialect, Index, UniqueConstraint
+from sqlalchemy import Column, ColumnElement, DateTime, Dialect, Index, UniqueConstraint, and_
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 
 def utcnow() -> datetime:
@@ -84,12 +84,16 @@ class Event(SQLModel, table=True):
     cancelled_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
+_FLAGS = ("needs_help", "missed_count", "email_bounced", "paused")
+
+
 class Participant(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("event_id", "email"),
-        # Leaders' lists: an event's people in name order, and counts per stage.
-        Index("ix_participant_event_name", "event_id", "name"),
-        Index("ix_participant_event_stage", "event_id", "stage"),
+        # Leaders' lists and counts. Both carry the flags the lists filter on, so an
+        # event's census and its first names per list are read from the index alone.
+        Index("ix_participant_census", "event_id", "stage", *_FLAGS),
+        Index("ix_participant_names", "event_id", "name", "id", "stage", *_FLAGS),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -110,6 +114,30 @@ class Participant(SQLModel, table=True):
     missed_count: int = 0  # steps whose answer window closed unanswered
     paused: bool = False
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+# A leader's attention lists: who is in each. Defined once, here, because the
+# lists' partial indexes below need the same conditions the reports filter on.
+ATTENTION_LISTS: dict[str, list[ColumnElement[bool]]] = {
+    "needs_help": [col(Participant.needs_help).is_(True)],
+    "overdue": [
+        col(Participant.missed_count) > 0,
+        col(Participant.stage) != "withdrawn",
+        col(Participant.email_bounced).is_(False),  # listed as bounced instead
+    ],
+    "bounced": [col(Participant.email_bounced).is_(True)],
+    "paused": [col(Participant.paused).is_(True)],
+    "withdrawn": [col(Participant.stage) == "withdrawn"],
+}
+# The first names on each list come straight from its own small index, in name order.
+for _kind, _when in ATTENTION_LISTS.items():
+    Index(
+        f"ix_participant_list_{_kind}",
+        Participant.event_id,
+        Participant.name,
+        sqlite_where=and_(*_when),
+        postgresql_where=and_(*_when),
+    )
 
 
 class EmailSend(SQLModel, table=True):

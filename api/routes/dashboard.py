@@ -167,24 +167,31 @@ async def event_page(
     if event is None or not allowed:
         return _page(res, request, "missing.html", status=404, who=who)
     plan = Plan.model_validate_json(event.plan_json)
-    stages = await reports.stage_counts(session, event.id)
-    impact = await reports.impact(session, event.id, plan)
-    attention = await reports.attention(session, event.id) if who.role != "trust" else None
+    leader_view = who.role != "trust"  # the trust sees figures, never names or words
+    people, counts, answers, names, shared = await res.reads.run(
+        session,
+        reports.params(event.id, plan),
+        reports.CENSUS,
+        reports.STEP_COUNTS,
+        reports.IMPACT,
+        reports.NAMES,
+        reports.SHARED_REFLECTIONS,
+    )
+    census = reports.census_from(people)
+    impact = reports.impact_from(answers, plan)
     return _page(
         res,
         request,
         "event.html",
         who=who,
         event=event,
-        total=sum(stages.values()),
-        funnel=_funnel(stages),
-        steps=await reports.step_rates(session, event.id, plan),
-        attention=attention,
+        total=census.total,
+        funnel=_funnel(census.stages),
+        steps=reports.step_rates_from(counts, plan),
+        attention=reports.attention_from(census, names) if leader_view else None,
         impact=impact,
         chart=impact_over_time(impact.checkpoints),
-        reflections=await reports.shared_reflections(session, event.id, plan)
-        if who.role != "trust"
-        else [],
+        reflections=reports.reflections_from(shared) if leader_view else [],
     )
 
 

@@ -13,7 +13,7 @@ from api import reports
 from api.deps import Resources, ResourcesDep, SchoolDep, SessionDep
 from api.errors import ApiError, error_responses
 from api.export import export_rows
-from api.owned import owned_event, start_fanout
+from api.owned import EVENT, owned, owned_event, start_fanout
 from api.schemas import (
     AnswerOut,
     EventCreate,
@@ -79,15 +79,25 @@ async def list_events(
 
 
 @router.get("/{event_id}", response_model=EventStatus, responses=error_responses(401, 404))
-async def event_status(event_id: str, school: SchoolDep, session: SessionDep) -> Response:
+async def event_status(
+    event_id: str, school: SchoolDep, res: ResourcesDep, session: SessionDep
+) -> Response:
     """Counts per stage, response rate per step, and who needs a leader's attention."""
-    event = await owned_event(session, school.id, event_id)
-    plan = Plan.model_validate_json(event.plan_json)
+    found, people, counts, names = await res.reads.run(
+        session,
+        reports.params(event_id),
+        EVENT,
+        reports.CENSUS,
+        reports.STEP_COUNTS,
+        reports.NAMES,
+    )
+    event = owned(found[0][0] if found else None, school.id)
+    census = reports.census_from(people)
     status = EventStatus(
-        event=await _event_out(session, event, False),
-        stages=await reports.stage_counts(session, event.id),
-        steps=await reports.step_rates(session, event.id, plan),
-        attention=await reports.attention(session, event.id),
+        event=_out(event, False, census.total),
+        stages=census.stages,
+        steps=reports.step_rates_from(counts, Plan.model_validate_json(event.plan_json)),
+        attention=reports.attention_from(census, names),
     )
     # Already a validated model: serialise it once, not validate it all again.
     return Response(status.model_dump_json(), media_type="application/json")
@@ -130,10 +140,15 @@ async def list_participants(
 
 
 @router.get("/{event_id}/impact", response_model=ImpactSummary, responses=error_responses(401, 404))
-async def impact_summary(event_id: str, school: SchoolDep, session: SessionDep) -> ImpactSummary:
+async def impact_summary(
+    event_id: str, school: SchoolDep, res: ResourcesDep, session: SessionDep
+) -> ImpactSummary:
     """Ratings per Guskey level at each checkpoint (about 1, 3, 6, 12 months), and the change."""
-    event = await owned_event(session, school.id, event_id)
-    return await reports.impact(session, event.id, Plan.model_validate_json(event.plan_json))
+    (found,) = await res.reads.run(session, reports.params(event_id), EVENT)
+    event = owned(found[0][0] if found else None, school.id)
+    plan = Plan.model_validate_json(event.plan_json)
+    (answers,) = await res.reads.run(session, reports.params(event.id, plan), reports.IMPACT)
+    return reports.impact_from(answers, plan)
 
 
 @router.get(

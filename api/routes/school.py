@@ -31,8 +31,9 @@ async def put_calendar(
     body: SchoolCalendar, school: SchoolDep, session: SessionDep
 ) -> SchoolCalendar:
     """Time zone, working days, send window, term dates and closures (holidays, INSET days)."""
+    # The school was read outside this session (api.deps); merge brings the change in.
     school.calendar_json = body.model_dump_json()
-    session.add(school)
+    await session.merge(school)
     return body
 
 
@@ -45,7 +46,7 @@ async def get_branding(school: SchoolDep) -> Branding:
 async def put_branding(body: Branding, school: SchoolDep, session: SessionDep) -> Branding:
     """Sender name, sign-off, signature, logo (https) and per-step-kind copy overrides."""
     school.branding_json = body.model_dump_json()
-    session.add(school)
+    await session.merge(school)
     return body
 
 
