@@ -153,6 +153,7 @@ async def measure_fanout(
     deadline_s: float = DEADLINE_S,
     client: Client | None = None,
     watch_emails: bool = True,
+    separate_fanout: bool = False,
 ) -> FanoutFigures:
     """The product's fan-out; ``client`` (one of bench.variants) changes how participants
     start, and without ``watch_emails`` the wait ends when the fan-out returns."""
@@ -165,6 +166,7 @@ async def measure_fanout(
             sink.port,
             # Open all hours, and the event was yesterday: every action plan is due now.
             SchoolCalendar.always_open(),
+            separate_fanout,
             # A teacher gets one email here; the budget must not be what holds it back.
             email_budget_per_week=10,
         ) as stack:

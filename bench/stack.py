@@ -8,10 +8,13 @@ in-process SMTP server (see bench/smtp_sink.py).
 
 from __future__ import annotations
 
+import asyncio
+import os
 import secrets
+import sys
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,7 +29,7 @@ from cpd import admin
 from cpd.calendar import SchoolCalendar
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
 from cpd.settings import Settings
-from cpd.worker import build_worker
+from cpd.worker import LANES, build_worker
 
 
 @dataclass
@@ -59,11 +62,32 @@ def event_body(participants: int, event_date: date, tag: str) -> dict[str, Any]:
 
 
 @asynccontextmanager
+async def fanout_lane_process(settings: Settings, temporal_address: str) -> AsyncIterator[None]:
+    """``cpd worker --lane fanout`` in a process of its own, as docker-compose runs it."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        if isinstance(value, bool):
+            env[f"CPD_{name.upper()}"] = "true" if value else "false"
+        elif isinstance(value, str | int | float | Path):
+            env[f"CPD_{name.upper()}"] = str(value)
+    env["CPD_TEMPORAL_ADDRESS"] = temporal_address
+    command = [sys.executable, "-m", "cpd.cli", "worker", "--lane", "fanout"]
+    worker = await asyncio.create_subprocess_exec(*command, env=env)
+    try:
+        await asyncio.sleep(3)  # connected and polling (its log says so) before the POST
+        yield
+    finally:
+        worker.terminate()
+        await worker.wait()
+
+
+@asynccontextmanager
 async def app_stack(
     client: Client,
     data_dir: Path,
     smtp_port: int,
     calendar: SchoolCalendar | None = None,
+    separate_fanout: bool = False,
     **overrides: Any,
 ) -> AsyncIterator[Stack]:
     settings = Settings(
@@ -85,10 +109,16 @@ async def app_stack(
     await admin.create_school(db, school_id, "Bench Academy", calendar)
     key = await admin.create_key(db, school_id, "bench")
     app = create_app(settings, client)
-    async with (
-        app.router.lifespan_context(app),
-        build_worker(client, settings, db),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as api,
-    ):
+    async with AsyncExitStack() as running:
+        await running.enter_async_context(app.router.lifespan_context(app))
+        if separate_fanout:
+            address = client.service_client.config.target_host
+            await running.enter_async_context(fanout_lane_process(settings, address))
+        lanes = ("main",) if separate_fanout else LANES
+        await running.enter_async_context(build_worker(client, settings, db, lanes=lanes))
+        transport = httpx.ASGITransport(app=app)
+        api = await running.enter_async_context(
+            httpx.AsyncClient(transport=transport, base_url="http://bench")
+        )
         yield Stack(settings, engine, db, api, {"Authorization": f"Bearer {key}"})
     await engine.dispose()

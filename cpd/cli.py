@@ -82,7 +82,13 @@ def main(argv: list[str] | None = None) -> None:
     roster.add_argument("--plan", default=DEFAULT_PLAN_ID, choices=sorted(BUILTIN_PLANS))
 
     sub.add_parser("dev", help="run the whole service locally with embedded defaults")
-    sub.add_parser("worker", help="run a Temporal worker")
+    worker = sub.add_parser("worker", help="run a Temporal worker")
+    worker.add_argument(
+        "--lane",
+        action="append",
+        choices=["main", "fanout"],
+        help="only this lane (repeatable); default both: participants (main) and fan-out",
+    )
     sub.add_parser("inbound", help="receive emailed replies (SMTP) for the reply domain")
 
     args = parser.parse_args(argv)
@@ -122,9 +128,10 @@ def main(argv: list[str] | None = None) -> None:
 
         run()
     elif args.command == "worker":
+        from cpd.worker import LANES
         from cpd.worker import main as worker_main
 
-        asyncio.run(worker_main())
+        asyncio.run(worker_main(tuple(args.lane) if args.lane else LANES))
     elif args.command == "inbound":
         from api.inbound import main as inbound_main
 

@@ -47,9 +47,20 @@ class Workers:
         await self._stack.aclose()
 
 
+LANES = ("main", "fanout")
+
+
 def build_worker(
-    client: Client, settings: Settings, sessionmaker: Sessionmaker, task_queue: str | None = None
+    client: Client,
+    settings: Settings,
+    sessionmaker: Sessionmaker,
+    task_queue: str | None = None,
+    lanes: tuple[str, ...] = LANES,
 ) -> Workers:
+    """Workers for the given lanes: ``main`` (participants and their activities) and
+    ``fanout`` (starting, pausing, withdrawing an event's participants). Both by default;
+    a deployment may run the fan-out lane in a process of its own, so starting a
+    large event never waits behind the participants it has already started."""
     queue = task_queue or settings.task_queue
     emails = EmailActivities(
         settings, sessionmaker, SmtpSender(settings), EmailRenderer(), link_signer(settings)
@@ -90,22 +101,25 @@ def build_worker(
         workflows=[EventFanoutWorkflow],
         activities=fanout_activities,
     )
-    return Workers(main, lane)
+    return Workers(*(w for name, w in (("main", main), ("fanout", lane)) if name in lanes))
 
 
-async def main() -> None:
+async def main(lanes: tuple[str, ...] = LANES) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     settings = get_settings()
     engine = create_engine(settings.resolved_database_url)
     await create_tables(engine)
     client = await connect(settings)
-    worker = build_worker(client, settings, create_sessionmaker(engine))
+    worker = build_worker(client, settings, create_sessionmaker(engine), lanes=lanes)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     logging.info(
-        "worker polling task queue %s at %s", settings.task_queue, settings.temporal_address
+        "worker (%s) polling task queue %s at %s",
+        " + ".join(lanes),
+        settings.task_queue,
+        settings.temporal_address,
     )
     # Graceful stop: in-flight activities finish, then the worker leaves the queue.
     async with worker:

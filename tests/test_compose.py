@@ -8,6 +8,7 @@ import yaml
 
 from cpd.names import SEARCH_ATTRIBUTES
 from cpd.settings import PROJECT_ROOT
+from cpd.worker import LANES
 
 
 def compose() -> dict[str, Any]:
@@ -38,3 +39,10 @@ def test_compose_registers_our_search_attributes_and_requires_a_secret() -> None
     assert all(key.name in setup for key in SEARCH_ATTRIBUTES)
     assert ":?" in services["api"]["environment"]["CPD_SECRET_KEY"]
     assert services["api"]["environment"]["CPD_ENVIRONMENT"] == "production"
+
+
+def test_compose_runs_every_worker_lane() -> None:
+    # A lane nobody polls would leave events accepted but never fanned out.
+    commands = [s.get("command") or [] for s in compose()["services"].values()]
+    lanes = {c[c.index("--lane") + 1] for c in commands if "worker" in c and "--lane" in c}
+    assert lanes == set(LANES)
