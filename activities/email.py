@@ -27,6 +27,7 @@ from temporalio import activity
 
 from activities.contracts import SendResult, StepEmailIn
 from activities.smtp import Outgoing, PermanentSmtpError, SmtpSender
+from cpd import census
 from cpd.branding import Branding
 from cpd.counters import bump
 from cpd.db import Sessionmaker, unit_of_work
@@ -141,9 +142,10 @@ class EmailActivities:
                 row.error = error[:1000]
                 row.sent_at = utcnow()
             if status == "bounced":
-                person = await session.get(Participant, inp.participant_id)
-                if person is not None:
-                    person.email_bounced = True
+                async with census.kept(session, inp.participant_id):
+                    person = await session.get(Participant, inp.participant_id)
+                    if person is not None:
+                        person.email_bounced = True
 
     async def _school(self, school_id: str) -> School | None:
         async with self._db() as session:

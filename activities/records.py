@@ -9,6 +9,7 @@ from sqlmodel import select
 from temporalio import activity
 
 from activities.contracts import AnswerRecordIn, ProjectionIn
+from cpd import census
 from cpd.calendar import SchoolCalendar
 from cpd.counters import bump
 from cpd.db import Sessionmaker, unit_of_work
@@ -21,7 +22,10 @@ class RecordActivities:
 
     @activity.defn
     async def project_participant(self, inp: ProjectionIn) -> None:
-        async with unit_of_work(self._db) as session:
+        async with (
+            unit_of_work(self._db) as session,
+            census.kept(session, inp.participant_id),
+        ):
             row = await session.get(Participant, inp.participant_id)
             if row is None:
                 return  # erased: nothing to project

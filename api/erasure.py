@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.uploads import evidence_store
+from cpd import census
 from cpd.counters import bump
 from cpd.models import Answer, EmailBudgetSlot, EmailSend, Evidence, Participant
 from cpd.settings import Settings
@@ -59,7 +60,8 @@ async def erase(
             EmailBudgetSlot,
             col(EmailBudgetSlot.send_key).startswith(f"{person.workflow_id}:"),
         )
-        await session.delete(person)
+        async with census.kept(session, person.id):
+            await session.delete(person)
         erased.participants += 1
     await session.commit()
     return erased

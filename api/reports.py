@@ -20,7 +20,6 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
-    and_,
     bindparam,
     literal,
     union_all,
@@ -37,7 +36,7 @@ from api.schemas import (
     PersonText,
     StepRate,
 )
-from cpd.models import ATTENTION_LISTS, Answer, Participant, StepCount
+from cpd.models import ATTENTION_LISTS, Answer, EventCensus, Participant, StepCount
 from cpd.plans import IMPACT_CHOICES, Plan, StepKind
 
 ATTENTION_NAMES = 50  # per list in a status: a leader acts on names, not on thousands of rows
@@ -118,16 +117,12 @@ def attention_filter(kind: str) -> list[ColumnElement[bool]]:
     return ATTENTION_LISTS[kind]
 
 
-CENSUS = (
-    select(
-        Participant.stage,
-        func.count(),
-        # COUNT ... FILTER: every attention list's count in the same pass (SQLite, PostgreSQL).
-        *(func.count().filter(and_(*attention_filter(k))) for k in ATTENTION_KINDS),
-    )
-    .where(Participant.event_id == EVENT_ID)
-    .group_by(Participant.stage)
-)
+# The running census (cpd/census.py): a row per stage with its people on each list.
+CENSUS = select(
+    EventCensus.stage,
+    EventCensus.people,
+    *(getattr(EventCensus, kind) for kind in ATTENTION_KINDS),
+).where(EventCensus.event_id == EVENT_ID, col(EventCensus.people) > 0)
 
 
 def _first_names(kind: str) -> Select[Any]:

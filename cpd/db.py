@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cpd import models  # noqa: F401 - registers the tables on SQLModel.metadata
+from cpd import census, models  # models registers the tables on SQLModel.metadata
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 
@@ -94,8 +94,14 @@ def create_sessionmaker(engine: AsyncEngine) -> Sessionmaker:
 
 async def create_tables(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
+        census_is_new = not await conn.run_sync(
+            lambda c: sqlalchemy.inspect(c).has_table(str(models.EventCensus.__tablename__))
+        )
         await conn.run_sync(SQLModel.metadata.create_all)
         await conn.run_sync(_create_missing_indexes)
+        if census_is_new:
+            # A database from before the running census: count its events once.
+            await conn.run_sync(census.backfill)
 
 
 def _create_missing_indexes(conn: sqlalchemy.Connection) -> None:

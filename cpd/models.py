@@ -90,9 +90,8 @@ _FLAGS = ("needs_help", "missed_count", "email_bounced", "paused")
 class Participant(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("event_id", "email"),
-        # Leaders' lists and counts. Both carry the flags the lists filter on, so an
-        # event's census and its first names per list are read from the index alone.
-        Index("ix_participant_census", "event_id", "stage", *_FLAGS),
+        # Leaders' lists: it carries the flags the lists filter on, so the first names
+        # on each list are read from the index alone. (Counts are running totals.)
         Index("ix_participant_names", "event_id", "name", "id", "stage", *_FLAGS),
     )
 
@@ -254,3 +253,19 @@ class StepCount(SQLModel, table=True):
     sent: int = 0  # participants whose first email for the step went out
     answered: int = 0
     late: int = 0
+
+
+class EventCensus(SQLModel, table=True):
+    """Running totals per event and stage: people, and how many of them are on each
+    attention list (cpd/census.py keeps them, in the transaction of each change).
+
+    Leaders' status reads these few rows instead of counting thousands."""
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    stage: str = Field(primary_key=True, max_length=40)
+    people: int = 0
+    needs_help: int = 0
+    overdue: int = 0
+    bounced: int = 0
+    paused: int = 0
+    withdrawn: int = 0

@@ -9,6 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from cpd.builtin_plans import BUILTIN_PLANS
 from tests.calendars import LONDON
+from tests.census import running_and_recounted
 from tests.conftest import StackFactory
 from tests.inbox import links_of, text_of
 from tests.test_year import (
@@ -127,6 +128,10 @@ async def test_cancelling_an_event_ends_everyone_and_additions_start_only_the_ne
         assert len(s.smtp.inbox.messages) == before
         status = (await s.api.get(f"/v1/events/{event['id']}", headers=s.auth())).json()
         assert status["stages"] == {"withdrawn": 4}
+        assert status["attention"]["withdrawn"]["count"] == 4
+        # The newcomer was counted on the way in, and everyone moved on from there.
+        running, recounted = await running_and_recounted(s.db, event["id"])
+        assert running == recounted
         refused = await s.api.post(
             f"/v1/events/{event['id']}/participants", json=more, headers=s.auth()
         )

@@ -17,6 +17,7 @@ from cpd import admin
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables, unit_of_work
 from cpd.models import Answer, ApiKey, EmailSend, Event, Participant
 from cpd.security import split_api_key
+from tests.census import running_and_recounted
 
 
 @pytest.fixture
@@ -104,3 +105,50 @@ async def test_api_keys_are_stored_only_as_hashes(db: Sessionmaker) -> None:
     assert parts[1] not in row.key_hash
     assert await admin.revoke_key(db, parts[0]) is True
     assert await admin.revoke_key(db, parts[0]) is False
+
+
+async def test_a_database_from_before_the_running_census_is_counted_once(
+    tmp_path: Path,
+) -> None:
+    # Last week's database: people and their projections, but no census table yet.
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    await create_tables(engine)
+    db = create_sessionmaker(engine)
+    await admin.create_school(db, "s1", "Hillside")
+    async with unit_of_work(db) as session:
+        session.add(
+            Event(
+                id="e1",
+                school_id="s1",
+                reference="r",
+                title="t",
+                plan_id="p",
+                plan_json="{}",
+                event_date=date(2026, 9, 1),
+            )
+        )
+        for i, (stage, help_, missed) in enumerate(
+            [("waiting", False, 0), ("waiting", True, 1), ("withdrawn", False, 2)]
+        ):
+            session.add(
+                Participant(
+                    id=f"p{i}",
+                    event_id="e1",
+                    school_id="s1",
+                    email=f"t{i}@b.example",
+                    name=f"T{i}",
+                    workflow_id=f"w{i}",
+                    stage=stage,
+                    needs_help=help_,
+                    missed_count=missed,
+                )
+            )
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("DROP TABLE eventcensus")
+
+    await create_tables(engine)  # the new release starts
+    await create_tables(engine)  # and restarts: counted once, not twice
+    running, recounted = await running_and_recounted(db, "e1")
+    # (stage, people, needs help, overdue, bounced, paused, withdrawn)
+    assert running == recounted == {("waiting", 2, 1, 1, 0, 0, 0), ("withdrawn", 1, 0, 0, 0, 0, 1)}
+    await engine.dispose()

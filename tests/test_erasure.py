@@ -9,6 +9,7 @@ from sqlmodel import col, func, select
 from temporalio.service import RPCError, RPCStatusCode
 
 from cpd.models import Answer, EmailBudgetSlot, EmailSend, Evidence, Participant
+from tests.census import running_and_recounted
 from tests.conftest import Stack, StackFactory
 from tests.test_email import event
 from tests.test_evidence import EVIDENCE_PLAN, PEOPLE, PNG, links_for, stored_files
@@ -63,6 +64,8 @@ async def test_erasing_a_teacher_removes_them_everywhere(dev_stack: StackFactory
         for model in (Answer, Evidence, EmailSend, EmailBudgetSlot):
             assert await count(s, model, ada) == 0, model
         assert await evidence_rate() == (1, 0)  # she is out of the totals too
+        running, recounted = await running_and_recounted(s.db, event_id)
+        assert running == recounted and sum(stage[1] for stage in running) == 1
         assert stored_files(s) == []
         deadline = time.monotonic() + 90
         while True:  # the server deletes histories in the background (about 30 s here)

@@ -9,6 +9,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
+from tests.census import running_and_recounted
 from tests.conftest import Stack, StackFactory
 from tests.test_year import school_year_now
 from tests.walk import Received, Walker
@@ -92,6 +93,9 @@ async def test_status_impact_and_export(
         event_id = await run_a_term(time_env, s)
         status = (await s.api.get(f"/v1/events/{event_id}", headers=s.auth())).json()
         assert status["stages"] == {"completed": 4}
+        # Counts are running totals, kept by every projection and bounce on the way.
+        running, recounted = await running_and_recounted(s.db, event_id)
+        assert running == recounted == {("completed", 4, 1, 1, 1, 0, 0)}
         rates = {
             r["step_id"]: (r["sent"], r["answered"], r["response_rate"]) for r in status["steps"]
         }
