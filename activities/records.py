@@ -51,7 +51,14 @@ class RecordActivities:
                 person = await session.get(Participant, inp.participant_id)
                 row = Answer(**inp.model_dump(exclude={"fields"}))
                 row.event_id = person.event_id if person else ""
-                await bump(session, row.event_id, inp.step_id, answered=1, late=int(inp.late))
+                await bump(
+                    session,
+                    row.event_id,
+                    inp.step_id,
+                    answered=1,
+                    late=int(inp.late),
+                    choice=inp.choice,
+                )
                 row.fields_json = json.dumps(inp.fields)
                 row.shared = inp.fields.get("share", "yes") == "yes"
                 session.add(row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -52,6 +53,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
             sessions=Sessions(settings.secret_key, settings.public_base_url.startswith("https")),
             mailer=SmtpSender(settings),
         )
+        # Everything made so far lives as long as the app: keep it out of the garbage
+        # collector's full passes, which otherwise walk it all, mid-request, now and then.
+        gc.freeze()
         yield
         await app.state.resources.mailer.close()
         app.state.resources.reads.close()

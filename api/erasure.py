@@ -71,7 +71,7 @@ async def _uncount(session: AsyncSession, person: Participant) -> None:
     """Take this person out of the event's running totals before their rows go."""
     answers = (await session.exec(select(Answer).where(Answer.participant_id == person.id))).all()
     for a in answers:
-        await bump(session, a.event_id, a.step_id, answered=-1, late=-int(a.late))
+        await bump(session, a.event_id, a.step_id, answered=-1, late=-int(a.late), choice=a.choice)
     sends = await session.exec(
         select(EmailSend).where(
             EmailSend.participant_id == person.id,

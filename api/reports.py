@@ -36,7 +36,7 @@ from api.schemas import (
     PersonText,
     StepRate,
 )
-from cpd.models import ATTENTION_LISTS, Answer, EventCensus, Participant, StepCount
+from cpd.models import ATTENTION_LISTS, Answer, ChoiceCount, EventCensus, Participant, StepCount
 from cpd.plans import IMPACT_CHOICES, Plan, StepKind
 
 ATTENTION_NAMES = 50  # per list in a status: a leader acts on names, not on thousands of rows
@@ -72,7 +72,6 @@ def params(event_id: str, plan: Plan | None = None) -> dict[str, Any]:
     steps = plan.steps if plan else []
     return {
         "event_id": event_id,
-        "impact_steps": [s.id for s in steps if s.kind in IMPACT_KINDS],
         "reflection_steps": [s.id for s in steps if s.kind is StepKind.REFLECTION],
     }
 
@@ -152,13 +151,9 @@ def attention_from(census: Census, rows: Sequence[Row[Any]]) -> Attention:
     )
 
 
-IMPACT = (
-    select(Answer.step_id, Answer.choice, func.count())
-    .where(
-        Answer.event_id == EVENT_ID,
-        col(Answer.step_id).in_(bindparam("impact_steps", expanding=True)),
-    )
-    .group_by(Answer.step_id, Answer.choice)
+# Running totals of answers per step and choice (cpd/counters.py); only ratings here.
+IMPACT = select(ChoiceCount.step_id, ChoiceCount.choice, ChoiceCount.answers).where(
+    ChoiceCount.event_id == EVENT_ID, col(ChoiceCount.choice).in_(IMPACT_CHOICES)
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cpd import census, models  # models registers the tables on SQLModel.metadata
+from cpd import census, counters, models  # models registers the tables on SQLModel.metadata
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 
@@ -94,14 +94,24 @@ def create_sessionmaker(engine: AsyncEngine) -> Sessionmaker:
 
 async def create_tables(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
-        census_is_new = not await conn.run_sync(
-            lambda c: sqlalchemy.inspect(c).has_table(str(models.EventCensus.__tablename__))
-        )
+        new = await conn.run_sync(_missing_tables)
         await conn.run_sync(SQLModel.metadata.create_all)
         await conn.run_sync(_create_missing_indexes)
-        if census_is_new:
-            # A database from before the running census: count its events once.
-            await conn.run_sync(census.backfill)
+        for table, backfill in BACKFILLS.items():
+            if table in new:
+                # A database from before these running totals: count its rows once.
+                await conn.run_sync(backfill)
+
+
+# Running totals added after the first release, and how each is counted from its rows.
+BACKFILLS: dict[str, Callable[[sqlalchemy.Connection], None]] = {
+    str(models.EventCensus.__tablename__): census.backfill,
+    str(models.ChoiceCount.__tablename__): counters.backfill_choices,
+}
+
+
+def _missing_tables(conn: sqlalchemy.Connection) -> set[str]:
+    return set(SQLModel.metadata.tables) - set(sqlalchemy.inspect(conn).get_table_names())
 
 
 def _create_missing_indexes(conn: sqlalchemy.Connection) -> None:
@@ -110,6 +120,8 @@ def _create_missing_indexes(conn: sqlalchemy.Connection) -> None:
     for table in SQLModel.metadata.sorted_tables:
         for index in table.indexes:
             index.create(conn, checkfirst=True)
+    for name in models.RETIRED_INDEXES:
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
 
 @asynccontextmanager

@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, DateTime, Dialect, Index, UniqueConstraint, and_
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    DateTime,
+    Dialect,
+    Index,
+    UniqueConstraint,
+    and_,
+    literal,
+)
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel, col
 
@@ -84,15 +93,10 @@ class Event(SQLModel, table=True):
     cancelled_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
-_FLAGS = ("needs_help", "missed_count", "email_bounced", "paused")
-
-
 class Participant(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("event_id", "email"),
-        # Leaders' lists: it carries the flags the lists filter on, so the first names
-        # on each list are read from the index alone. (Counts are running totals.)
-        Index("ix_participant_names", "event_id", "name", "id", "stage", *_FLAGS),
+        # Leaders' lists have an index each (below); their counts are running totals.
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -115,28 +119,42 @@ class Participant(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
+def _fixed(value: Any) -> ColumnElement[Any]:
+    # Written into the SQL, not bound: a database uses a partial index only where it
+    # can see that the query's condition implies the index's, and a parameter hides that.
+    return literal(value, literal_execute=True)
+
+
 # A leader's attention lists: who is in each. Defined once, here, because the
 # lists' partial indexes below need the same conditions the reports filter on.
 ATTENTION_LISTS: dict[str, list[ColumnElement[bool]]] = {
     "needs_help": [col(Participant.needs_help).is_(True)],
     "overdue": [
-        col(Participant.missed_count) > 0,
-        col(Participant.stage) != "withdrawn",
+        col(Participant.missed_count) > _fixed(0),
+        col(Participant.stage) != _fixed("withdrawn"),
         col(Participant.email_bounced).is_(False),  # listed as bounced instead
     ],
     "bounced": [col(Participant.email_bounced).is_(True)],
     "paused": [col(Participant.paused).is_(True)],
-    "withdrawn": [col(Participant.stage) == "withdrawn"],
+    "withdrawn": [col(Participant.stage) == _fixed("withdrawn")],
 }
-# The first names on each list come straight from its own small index, in name order.
+# The first names on each list come straight from its own small index, in name order
+# (with the id, so the table itself is not read).
 for _kind, _when in ATTENTION_LISTS.items():
     Index(
-        f"ix_participant_list_{_kind}",
+        f"ix_participant_on_{_kind}",
         Participant.event_id,
         Participant.name,
+        Participant.id,
         sqlite_where=and_(*_when),
         postgresql_where=and_(*_when),
     )
+# Indexes earlier releases made that nothing reads any more: dropped on upgrade.
+RETIRED_INDEXES = [
+    "ix_participant_census",
+    "ix_participant_names",
+    *(f"ix_participant_list_{kind}" for kind in ATTENTION_LISTS),
+]
 
 
 class EmailSend(SQLModel, table=True):
@@ -253,6 +271,17 @@ class StepCount(SQLModel, table=True):
     sent: int = 0  # participants whose first email for the step went out
     answered: int = 0
     late: int = 0
+
+
+class ChoiceCount(SQLModel, table=True):
+    """Answers per event, step and choice, kept with StepCount (cpd/counters.py).
+
+    Impact summaries read these few rows instead of grouping thousands of answers."""
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    step_id: str = Field(primary_key=True, max_length=64)
+    choice: str = Field(primary_key=True, max_length=40)
+    answers: int = 0
 
 
 class EventCensus(SQLModel, table=True):

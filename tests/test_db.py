@@ -15,7 +15,7 @@ from activities.contracts import AnswerRecordIn
 from activities.records import RecordActivities
 from cpd import admin
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables, unit_of_work
-from cpd.models import Answer, ApiKey, EmailSend, Event, Participant
+from cpd.models import Answer, ApiKey, ChoiceCount, EmailSend, Event, Participant
 from cpd.security import split_api_key
 from tests.census import running_and_recounted
 
@@ -107,7 +107,7 @@ async def test_api_keys_are_stored_only_as_hashes(db: Sessionmaker) -> None:
     assert await admin.revoke_key(db, parts[0]) is False
 
 
-async def test_a_database_from_before_the_running_census_is_counted_once(
+async def test_a_database_from_before_the_running_totals_is_counted_once(
     tmp_path: Path,
 ) -> None:
     # Last week's database: people and their projections, but no census table yet.
@@ -143,12 +143,30 @@ async def test_a_database_from_before_the_running_census_is_counted_once(
                     missed_count=missed,
                 )
             )
+        for i, rating in enumerate(["4", "4", "2"]):
+            session.add(
+                Answer(
+                    participant_id=f"p{i}",
+                    event_id="e1",
+                    school_id="s1",
+                    step_id="impact-1",
+                    choice=rating,
+                    answered_at=datetime(2026, 10, 1, tzinfo=UTC),
+                )
+            )
     async with engine.begin() as conn:
         await conn.exec_driver_sql("DROP TABLE eventcensus")
+        await conn.exec_driver_sql("DROP TABLE choicecount")
 
     await create_tables(engine)  # the new release starts
     await create_tables(engine)  # and restarts: counted once, not twice
     running, recounted = await running_and_recounted(db, "e1")
     # (stage, people, needs help, overdue, bounced, paused, withdrawn)
     assert running == recounted == {("waiting", 2, 1, 1, 0, 0, 0), ("withdrawn", 1, 0, 0, 0, 0, 1)}
+    async with db() as session:
+        choices = (await session.exec(select(ChoiceCount))).all()
+    assert {(c.step_id, c.choice, c.answers) for c in choices} == {
+        ("impact-1", "4", 2),
+        ("impact-1", "2", 1),
+    }
     await engine.dispose()

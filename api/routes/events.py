@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api import reports
-from api.deps import Resources, ResourcesDep, SchoolDep, SessionDep
+from api.deps import Resources, ResourcesDep, SchoolDep, SchoolRead, SessionDep, reading
 from api.errors import ApiError, error_responses
 from api.export import export_rows
 from api.owned import EVENT, owned, owned_event, start_fanout
@@ -81,18 +81,12 @@ async def list_events(
 
 @router.get("/{event_id}", response_model=EventStatus, responses=error_responses(401, 404))
 async def event_status(
-    event_id: str, school: SchoolDep, res: ResourcesDep, session: SessionDep
+    event_id: str,
+    read: Annotated[SchoolRead, reading(EVENT, reports.CENSUS, reports.STEP_COUNTS, reports.NAMES)],
 ) -> Response:
     """Counts per stage, response rate per step, and who needs a leader's attention."""
-    found, people, counts, names = await res.reads.run(
-        session,
-        reports.params(event_id),
-        EVENT,
-        reports.CENSUS,
-        reports.STEP_COUNTS,
-        reports.NAMES,
-    )
-    event = owned(found[0][0] if found else None, school.id)
+    found, people, counts, names = read.rows
+    event = owned(found[0][0] if found else None, read.school.id)
     census = reports.census_from(people)
     status = EventStatus(
         event=_out(event, False, census.total),
@@ -142,14 +136,12 @@ async def list_participants(
 
 @router.get("/{event_id}/impact", response_model=ImpactSummary, responses=error_responses(401, 404))
 async def impact_summary(
-    event_id: str, school: SchoolDep, res: ResourcesDep, session: SessionDep
+    event_id: str, read: Annotated[SchoolRead, reading(EVENT, reports.IMPACT)]
 ) -> ImpactSummary:
     """Ratings per Guskey level at each checkpoint (about 1, 3, 6, 12 months), and the change."""
-    (found,) = await res.reads.run(session, reports.params(event_id), EVENT)
-    event = owned(found[0][0] if found else None, school.id)
-    plan = Plan.model_validate_json(event.plan_json)
-    (answers,) = await res.reads.run(session, reports.params(event.id, plan), reports.IMPACT)
-    return reports.impact_from(answers, plan)
+    found, ratings = read.rows
+    event = owned(found[0][0] if found else None, read.school.id)
+    return reports.impact_from(ratings, Plan.model_validate_json(event.plan_json))
 
 
 @router.get(
