@@ -14,7 +14,10 @@ COPY api ./api
 COPY workflows ./workflows
 COPY activities ./activities
 COPY emails ./emails
-RUN uv sync --frozen --no-dev
+# PYTHONDONTWRITEBYTECODE stops Python writing .pyc at run time, and the worker's
+# sandbox imports the workflow module for every new workflow: compile it all now.
+RUN uv sync --frozen --no-dev \
+ && /app/.venv/bin/python -m compileall -q cpd api workflows activities emails
 
 RUN mkdir -p /evidence && chown app /evidence
 USER app

@@ -9,7 +9,7 @@ id is the business key, and an already-started id counts as done.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from sqlmodel import col, select
@@ -35,6 +35,8 @@ class FanoutPageIn(BaseModel):
     reason: str = ""
     after_participant_id: str = ""
     page_size: int = 500
+    position: int = 0  # how many of the event's participants came before this page
+    begun_at: datetime | None = None  # when the fan-out began (pacing is measured from it)
 
 
 class FanoutPageOut(BaseModel):
@@ -52,6 +54,8 @@ class FanoutActivities:
         history_limit: int = 5_000,
         send_timeout: int = 120,
         concurrency: int = 64,
+        begin_per_second: float = 0.0,
+        burst: int = 0,
     ) -> None:
         self._history_limit = history_limit
         self._send_timeout = send_timeout
@@ -59,6 +63,8 @@ class FanoutActivities:
         self._db = sessionmaker
         self._task_queue = task_queue
         self._concurrency = concurrency
+        self._begin_per_second = begin_per_second
+        self._burst = burst
 
     @activity.defn
     async def start_participant_page(self, inp: FanoutPageIn) -> FanoutPageOut:
@@ -71,8 +77,9 @@ class FanoutActivities:
         plan = Plan.model_validate_json(event.plan_json)
         calendar = SchoolCalendar.model_validate_json(school.calendar_json if school else "{}")
         gate = asyncio.Semaphore(self._concurrency)
+        delays = self._delays(inp, len(page))
 
-        async def start(p: Participant) -> bool:
+        async def start(p: Participant, delay: timedelta | None) -> bool:
             async with gate:
                 try:
                     await self._client.start_workflow(
@@ -93,6 +100,7 @@ class FanoutActivities:
                         id=p.workflow_id,
                         task_queue=self._task_queue,
                         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                        start_delay=delay,
                         search_attributes=TypedSearchAttributes(
                             [
                                 SearchAttributePair(SA_SCHOOL_ID, event.school_id),
@@ -105,7 +113,27 @@ class FanoutActivities:
                 except WorkflowAlreadyStartedError:
                     return False
 
-        return await self._each(page, inp.page_size, start)
+        outcomes = await asyncio.gather(*(start(p, d) for p, d in zip(page, delays, strict=True)))
+        return self._out(page, inp.page_size, outcomes)
+
+    def _delays(self, inp: FanoutPageIn, count: int) -> list[timedelta | None]:
+        """How long each participant of the page waits before its first workflow task.
+
+        Every participant is started now (durably, visible to leaders), but there is no
+        sense in 5,000 first steps running at once to queue their emails behind the
+        mail rate: they would take the worker and the Temporal server from the starts
+        still to make, and mail would trickle out only once all had caught up. Beyond
+        a small burst, each begins at its turn in a steady pace from ``begun_at``.
+        """
+        if self._begin_per_second <= 0 or inp.begun_at is None:
+            return [None] * count
+        # Both times by the Temporal server's clock (the test server's may run ahead).
+        elapsed = (activity.info().current_attempt_scheduled_time - inp.begun_at).total_seconds()
+        delays: list[timedelta | None] = []
+        for i in range(count):
+            turn = (inp.position + i - self._burst) / self._begin_per_second
+            delays.append(timedelta(seconds=round(turn - elapsed, 3)) if turn > elapsed else None)
+        return delays
 
     @activity.defn
     async def withdraw_participant_page(self, inp: FanoutPageIn) -> FanoutPageOut:
@@ -135,7 +163,8 @@ class FanoutActivities:
                         return False  # already completed or withdrawn
                     raise
 
-        return await self._each(page, inp.page_size, send)
+        outcomes = await asyncio.gather(*(send(p) for p in page))
+        return self._out(page, inp.page_size, outcomes)
 
     async def _page(self, session: AsyncSession, inp: FanoutPageIn) -> list[Participant]:
         query = select(Participant).where(
@@ -146,10 +175,7 @@ class FanoutActivities:
         result = await session.exec(query.order_by(col(Participant.id)).limit(inp.page_size))
         return list(result.all())
 
-    async def _each(
-        self, page: list[Participant], page_size: int, act: Callable[[Participant], Awaitable[bool]]
-    ) -> FanoutPageOut:
-        outcomes = await asyncio.gather(*(act(p) for p in page))
+    def _out(self, page: list[Participant], page_size: int, outcomes: list[bool]) -> FanoutPageOut:
         activity.heartbeat(len(page))
         done = sum(outcomes)
         return FanoutPageOut(

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     # follow-throughs; reminders are dropped first, then sends move to next week.
     email_budget_per_week: int = 3
 
+    # A large event's participants begin at most this many a second (after the first
+    # fan_out_burst): all are started at once, durably, but each one's first workflow
+    # task is spread out at about the pace mail can leave. 0: all begin at once.
+    fan_out_begin_per_second: float = 20.0
+    fan_out_burst: int = 100
+
     # A participant's workflow continues as new past this many history events
     # (Temporal's hard limit is 50k); a weekly coaching year stays well under it.
     workflow_history_limit: int = 5_000

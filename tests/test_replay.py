@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -26,6 +27,7 @@ from cpd.worker import WORKFLOWS
 from tests.conftest import Stack, StackFactory
 from tests.test_year import TEACHER, a_good_answer, school_year_now, trigger, whole_school_teacher
 from tests.walk import Received, Walker
+from workflows import participant
 
 HISTORIES = Path(__file__).parent / "histories"
 RECORDING = os.environ.get("CPD_RECORD_HISTORIES") == "1"
@@ -42,6 +44,20 @@ async def test_recorded_history_replays(path: Path) -> None:
     await replayer.replay_workflow(history)
 
 
+def test_every_patch_has_a_recorded_history_that_takes_it() -> None:
+    """Old histories replay the branch before a patch; a newer one must replay the after."""
+    patches = {v for k, v in vars(participant).items() if k.startswith("PATCH_")}
+    taken: set[str] = set()
+    for path in recorded():
+        history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
+        for event in history.events:
+            if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+                details = event.marker_recorded_event_attributes.details
+                if "patch-data" in details:
+                    taken.add(json.loads(details["patch-data"].payloads[0].data)["id"])
+    assert patches <= taken, f"no recorded history takes {sorted(patches - taken)}"
+
+
 def test_every_workflow_type_has_a_recorded_year() -> None:
     names = {p.name for p in recorded()}
     assert "participant-whole-school-year.history.json" in names
@@ -54,10 +70,10 @@ async def _save(s: Stack, workflow_id: str, name: str, run_id: str | None = None
     handle = s.client.get_workflow_handle(workflow_id, run_id=run_id)
     history = await handle.fetch_history()
     HISTORIES.mkdir(exist_ok=True)
-    path = HISTORIES / f"{name}.history.json"
-    if path.exists():
-        # Never overwrite: older histories stand for runs still in flight.
-        path = HISTORIES / f"{name}-{date.today():%Y%m%d}.history.json"
+    # Never overwrite: older histories stand for runs still in flight.
+    candidates = [name, f"{name}-{date.today():%Y%m%d}"]
+    candidates += (f"{name}-{date.today():%Y%m%d}-{n}" for n in range(2, 100))
+    path = next(p for c in candidates if not (p := HISTORIES / f"{c}.history.json").exists())
     path.write_text(json.dumps(json.loads(history.to_json()), indent=1))
 
 

@@ -7,7 +7,7 @@ so even a trust-wide event keeps a short history.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel
@@ -30,6 +30,8 @@ class FanoutInput(BaseModel):
     cursor: str = ""
     page_size: int = 500
     done: int = 0
+    # When the first run began: participants' first steps are paced from here.
+    begun_at: datetime | None = None
 
 
 @workflow.defn
@@ -38,6 +40,7 @@ class EventFanoutWorkflow:
     async def run(self, inp: FanoutInput) -> int:
         cursor: str | None = inp.cursor
         done = inp.done
+        begun_at = inp.begun_at or workflow.now()
         activity = {
             "start": FanoutActivities.start_participant_page,
             "withdraw": FanoutActivities.withdraw_participant_page,
@@ -55,6 +58,8 @@ class EventFanoutWorkflow:
                     reason=inp.reason,
                     after_participant_id=cursor,
                     page_size=inp.page_size,
+                    position=done,
+                    begun_at=begun_at,
                 ),
                 start_to_close_timeout=timedelta(minutes=5),
                 heartbeat_timeout=timedelta(minutes=2),
@@ -64,4 +69,6 @@ class EventFanoutWorkflow:
             cursor = out.next_cursor
         if cursor is None:
             return done
-        workflow.continue_as_new(inp.model_copy(update={"cursor": cursor, "done": done}))
+        workflow.continue_as_new(
+            inp.model_copy(update={"cursor": cursor, "done": done, "begun_at": begun_at})
+        )
