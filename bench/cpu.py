@@ -33,14 +33,19 @@ def _children() -> dict[int, str]:
     pids: dict[int, str] = {}
     for task in Path("/proc/self/task").iterdir():
         for pid in (task / "children").read_text().split():
-            pids[int(pid)] = Path(f"/proc/{pid}/comm").read_text().strip()
+            pids[int(pid)] = Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
     return pids
 
 
-def _label(comm: str) -> str:
-    return {"temporal": "Temporal dev server", "java": "Temporal test server (Java)"}.get(
-        comm, "SMTP sink" if comm.startswith("python") else comm
-    )
+def _label(command: str) -> str:
+    program = Path(command.split(" ", 1)[0]).name
+    if program == "temporal":
+        return "Temporal dev server"
+    if program == "java":
+        return "Temporal test server (Java)"
+    if "--lane fanout" in command:
+        return "fan-out lane (its own process)"
+    return "SMTP sink" if "multiprocessing" in command else program
 
 
 @dataclass
@@ -64,7 +69,7 @@ class CpuMeter:
         wall = time.perf_counter() - self._t0
         shares = [
             CpuShare(
-                "this process (app, worker, fan-out)",
+                "this process (app, worker)",
                 (_cpu_seconds(os.getpid()) - self._before[os.getpid()]) / wall,
             )
         ]

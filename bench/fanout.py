@@ -4,9 +4,11 @@ The product path: POST /v1/events (the app stores the event and its
 participant rows, then starts one fan-out workflow); the fan-out's activity
 starts the participant workflows 64 at a time, a page of 500 after another;
 each participant sends its first email (the action plan, already due) to a
-real SMTP server. App, worker and fan-out share this one process, as in the
-tests, and the worker runs the participants already started while the
-fan-out is still starting the rest.
+real SMTP server. The app and the worker's main lane run in this process and
+the fan-out lane in one of its own (``cpd worker --lane fanout``), as
+docker-compose deploys them; ``separate_fanout=False`` runs all in this one
+process, as ``cpd dev`` does. The worker runs the participants already
+started while the fan-out is still starting the rest.
 
 The raw baseline starts no-op workflows from the same client at the same
 concurrency on the same server, with a worker completing them meanwhile.

@@ -48,21 +48,33 @@ async def measure(participants: int, deadline_s: float) -> report.Figures:
             raw = await fanout.measure_raw(env.client, participants, SEQUENTIAL_STARTS)
             say(f"raw: {raw.concurrent_rate:.0f}/s concurrent, {raw.sequential_rate:.0f}/s singly")
 
-            async def run(name: str, client: Client | None = None) -> fanout.FanoutFigures:
-                # Only the product run waits for the first emails; held back, none are sent.
+            async def run(
+                name: str, client: Client | None = None, own_process: bool = True
+            ) -> fanout.FanoutFigures:
+                # Only the product run as deployed waits for the first emails.
                 return await fanout.measure_fanout(
-                    env, Path(tmp, name), participants, deadline_s, client, client is None
+                    env,
+                    Path(tmp, name),
+                    participants,
+                    deadline_s,
+                    client,
+                    watch_emails=client is None and own_process,
+                    separate_fanout=own_process,
                 )
 
             say("fan-out with the participants held back: the fan-out alone")
-            alone = await run("alone", variants.held_back(env.client))
+            # In this process: the hold is an interceptor on this process's client.
+            alone = await run("alone", variants.held_back(env.client), own_process=False)
             say(f"fan-out alone: {alone.start_rate or 0:.0f}/s")
-            say(f"fan-out as the product runs it (waiting at most {deadline_s:.0f} s)")
+            say(f"fan-out as deployed (waiting at most {deadline_s:.0f} s)")
             fan = await run("fanout")
             say(f"fan-out: {fan.started:,} started, {fan.emails:,} first emails delivered")
+            say("fan-out lane in the worker's own process (cpd dev)")
+            shared = await run("shared", own_process=False)
+            say(f"fan-out in one process: {shared.start_rate or 0:.0f}/s")
     minutes, seconds = divmod(round(time.perf_counter() - t0), 60)
     facts["duration"] = f"{minutes} min {seconds:02d} s"
-    return report.Figures(facts, years, raw, alone, fan)
+    return report.Figures(facts, years, raw, alone, fan, shared)
 
 
 def main() -> None:

@@ -211,9 +211,9 @@ class ParticipantWorkflow:
 
         Since PATCH_LOCAL_DB these run as local activities: in this worker, within the
         workflow task, recorded as a marker. A participant's first email then costs the
-        Temporal server two workflow tasks and one activity, not four and four, which is
-        what held a 5,000-person fan-out back. Email stays an ordinary activity: it can
-        wait minutes on a rate limit or a mail server, and is retried for days.
+        Temporal server one workflow task and one activity, not four and four, and a
+        year's history is half as long. Email stays an ordinary activity: it can wait
+        minutes on a rate limit or a mail server, and is retried for days.
         """
         if self._local_db:
             return await workflow.execute_local_activity_method(
