@@ -14,7 +14,7 @@ from temporalio.client import Client
 
 from activities.smtp import SmtpSender
 from api.deps import Resources
-from api.errors import install_error_handlers
+from api.errors import error_responses, install_error_handlers
 from api.routes import answers, dashboard, events, mailbox, participants, portfolio, rosters, school
 from api.sessions import Sessions
 from cpd.db import Reads, create_engine, create_sessionmaker, create_tables
@@ -66,6 +66,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         description="Follow-through for teachers' CPD: timed prompts, check-ins and impact checks.",
         version="0.1.0",
         lifespan=lifespan,
+        # A bad request gets the one error shape too (install_error_handlers), not
+        # FastAPI's own: document it so wherever FastAPI would document its own.
+        responses=error_responses(422),
     )
     install_error_handlers(app)
 

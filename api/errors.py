@@ -17,6 +17,24 @@ class ErrorBody(BaseModel):
     detail: str
     fields: list[dict[str, Any]] = []
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"error": "not_found", "detail": "No such event.", "fields": []},
+                {
+                    "error": "invalid_request",
+                    "detail": "participants.1.email: value is not a valid email address",
+                    "fields": [
+                        {
+                            "field": "participants.1.email",
+                            "message": "value is not a valid email address",
+                        }
+                    ],
+                },
+            ]
+        }
+    }
+
 
 class ApiError(Exception):
     def __init__(

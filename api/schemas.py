@@ -153,6 +153,12 @@ class ParticipantStatus(BaseModel):
 class ParticipantsAdd(BaseModel):
     participants: list[ParticipantIn] = Field(min_length=1, max_length=10_000)
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"participants": [{"name": "Late Joiner", "email": "lj@school.example"}]}]
+        }
+    }
+
     @model_validator(mode="after")
     def _unique(self) -> ParticipantsAdd:
         _no_repeated_emails(self.participants)
@@ -167,9 +173,13 @@ class ParticipantsAdded(BaseModel):
 class EmailChange(BaseModel):
     email: EmailStr
 
+    model_config = {"json_schema_extra": {"examples": [{"email": "ada.lovelace@school.example"}]}}
+
 
 class PauseRequest(BaseModel):
     reason: str = Field(default="", max_length=200, description="e.g. leave, illness")
+
+    model_config = {"json_schema_extra": {"examples": [{"reason": "parental leave"}]}}
 
 
 class StepRate(BaseModel):
@@ -206,11 +216,52 @@ class Attention(BaseModel):
     withdrawn: AttentionList
 
 
+def _few(count: int, *names: str) -> dict[str, object]:
+    return {"count": count, "people": [{"id": f"p{i}", "name": n} for i, n in enumerate(names)]}
+
+
 class EventStatus(BaseModel):
     event: EventOut
     stages: dict[str, int] = Field(description="Participants per stage")
     steps: list[StepRate]
     attention: Attention
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "event": {
+                        "id": "3f9c2a7d1b6e4c08",
+                        "reference": "INSET-2026-09-01",
+                        "title": "Retrieval practice",
+                        "event_date": "2026-09-01",
+                        "plan_id": DEFAULT_PLAN_ID,
+                        "participant_count": 48,
+                        "created": False,
+                        "cancelled": False,
+                    },
+                    "stages": {"awaiting_answer": 12, "waiting": 33, "paused": 2, "withdrawn": 1},
+                    "steps": [
+                        {
+                            "step_id": "action-plan",
+                            "kind": "action_plan",
+                            "sent": 48,
+                            "answered": 41,
+                            "late": 3,
+                            "response_rate": 0.854,
+                        }
+                    ],
+                    "attention": {
+                        "needs_help": _few(1, "Alan Turing"),
+                        "overdue": _few(2, "Grace Hopper", "Katherine Johnson"),
+                        "bounced": _few(0),
+                        "paused": _few(2, "Ada Lovelace", "Mary Somerville"),
+                        "withdrawn": _few(1, "Charles Babbage"),
+                    },
+                }
+            ]
+        }
+    }
 
 
 class ParticipantPage(BaseModel):
@@ -232,6 +283,35 @@ class ImpactCheckpoint(BaseModel):
 
 class ImpactSummary(BaseModel):
     checkpoints: list[ImpactCheckpoint]
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "checkpoints": [
+                        {
+                            "step_id": "impact-1-month",
+                            "guskey_level": 4,
+                            "month": 1,
+                            "responses": 40,
+                            "distribution": {"1": 2, "2": 6, "3": 14, "4": 13, "5": 5},
+                            "mean": 3.32,
+                            "change_from_first": 0.0,
+                        },
+                        {
+                            "step_id": "impact-3-months",
+                            "guskey_level": 4,
+                            "month": 3,
+                            "responses": 35,
+                            "distribution": {"1": 1, "2": 3, "3": 10, "4": 14, "5": 7},
+                            "mean": 3.66,
+                            "change_from_first": 0.34,
+                        },
+                    ]
+                }
+            ]
+        }
+    }
 
 
 class ParticipantDetail(BaseModel):
