@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
+from pydantic.json_schema import JsonDict
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
 from cpd.models import Answer, Participant
@@ -216,7 +217,7 @@ class Attention(BaseModel):
     withdrawn: AttentionList
 
 
-def _few(count: int, *names: str) -> dict[str, object]:
+def _few(count: int, *names: str) -> JsonDict:
     return {"count": count, "people": [{"id": f"p{i}", "name": n} for i, n in enumerate(names)]}
 
 

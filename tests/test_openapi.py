@@ -38,7 +38,7 @@ def openapi(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("model", EXAMPLED, ids=lambda m: m.__name__)
-def test_the_documented_examples_are_valid(openapi: dict[str, Any], model: type) -> None:
+def test_the_documented_examples_are_valid(openapi: dict[str, Any], model: type[BaseModel]) -> None:
     schema = openapi["components"]["schemas"][model.__name__]
     assert schema.get("examples"), f"{model.__name__} has no example in the OpenAPI document"
     for example in schema["examples"]:
