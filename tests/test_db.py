@@ -28,21 +28,24 @@ async def db(tmp_path: Path) -> AsyncIterator[Sessionmaker]:
     await engine.dispose()
 
 
+def an_event() -> Event:
+    """Event e1 of school s1, for rows that need one."""
+    return Event(
+        id="e1",
+        school_id="s1",
+        reference="r",
+        title="t",
+        plan_id="p",
+        plan_json="{}",
+        event_date=date(2026, 9, 1),
+    )
+
+
 async def test_times_come_back_as_aware_utc(db: Sessionmaker) -> None:
     await admin.create_school(db, "s1", "Hillside")
     paris = timezone(timedelta(hours=1))
     async with unit_of_work(db) as session:
-        session.add(
-            Event(
-                id="e1",
-                school_id="s1",
-                reference="r",
-                title="t",
-                plan_id="p",
-                plan_json="{}",
-                event_date=date(2026, 9, 1),
-            )
-        )
+        session.add(an_event())
         session.add(
             Participant(
                 id="p1",
@@ -116,17 +119,7 @@ async def test_a_database_from_before_the_running_totals_is_counted_once(
     db = create_sessionmaker(engine)
     await admin.create_school(db, "s1", "Hillside")
     async with unit_of_work(db) as session:
-        session.add(
-            Event(
-                id="e1",
-                school_id="s1",
-                reference="r",
-                title="t",
-                plan_id="p",
-                plan_json="{}",
-                event_date=date(2026, 9, 1),
-            )
-        )
+        session.add(an_event())
         for i, (stage, help_, missed) in enumerate(
             [("waiting", False, 0), ("waiting", True, 1), ("withdrawn", False, 2)]
         ):
