@@ -330,6 +330,10 @@ One run each on this machine, at commit f3d4ab5 unless stated; not repeated by t
   with the worker's process at 0.84 cores and 318 first emails; 5 a second, 223 /s
   (0.59) with it at 0.48 cores and 389 first emails. Even with the worker half idle the
   starts stay under 0.7 here; the default stays at the mail rate, not at this machine's.
+  With every participant held back by the pace itself (0.001 a second, no burst), the
+  lane in its own process starts 344 /s (0.90): the lane's process is not the loss, the
+  participants running beside it are. Without any search-attribute upserts (a trial
+  edit, not kept) the fan-out was unchanged: 202 /s (0.54).
 - **Worker settings** (before f3d4ab5): `max_cached_workflows=6000` (default 1,000), or 20
   pollers for workflow tasks and for activities (default 5), made no difference.
 - **Before f3d4ab5** ("fan-outs run in a lane of their own") the fan-out shared the
