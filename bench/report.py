@@ -333,7 +333,10 @@ One run each on this machine, at commit f3d4ab5 unless stated; not repeated by t
   With every participant held back by the pace itself (0.001 a second, no burst), the
   lane in its own process starts 344 /s (0.90): the lane's process is not the loss, the
   participants running beside it are. Without any search-attribute upserts (a trial
-  edit, not kept) the fan-out was unchanged: 202 /s (0.54).
+  edit, not kept) the fan-out was unchanged: 202 /s (0.54). Local against ordinary
+  activities for the DB work, back to back, 60 s each: 193 /s (0.52) against 207 /s
+  (0.56), but 300 first emails against 175, the first at 1.6 s against 3.9 s, and the dev
+  server at 0.65 cores against 1.04.
 - **Worker settings** (before f3d4ab5): `max_cached_workflows=6000` (default 1,000), or 20
   pollers for workflow tasks and for activities (default 5), made no difference.
 - **Before f3d4ab5** ("fan-outs run in a lane of their own") the fan-out shared the
