@@ -23,6 +23,10 @@ class StepEmailIn(BaseModel):
     purpose: EmailPurpose = "initial"
     reminder_number: int = 0
     action_plan_text: str = ""
+    # When the workflow sent it (its clock), for the Date header. Set on the local
+    # attempt: a local activity's scheduled time is the worker's wall clock, which the
+    # time-skipping server does not move. None: the activity's own scheduled time.
+    sent_at: datetime | None = None
 
 
 class SendResult(BaseModel):

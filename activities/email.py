@@ -185,9 +185,11 @@ class EmailActivities:
         code = reply_code_for(inp.send_key, self._s.secret_key)
         msg["Reply-To"] = f"reply+{code}@{self._s.mail_reply_domain}"
         msg["Subject"] = one_line(rendered.subject)
-        # The time Temporal scheduled this attempt: the real send time in production,
-        # and the skipped-to time under the test server, so tests can check dates.
-        msg["Date"] = formatdate(activity.info().current_attempt_scheduled_time.timestamp())
+        # The workflow's time, or the time Temporal scheduled this attempt: the real send
+        # time in production, and the skipped-to time under the test server, so tests
+        # can check dates.
+        sent_at = inp.sent_at or activity.info().current_attempt_scheduled_time
+        msg["Date"] = formatdate(sent_at.timestamp())
         msg["Message-ID"] = message_id
         # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" here.
         msg["List-Unsubscribe"] = (

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.budget import BudgetActivities, ReserveIn
@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
 PATCH_PROJECT_PAUSES = "project-pauses-2026-11"
 PATCH_WALL_CLOCK_SHIFT = "wall-clock-shift-2026-11"
 PATCH_LOCAL_DB = "local-db-activities-2026-11"
+PATCH_LOCAL_EMAIL = "local-first-email-2026-11"
 
 # Routine steps that give way when a holiday makes the next step due the same day.
 SKIPPABLE = frozenset({StepKind.CUE, StepKind.PRACTICE_CHECKIN})
@@ -60,6 +61,8 @@ EMAIL_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=30),
     non_retryable_error_types=["PermanentSmtpError"],
 )
+# A local send gets one try; on failure an ordinary activity takes over (see _send).
+ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 DB_TIMEOUT = timedelta(seconds=30)
 
@@ -78,14 +81,16 @@ class ParticipantWorkflow:
         self._stage: Stage = "scheduled"
         self._projected: tuple[Step | None, datetime | None] = (None, None)
         self._sending: str | None = None
-        # Both decided at the start of run(): see the patch ids above.
+        # Decided at the start of run(): see the patch ids above.
         self._wall_clock_shift = False
         self._local_db = False
+        self._local_email = False
 
     @workflow.run
     async def run(self, input: ParticipantInput) -> ParticipantOutcome:
         self._wall_clock_shift = workflow.patched(PATCH_WALL_CLOCK_SHIFT)
         self._local_db = workflow.patched(PATCH_LOCAL_DB)
+        self._local_email = workflow.patched(PATCH_LOCAL_EMAIL)
         steps = input.plan.steps
         support = asyncio.ensure_future(self._support_loop())
         while self._st.next_index < len(steps) and not self._withdrawn:
@@ -173,22 +178,40 @@ class ParticipantWorkflow:
             next_week = self._start_of_next_week()
             if not await self._sleep_until_open(lambda t=next_week: t):  # type: ignore[misc]
                 return False  # withdrawn while deferred
+        email = StepEmailIn(
+            send_key=send_key,
+            school_id=self._in.school_id,
+            participant_id=self._in.participant_id,
+            to=self._st.email,
+            teacher_name=self._in.teacher_name,
+            event_title=self._in.event_title,
+            step=step,
+            purpose=purpose,  # type: ignore[arg-type]
+            reminder_number=number,
+            action_plan_text=self._st.action_plan_text,
+        )
+        # Timeouts are not part of replayed history, so they may change freely.
+        send_timeout = timedelta(seconds=self._in.send_timeout_seconds)
+        if self._local_email:
+            try:
+                await workflow.execute_local_activity_method(
+                    EmailActivities.send_step_email,
+                    email.model_copy(update={"sent_at": workflow.now()}),
+                    start_to_close_timeout=send_timeout,
+                    retry_policy=ONE_ATTEMPT,
+                )
+                return True
+            except FailureError:
+                # The mail server said "not now", or did not answer: hand the send to an
+                # ordinary activity, retried for days. The send key's row tells it what
+                # the failed attempt got as far as, so nothing goes twice. (A local
+                # activity's failure arrives as the activity's own error, not wrapped in
+                # an ActivityError, hence the base class.)
+                pass
         await workflow.execute_activity_method(
             EmailActivities.send_step_email,
-            StepEmailIn(
-                send_key=send_key,
-                school_id=self._in.school_id,
-                participant_id=self._in.participant_id,
-                to=self._st.email,
-                teacher_name=self._in.teacher_name,
-                event_title=self._in.event_title,
-                step=step,
-                purpose=purpose,  # type: ignore[arg-type]
-                reminder_number=number,
-                action_plan_text=self._st.action_plan_text,
-            ),
-            # Timeouts are not part of replayed history, so this may change freely.
-            start_to_close_timeout=timedelta(seconds=self._in.send_timeout_seconds),
+            email,
+            start_to_close_timeout=send_timeout,
             schedule_to_close_timeout=timedelta(days=2),
             retry_policy=EMAIL_RETRY,
         )
@@ -212,8 +235,9 @@ class ParticipantWorkflow:
         Since PATCH_LOCAL_DB these run as local activities: in this worker, within the
         workflow task, recorded as a marker. A participant's first email then costs the
         Temporal server one workflow task and one activity, not four and four, and a
-        year's history is half as long. Email stays an ordinary activity: it can wait
-        minutes on a rate limit or a mail server, and is retried for days.
+        year's history is half as long. Email follows since PATCH_LOCAL_EMAIL, but only
+        for its first try (see _send): a mail server that is down is retried for days,
+        and that belongs to an ordinary activity, not to a workflow task.
         """
         if self._local_db:
             return await workflow.execute_local_activity_method(
