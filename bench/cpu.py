@@ -1,4 +1,4 @@
-"""CPU used by this process and its children (the Temporal server, the SMTP sink).
+"""CPU used by this process and its children (Temporal, the worker lanes, SMTP sink).
 
 Read from /proc (Linux), so a report can say which process was busy: on a
 small machine the question is usually "who had the cores", not "what was slow".
@@ -45,6 +45,8 @@ def _label(command: str) -> str:
         return "Temporal test server (Java)"
     if "--lane fanout" in command:
         return "fan-out lane (its own process)"
+    if "--lane main" in command:
+        return "worker: participants (its own process)"
     return "SMTP sink" if "multiprocessing" in command else program
 
 
@@ -69,7 +71,7 @@ class CpuMeter:
         wall = time.perf_counter() - self._t0
         shares = [
             CpuShare(
-                "this process (app, worker)",
+                "this process (app; worker too when in-process)",
                 (_cpu_seconds(os.getpid()) - self._before[os.getpid()]) / wall,
             )
         ]

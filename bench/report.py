@@ -22,10 +22,10 @@ from cpd.settings import PROJECT_ROOT, Settings
 
 COMMAND = ".venv/bin/python -m bench.run"
 TARGET = 0.7  # fan-out start rate as a share of the raw concurrent start rate
-# Before its first email leaves, a participant runs 1 workflow task (with its projection,
-# calendar and budget reads as local activities inside it) and the send activity:
-# see workflows/participant.py, PATCH_LOCAL_DB. Before that patch: 4 and 4.
-TASKS_BEFORE_FIRST_EMAIL = 2
+# Before its first email leaves, a participant runs 1 workflow task, with its projection,
+# calendar and budget reads and the send itself as local activities inside it: see
+# workflows/participant.py, PATCH_LOCAL_DB and PATCH_LOCAL_EMAIL. Before them: 8.
+TASKS_BEFORE_FIRST_EMAIL = 1
 
 
 @dataclass
@@ -34,8 +34,9 @@ class Figures:
     year: YearFigures
     raw: RawFigures
     alone: FanoutFigures  # participants held back: the fan-out's own cost
-    fanout: FanoutFigures  # as deployed: the fan-out lane in a process of its own
-    shared: FanoutFigures  # the fan-out lane in the worker's process, as `cpd dev` runs it
+    fanout: FanoutFigures  # as deployed: each worker lane in a process of its own
+    equal: FanoutFigures  # as deployed, but the participants' worker not yielding CPU
+    shared: FanoutFigures  # app and both lanes in one process, as `cpd dev` runs it
 
     def share_of_raw(self, rate: float | None) -> float:
         return (rate or 0.0) / self.raw.concurrent_rate
@@ -163,26 +164,28 @@ def _fanout(f: Figures) -> str:
         (f"Raw: no-op workflows, {CONCURRENCY} in flight (as the fan-out)", raw.concurrent_rate),
         (f"Raw: {raw.sequential_n:,} no-op workflows, one at a time", raw.sequential_rate),
         (f"Fan-out alone: participants held back {HOLD.seconds // 3600} h", f.alone.start_rate),
-        ("**Fan-out as deployed** (fan-out lane in its own process)", fan.start_rate),
-        ("Fan-out lane in the worker's process (`cpd dev`)", f.shared.start_rate),
+        ("**Fan-out as deployed** (each lane in its own process)", fan.start_rate),
+        ("As deployed, the participants' worker at normal priority", f.equal.start_rate),
+        ("Everything in one process (`cpd dev`)", f.shared.start_rate),
     ]
     table = "\n".join(
         f"| {name} | {rate or 0:.0f} /s | {f.share_of_raw(rate):.2f} |" for name, rate in rows
     )
     return f"""### Fan-out of a {fan.participants:,}-participant event on the dev server
 
-`POST /v1/events` through the real app (httpx ASGITransport); the real worker from
-`cpd.worker.build_worker` with its default settings (the SDK's: 100 workflow-task and 100
-activity slots, 5 pollers each, 1,000 cached workflows; SMTP pool of
-{Settings().smtp_pool_size} at most {Settings().smtp_rate_per_second:.0f} emails a second;
-beyond the first {Settings().fan_out_burst} participants, each begins its first step in
-turn, {Settings().fan_out_begin_per_second:.0f} a second), its main lane in the
-benchmark's process and its fan-out lane in a process of its own (`cpd worker --lane
-fanout`), as docker-compose deploys them; a school open all hours and an event dated
-yesterday, so every participant's first email (the action plan) is due at once; email
-budget 10 a week. Times are from sending the POST;
-when each participant started is read back from the server's visibility store afterwards.
-Each wait stops {fan.deadline_s:.0f} s after the POST, to keep the run short.
+`POST /v1/events` through the real app (httpx ASGITransport) in the benchmark's process;
+the real worker with its default settings (the SDK's: 100 workflow-task and 100 activity
+slots, 5 pollers each, 1,000 cached workflows; SMTP pool of {Settings().smtp_pool_size} at
+most {Settings().smtp_rate_per_second:.0f} emails a second; beyond the first
+{Settings().fan_out_burst} participants, each begins its first step in turn,
+{Settings().fan_out_begin_per_second:.0f} a second), each of its lanes in a process of its
+own as docker-compose deploys them: `cpd worker --lane main` for the participants, which
+lowers its own CPU priority (niceness {Settings().worker_nice}, `CPD_WORKER_NICE`), and `cpd
+worker --lane fanout` for the starts. A school open all hours and an event dated yesterday,
+so every participant's first email (the action plan) is due at once; email budget 10 a
+week. Times are from sending the POST; when each participant started is read back from the
+server's visibility store afterwards. The wait for first emails stops
+{fan.deadline_s:.0f} s after the POST at the latest.
 
 | Fan-out as deployed | |
 |---|---|
@@ -215,11 +218,12 @@ def _returned(fan: FanoutFigures) -> str:
     return f"{fan.fanout_done_s:.1f} s (it says {fan.fanout_result:,} started)"
 
 
-def _cpu_rows(during_fanout: list[CpuShare], during_raw: list[CpuShare]) -> str:
-    fan = {share.process: share.cores for share in during_fanout}
-    raw = {share.process: share.cores for share in during_raw}
-    names = list(dict.fromkeys([*fan, *raw]))
-    return "\n".join(f"| {n} | {fan.get(n, 0.0):.2f} | {raw.get(n, 0.0):.2f} |" for n in names)
+def _cpu_rows(*columns: list[CpuShare]) -> str:
+    cores = [{share.process: share.cores for share in column} for column in columns]
+    names = list(dict.fromkeys(name for column in cores for name in column))
+    return "\n".join(
+        f"| {n} | " + " | ".join(f"{c.get(n, 0.0):.2f}" for c in cores) + " |" for n in names
+    )
 
 
 def _pages_row(name: str, fan: FanoutFigures) -> str:
@@ -241,22 +245,28 @@ workflows) and between them (its own workflow task and next page waiting their t
 |---|---|---|---|---|---|
 {_pages_row("Participants held back", f.alone)}
 {_pages_row("**As deployed**", fan)}
-{_pages_row("Lane in the worker's process", f.shared)}
+{_pages_row("As deployed, worker at normal priority", f.equal)}
+{_pages_row("Everything in one process", f.shared)}
 
-During the fan-out as deployed (and, for CPU, the raw starts):
+CPU while the fan-outs started their participants (from the POST until the fan-out
+returned), as deployed and with the participants' worker at normal priority, and during
+the raw starts; the last column is the whole wait for the first emails as deployed:
 
-| CPU, cores busy (of {os.cpu_count()}) | Fan-out | Raw starts |
-|---|---|---|
-{_cpu_rows(fan.cpu, f.raw.cpu)}
+| CPU, cores (of {os.cpu_count()}) | As deployed | Worker not niced | Raw starts | Whole wait |
+|---|---|---|---|---|
+{_cpu_rows(fan.cpu_starting, f.equal.cpu_starting, f.raw.cpu, fan.cpu)}
 
-| Fan-out | Count | Mean | 95th percentile |
+Inside the worker, where it runs in this process (everything in one process, until the
+fan-out returned):
+
+| Everything in one process | Count | Mean | 95th percentile |
 |---|---|---|---|
-{_spread_row("SQL reads on the worker's engine", fan.db_reads)}
-{_spread_row("SQL writes on it", fan.db_writes)}
-{_spread_row("Event-loop lag (a 50 ms sleep waking late)", fan.loop_lag)}
+{_spread_row("SQL reads on the worker's engine", f.shared.db_reads)}
+{_spread_row("SQL writes on it", f.shared.db_writes)}
+{_spread_row("Event-loop lag (a 50 ms sleep waking late)", f.shared.loop_lag)}
 
-Workflow tasks the SDK reported as taking over 5 s in the worker (TMPRL1104): {fan.slow_tasks:,}
-during the fan-out as deployed, {f.alone.slow_tasks:,} during the fan-out alone."""
+Workflow tasks the SDK reported as taking over 5 s in that worker (TMPRL1104):
+{f.shared.slow_tasks:,}; {f.alone.slow_tasks:,} with the participants held back."""
 
 
 def _spread_row(name: str, spread: Spread) -> str:
@@ -268,12 +278,19 @@ def _cores(shares: list[CpuShare], process: str) -> str:
 
 
 def _interpretation(f: Figures) -> str:
-    fan, y, raw = f.fanout, f.year, f.raw
-    worker, server = _cores(fan.cpu, "this process"), _cores(fan.cpu, "Temporal dev server")
-    lane = _cores(fan.cpu, "fan-out lane")
-    floor = fan.participants / Settings().smtp_rate_per_second
+    fan, y, raw, equal = f.fanout, f.year, f.raw, f.equal
+    worker = _cores(fan.cpu_starting, "worker: participants")
+    server = _cores(fan.cpu_starting, "Temporal dev server")
+    lane = _cores(fan.cpu_starting, "fan-out lane")
+    worker_equal = _cores(equal.cpu_starting, "worker: participants")
+    rate = Settings().smtp_rate_per_second
+    floor = fan.participants / rate
     per_task_ms = 1000 * y.median_wall_s / (y.runs[0].activities + y.runs[0].workflow_tasks)
-    per_email = f"{1000 * float(worker) / fan.email_rate:.0f} ms" if fan.email_rate else "?"
+    everyone = (
+        f"all {fan.participants:,} had arrived {fan.all_emails_s:.0f} s after the POST"
+        if fan.all_emails_s is not None
+        else f"{fan.emails:,} of {fan.participants:,} had arrived when the wait ended"
+    )
     return f"""### What bounds these numbers
 
 - **A year costs its round trips, not its length.** The raw year is one timer. A
@@ -281,18 +298,23 @@ def _interpretation(f: Figures) -> str:
   workflow tasks, about {per_task_ms:.0f} ms each through the worker, the Java test server,
   SQLite and SMTP; the timers between them are skipped for free.
 {_fanout_bullets(f)}
-- **The loss is the machine's cores.** During the fan-out as deployed the worker's process
-  used {worker} cores on the participants already begun, the dev server {server} and the
-  fan-out lane {lane}, on {os.cpu_count()} cores; in the raw run the dev server alone used
-  {_cores(raw.cpu, "Temporal dev server")}. The starts get what the participants leave.
-- **First emails are bound by the worker's one process.** Each participant needs
-  {TASKS_BEFORE_FIRST_EMAIL} round trips to the server before its first email leaves (a
-  workflow task, with its DB reads and writes as local activities inside it, then the
-  send), and first emails left at {fan.email_rate:.1f} a second: about {per_email} of the
-  worker's CPU for each, most of it the workflow sandbox and the Python around every
-  activation. Even with all that removed, the default `CPD_SMTP_RATE_PER_SECOND` of
-  {Settings().smtp_rate_per_second:.0f} holds one worker to at least {floor:.0f} s for
-  {fan.participants:,} first emails, by design; more workers raise both.
+- **The starts get what the participants leave of the machine.** The dev server keeps its
+  workflows in SQLite through a single connection, and its one history shard writes one
+  workflow change at a time (`history.shardIOConcurrency` is 1): every start queues behind
+  the participants' own workflow-task writes, and behind any moment the Go thread holding
+  that connection waits for a core the worker has. While the fan-out as deployed started
+  its participants, the participants' worker used {worker} cores, the dev server {server}
+  and the fan-out lane {lane}, on {os.cpu_count()} cores. At normal priority the same
+  worker took {worker_equal} cores and left the starts {equal.start_rate or 0:.0f} /s
+  ({f.share_of_raw(equal.start_rate):.2f} of raw); lowered, it waits for a core only while
+  someone else needs one, and its paced work catches up once the starts are done.
+- **First emails.** Each participant makes {TASKS_BEFORE_FIRST_EMAIL} round trip to the
+  server before its first email leaves: one workflow task, with its DB reads and writes
+  and the send itself as local activities inside it. As deployed the first arrived
+  {_s(fan.first_email_s)} after the POST and {everyone}, at {fan.email_rate:.1f} a second
+  from first to last; the pace and `CPD_SMTP_RATE_PER_SECOND` ({rate:.0f} a second, by
+  design: mail relays throttle bursts) set a floor of {floor:.0f} s for
+  {fan.participants:,}. More workers raise the worker's part, not the mail rate.
 - **The raw rate, {raw.concurrent_rate:.0f} /s, is what the dev server gives here**: during
   those starts it used {_cores(raw.cpu, "Temporal dev server")} cores and this process
   {_cores(raw.cpu, "this process")}. The machine is shared: "anything else on the machine"
@@ -306,6 +328,27 @@ def _interpretation(f: Figures) -> str:
 DIAGNOSTICS = """### Diagnostic runs behind this reading (2026-11-23, by hand)
 
 One run each on this machine, at commit f3d4ab5 unless stated; not repeated by the command.
+
+- **Why the participants slow the starts (session 4, code `a8da239` and trial edits, fan-out
+  lane in its own process, 40 s waits).** The dev server's Prometheus metrics
+  (`--metrics-port`) around the raw starts and a fan-out: it runs one history shard, whose
+  workflow writes go one at a time (`history.shardIOConcurrency` 1), over one SQLite
+  connection (`SetMaxOpenConns(1)` in its SQLite plugin). A start's write took 2.19 ms on
+  average during the raw starts and 2.72 ms during the fan-out, where 3,616 workflow
+  updates from the participants' tasks (1.82 ms each) queued in the same line; the mean
+  wait for the shard's write slot went from 48 ms to 155 ms. The dev server itself used
+  only 0.76 of 2 cores, so it was not short of CPU on average: the line is, and it
+  stalls whenever its holder waits for a core. Sending the first email as a local
+  activity (a trial edit, since kept as `PATCH_LOCAL_EMAIL`): 2,090 updates instead of
+  3,616, 414 first emails in 40 s against 249, starts 220 /s against 206 /s (0.57 against
+  0.53). The benchmark's process (the app and the participants' worker) reniced to 10 by hand,
+  the fan-out lane's left at 0: 266
+  /s with the email an ordinary activity (but 102 first emails in 40 s), 271 /s with it
+  local-first (393 first emails), against a raw rate of about 385 /s in those runs; that
+  became `CPD_WORKER_NICE`. A py-spy profile of the worker with local-first email: its
+  main thread 27 % idle, 32 % in activities, 8 % creating sandboxed workflow instances;
+  workflow tasks of 5 to 9 s were waiting (the first 100 queued behind the mail rate and
+  SQLite's one writer), not working.
 
 - **Bytecode.** A py-spy profile of the worker process (300 participants) had about 14 % of
   its Python time creating sandboxed workflow instances, most of it compiling
@@ -370,10 +413,9 @@ def _fanout_bullets(f: Figures) -> str:
             f"{pages.in_pages_s:.0f} s inside them."
         )
     inside = (
-        f"- **The lane's own process matters.** As deployed the fan-out starts "
-        f"{fan.start_rate or 0:.0f} /s ({f.share_of_raw(fan.start_rate):.2f} of raw); with "
-        f"the lane in the worker's process, as `cpd dev` runs it, {f.shared.start_rate or 0:.0f}"
-        f" /s ({f.share_of_raw(f.shared.start_rate):.2f}): there its start calls wait on an "
+        f"- **One process is the slowest.** With the app and both lanes in one process, as "
+        f"`cpd dev` runs them, the fan-out starts {f.shared.start_rate or 0:.0f} /s "
+        f"({f.share_of_raw(f.shared.start_rate):.2f} of raw): its start calls wait on an "
         "event loop busy with the participants' workflow tasks and activities."
     )
     return "\n".join((held, lane, inside))

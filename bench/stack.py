@@ -1,4 +1,4 @@
-"""The product wired as in production, in one process: app, worker, SQLite, SMTP.
+"""The product wired as in production: app, worker, SQLite, SMTP.
 
 The same wiring as tests/conftest.py's ``running_stack``, minus two things a
 benchmark cannot afford: terminating every participant one by one on the way
@@ -35,7 +35,7 @@ from cpd.worker import LANES, build_worker
 @dataclass
 class Stack:
     settings: Settings
-    engine: AsyncEngine  # the worker's (the app has its own, from its lifespan)
+    engine: AsyncEngine  # the in-process worker's (the app has its own, from its lifespan)
     db: Sessionmaker
     api: httpx.AsyncClient
     headers: dict[str, str]
@@ -62,8 +62,8 @@ def event_body(participants: int, event_date: date, tag: str) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def fanout_lane_process(settings: Settings, temporal_address: str) -> AsyncIterator[None]:
-    """``cpd worker --lane fanout`` in a process of its own, as docker-compose runs it."""
+async def lane_process(settings: Settings, temporal_address: str, lane: str) -> AsyncIterator[None]:
+    """``cpd worker --lane <lane>`` in a process of its own, as docker-compose runs it."""
     env = dict(os.environ)
     for name, value in settings.model_dump().items():
         if isinstance(value, bool):
@@ -71,7 +71,7 @@ async def fanout_lane_process(settings: Settings, temporal_address: str) -> Asyn
         elif isinstance(value, str | int | float | Path):
             env[f"CPD_{name.upper()}"] = str(value)
     env["CPD_TEMPORAL_ADDRESS"] = temporal_address
-    command = [sys.executable, "-m", "cpd.cli", "worker", "--lane", "fanout"]
+    command = [sys.executable, "-m", "cpd.cli", "worker", "--lane", lane]
     worker = await asyncio.create_subprocess_exec(*command, env=env)
     try:
         await asyncio.sleep(3)  # connected and polling (its log says so) before the POST
@@ -87,9 +87,11 @@ async def app_stack(
     data_dir: Path,
     smtp_port: int,
     calendar: SchoolCalendar | None = None,
-    separate_fanout: bool = False,
+    deployed: bool = False,
     **overrides: Any,
 ) -> AsyncIterator[Stack]:
+    """The app in this process; the worker's lanes here too, or (``deployed``) each in a
+    process of its own, as docker-compose runs them."""
     settings = Settings(
         environment="test",
         data_dir=data_dir,  # SQLite app.db in a temporary directory
@@ -111,11 +113,12 @@ async def app_stack(
     app = create_app(settings, client)
     async with AsyncExitStack() as running:
         await running.enter_async_context(app.router.lifespan_context(app))
-        if separate_fanout:
+        if deployed:
             address = client.service_client.config.target_host
-            await running.enter_async_context(fanout_lane_process(settings, address))
-        lanes = ("main",) if separate_fanout else LANES
-        await running.enter_async_context(build_worker(client, settings, db, lanes=lanes))
+            for lane in LANES:
+                await running.enter_async_context(lane_process(settings, address, lane))
+        else:
+            await running.enter_async_context(build_worker(client, settings, db))
         transport = httpx.ASGITransport(app=app)
         api = await running.enter_async_context(
             httpx.AsyncClient(transport=transport, base_url="http://bench")

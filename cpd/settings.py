@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     # task is spread out at about the pace mail can leave. 0: all begin at once.
     fan_out_begin_per_second: float = 20.0
     fan_out_burst: int = 100
+    # `cpd worker` running the participants' lane lowers its own CPU priority by this
+    # (Unix nice, 0-19): where it shares a machine, the app's pages, the Temporal
+    # server and the fan-out's starts come first, and the participants' paced
+    # background work takes the rest. On a machine with cores to spare it changes
+    # nothing. 0: the same priority as everything else.
+    worker_nice: int = Field(default=10, ge=0, le=19)
 
     # A participant's workflow continues as new past this many history events
     # (Temporal's hard limit is 50k); a weekly coaching year stays well under it.
