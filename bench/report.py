@@ -145,10 +145,12 @@ on the same server.
 | Raw: `workflow.sleep(365 days)` | {y.median_raw_s:.3f} s | {_each(y.raw_wall_s, 3)} |
 | **Ratio** | **{y.ratio:.0f}×** | |
 
-Each year: {first.emails} emails arrived at the SMTP server; {first.activities} activities,
-{first.timers} timers and {first.workflow_tasks} workflow tasks; {first.days_skipped:.0f}
-days skipped; ended `{first.stage}`. That is {1000 * y.median_wall_s / tasks:.0f} ms of wall
-time per activity or workflow task."""
+Each year: {first.emails} emails arrived at the SMTP server; {first.workflow_tasks} workflow
+tasks, with {first.local_activities} local activities (DB reads and writes, sends) run
+inside them, {first.activities} ordinary activities and {first.timers} timers;
+{first.days_skipped:.0f} days skipped; ended `{first.stage}`. That is
+{1000 * y.median_wall_s / tasks:.0f} ms of wall time per workflow task or ordinary
+activity."""
 
 
 def _fanout(f: Figures) -> str:
@@ -294,9 +296,11 @@ def _interpretation(f: Figures) -> str:
     return f"""### What bounds these numbers
 
 - **A year costs its round trips, not its length.** The raw year is one timer. A
-  participant's year is {y.runs[0].activities + y.runs[0].workflow_tasks} activities and
-  workflow tasks, about {per_task_ms:.0f} ms each through the worker, the Java test server,
-  SQLite and SMTP; the timers between them are skipped for free.
+  participant's year is {y.runs[0].activities + y.runs[0].workflow_tasks} round trips
+  (workflow tasks and ordinary activities), about {per_task_ms:.0f} ms each through the
+  worker, the Java test server, SQLite and SMTP, with its
+  {y.runs[0].local_activities} local activities inside them; the timers between them are
+  skipped for free.
 {_fanout_bullets(f)}
 - **The starts get what the participants leave of the machine.** The dev server keeps its
   workflows in SQLite through a single connection, and its one history shard writes one
@@ -349,7 +353,6 @@ One run each on this machine, at commit f3d4ab5 unless stated; not repeated by t
   main thread 27 % idle, 32 % in activities, 8 % creating sandboxed workflow instances;
   workflow tasks of 5 to 9 s were waiting (the first 100 queued behind the mail rate and
   SQLite's one writer), not working.
-
 - **Bytecode.** A py-spy profile of the worker process (300 participants) had about 14 % of
   its Python time creating sandboxed workflow instances, most of it compiling
   `workflows/participant.py` from source: the sandbox re-imports the workflow module for

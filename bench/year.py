@@ -43,7 +43,8 @@ class YearRun:
     emails: int
     days_skipped: float
     stage: str
-    activities: int
+    activities: int  # ordinary ones: each a server round trip of its own
+    local_activities: int  # run inside a workflow task, recorded as a marker
     timers: int
     workflow_tasks: int
 
@@ -123,6 +124,10 @@ async def _one_year(env: WorkflowEnvironment, stack: Stack, sink: SmtpSink, tag:
         days_skipped=skipped.total_seconds() / 86400,
         stage=outcome.stage,
         activities=kinds[EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED],
+        local_activities=sum(
+            e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+            for e in history.events
+        ),
         timers=kinds[EventType.EVENT_TYPE_TIMER_STARTED],
         workflow_tasks=kinds[EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED],
     )
