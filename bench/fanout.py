@@ -189,8 +189,11 @@ async def measure_fanout(
             accepted = time.perf_counter() - t0
             handle = client.get_workflow_handle(fanout_workflow_id(event_id), result_type=int)
             fanout = asyncio.create_task(_timed(handle.result(), t0))
+            # Stopped when the fan-out returns; if it has not by the end of the wait, then.
             cpu_starting: list[CpuShare] = []
-            fanout.add_done_callback(lambda _: cpu_starting.extend(starting.stop()))
+            fanout.add_done_callback(
+                lambda task: None if task.cancelled() else cpu_starting.extend(starting.stop())
+            )
             first = half = everyone = None
             if watch_emails:
                 first, half, everyone = await _watch_inbox(sink, participants, t0, deadline_s)
@@ -201,7 +204,7 @@ async def measure_fanout(
             fanout_done, fanout_result = fanout.result() if done else (None, None)
             fanout.cancel()
             if not cpu_starting:
-                cpu_starting = starting.stop()
+                cpu_starting.extend(starting.stop())
             cpu, loop_lag, slow = meter.stop(), lag.stop(), SLOW_TASKS.count - slow_before
             emails, distinct = sink.total, sink.distinct
             started, last_start = await _starts(client, event_id, t0_wall)
