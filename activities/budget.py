@@ -14,11 +14,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import func, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import Session, func, select
 from temporalio import activity
 
-from cpd.db import Sessionmaker, unit_of_work
+from cpd.db import Transactions
 from cpd.models import EmailBudgetSlot
 
 
@@ -46,42 +45,36 @@ def week_start(at: datetime, timezone: str) -> date:
 
 
 class BudgetActivities:
-    def __init__(self, sessionmaker: Sessionmaker, per_week: int) -> None:
-        self._db = sessionmaker
+    def __init__(self, transactions: Transactions, per_week: int) -> None:
+        self._tx = transactions
         self._per_week = per_week
 
     @activity.defn
     async def reserve_email(self, inp: ReserveIn) -> ReserveOut:
-        key, week = teacher_key(inp.to), week_start(inp.at, inp.timezone)
         for _ in range(self._per_week + 1):
-            async with self._db() as session:
-                if await session.get(EmailBudgetSlot, inp.send_key) is not None:
-                    # A retried activity: the slot was already granted.
-                    return await self._result(True, key, week)
-                used = await self._used(session, key, week)
-            if used >= self._per_week:
-                return ReserveOut(granted=False, used=used, per_week=self._per_week)
             try:
-                async with unit_of_work(self._db) as session:
-                    session.add(
-                        EmailBudgetSlot(
-                            send_key=inp.send_key, teacher_key=key, week_start=week, slot=used + 1
-                        )
-                    )
+                return await self._tx.write(self._reserve, inp)
             except IntegrityError:
-                continue  # another send took that slot (or this key) first: look again
-            return ReserveOut(granted=True, used=used + 1, per_week=self._per_week)
+                # PostgreSQL: another send took that slot first (SQLite writers take
+                # turns, so it cannot happen there). Look again.
+                continue
         raise RuntimeError("could not reserve a budget slot; retrying")
 
-    async def _used(self, session: AsyncSession, key: str, week: date) -> int:
-        query = (
-            select(func.count())
-            .select_from(EmailBudgetSlot)
-            .where(EmailBudgetSlot.teacher_key == key, EmailBudgetSlot.week_start == week)
-        )
-        return int((await session.exec(query)).one())
-
-    async def _result(self, granted: bool, key: str, week: date) -> ReserveOut:
-        async with self._db() as session:
-            used = await self._used(session, key, week)
+    def _reserve(self, session: Session, inp: ReserveIn) -> ReserveOut:
+        key, week = teacher_key(inp.to), week_start(inp.at, inp.timezone)
+        granted = session.get(EmailBudgetSlot, inp.send_key) is not None  # a retry
+        used, last = session.exec(
+            select(func.count(), func.coalesce(func.max(EmailBudgetSlot.slot), 0)).where(
+                EmailBudgetSlot.teacher_key == key, EmailBudgetSlot.week_start == week
+            )
+        ).one()
+        if not granted and used < self._per_week:
+            used += 1
+            granted = True
+            # Numbered after the highest, not the count: an erased teacher's slots may
+            # have left a gap, and the number must still be new.
+            slot = EmailBudgetSlot(
+                send_key=inp.send_key, teacher_key=key, week_start=week, slot=last + 1
+            )
+            session.add(slot)
         return ReserveOut(granted=granted, used=used, per_week=self._per_week)

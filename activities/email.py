@@ -17,12 +17,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
 import aiosmtplib
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 from temporalio import activity
 
 from activities.contracts import SendResult, StepEmailIn
@@ -30,7 +32,7 @@ from activities.smtp import Outgoing, PermanentSmtpError, SmtpSender
 from cpd import census
 from cpd.branding import Branding
 from cpd.counters import bump
-from cpd.db import Sessionmaker, unit_of_work
+from cpd.db import Transactions
 from cpd.models import EmailSend, Participant, School, utcnow
 from cpd.security import LinkSigner
 from cpd.settings import Settings
@@ -59,13 +61,13 @@ class EmailActivities:
     def __init__(
         self,
         settings: Settings,
-        sessionmaker: Sessionmaker,
+        transactions: Transactions,
         sender: SmtpSender,
         renderer: EmailRenderer,
         signer: LinkSigner,
     ) -> None:
         self._s = settings
-        self._db = sessionmaker
+        self._tx = transactions
         self._sender = sender
         self._renderer = renderer
         self._signer = signer
@@ -73,13 +75,19 @@ class EmailActivities:
     @activity.defn
     async def send_step_email(self, inp: StepEmailIn) -> SendResult:
         message_id = message_id_for(inp.send_key, self._s.mail_reply_domain)
-        settled = await self._claim(inp, message_id)
-        if settled is not None:
-            return settled
-        school = await self._school(inp.school_id)
-        branding = Branding.model_validate_json(school.branding_json if school else "{}")
-        rendered = self._render(inp, school, branding)
-        message = Outgoing.of(self._build(inp, rendered, message_id, branding))
+        reply_code = reply_code_for(inp.send_key, self._s.secret_key)
+        try:
+            claim = await self._tx.write(_claim, inp, message_id, reply_code)
+        except IntegrityError:
+            # A concurrent attempt claimed it first; the retry decides from its row.
+            raise RuntimeError(
+                f"send key {inp.send_key} is being sent by another attempt"
+            ) from None
+        if claim.settled is not None:
+            return claim.settled
+        branding = Branding.model_validate_json(claim.branding_json)
+        rendered = self._render(inp, claim.school_name, branding)
+        message = Outgoing.of(self._build(inp, rendered, message_id, reply_code, branding))
         try:
             await self._sender.send(message, on_handover=lambda: self._mark(inp, "handed_over"))
         except PermanentSmtpError as exc:
@@ -94,64 +102,10 @@ class EmailActivities:
         await self._mark(inp, "sent")
         return SendResult(message_id=message_id, status="sent")
 
-    async def _claim(self, inp: StepEmailIn, message_id: str) -> SendResult | None:
-        """Claim the send key. Returns a result if nothing more must be sent."""
-        async with self._db() as session:
-            row = await session.get(EmailSend, inp.send_key)
-        if row is not None:
-            if row.status == "handed_over":
-                # The server had it when the last attempt died: do not send twice.
-                await self._mark(inp, "sent", "outcome not confirmed: worker stopped mid-send")
-                return SendResult(message_id=row.message_id, status="already_sent")
-            if row.status == "sent":
-                return SendResult(message_id=row.message_id, status="already_sent")
-            if row.status == "bounced":
-                return SendResult(message_id=row.message_id, status="bounced")
-            return None  # "sending": the last attempt stopped before the server saw it
-        async with self._db() as session:
-            person = await session.get(Participant, inp.participant_id)
-        try:
-            async with unit_of_work(self._db) as session:
-                session.add(
-                    EmailSend(
-                        send_key=inp.send_key,
-                        participant_id=inp.participant_id,
-                        event_id=person.event_id if person else "",
-                        purpose=inp.purpose,
-                        step_id=inp.step.id,
-                        reply_code=reply_code_for(inp.send_key, self._s.secret_key),
-                        message_id=message_id,
-                        to_addr=inp.to,
-                        subject="",
-                    )
-                )
-        except IntegrityError:
-            # A concurrent attempt claimed it first; the retry decides from its row.
-            raise RuntimeError(
-                f"send key {inp.send_key} is being sent by another attempt"
-            ) from None
-        return None
-
     async def _mark(self, inp: StepEmailIn, status: str, error: str = "") -> None:
-        async with unit_of_work(self._db) as session:
-            row = await session.get(EmailSend, inp.send_key)
-            if row is not None:
-                if status == "sent" and row.status != "sent" and row.purpose == "initial":
-                    await bump(session, row.event_id, row.step_id, sent=1)
-                row.status = status
-                row.error = error[:1000]
-                row.sent_at = utcnow()
-            if status == "bounced":
-                async with census.kept(session, inp.participant_id):
-                    person = await session.get(Participant, inp.participant_id)
-                    if person is not None:
-                        person.email_bounced = True
+        await self._tx.write(_mark, inp, status, error)
 
-    async def _school(self, school_id: str) -> School | None:
-        async with self._db() as session:
-            return await session.get(School, school_id)
-
-    def _render(self, inp: StepEmailIn, school: School | None, branding: Branding) -> RenderedEmail:
+    def _render(self, inp: StepEmailIn, school_name: str, branding: Branding) -> RenderedEmail:
         base = self._s.public_base_url.rstrip("/")
         answer_token = self._signer.sign(inp.participant_id, inp.step.id, "answer")
         override = branding.copy_overrides.get(inp.step.kind)
@@ -161,7 +115,7 @@ class EmailActivities:
         context.update(
             teacher_name=one_line(inp.teacher_name),
             event_title=inp.event_title,
-            school_name=school.name if school else "",
+            school_name=school_name,
             sign_off=branding.sign_off,
             signature=branding.signature,
             logo_url=str(branding.logo_url) if branding.logo_url else "",
@@ -174,7 +128,12 @@ class EmailActivities:
         return self._signer.sign(inp.participant_id, "*", "pause")
 
     def _build(
-        self, inp: StepEmailIn, rendered: RenderedEmail, message_id: str, branding: Branding
+        self,
+        inp: StepEmailIn,
+        rendered: RenderedEmail,
+        message_id: str,
+        reply_code: str,
+        branding: Branding,
     ) -> EmailMessage:
         msg = EmailMessage()
         from_name, from_addr = parseaddr(self._s.mail_from)
@@ -182,8 +141,7 @@ class EmailActivities:
             display_name=one_line(branding.sender_name or from_name), addr_spec=from_addr
         )
         msg["To"] = Address(display_name=one_line(inp.teacher_name), addr_spec=inp.to)
-        code = reply_code_for(inp.send_key, self._s.secret_key)
-        msg["Reply-To"] = f"reply+{code}@{self._s.mail_reply_domain}"
+        msg["Reply-To"] = f"reply+{reply_code}@{self._s.mail_reply_domain}"
         msg["Subject"] = one_line(rendered.subject)
         # The workflow's time, or the time Temporal scheduled this attempt: the real send
         # time in production, and the skipped-to time under the test server, so tests
@@ -200,3 +158,59 @@ class EmailActivities:
         msg.set_content(rendered.text)
         msg.add_alternative(rendered.html, subtype="html")
         return msg
+
+
+@dataclass(frozen=True)
+class Claim:
+    settled: SendResult | None  # set if nothing more must be sent
+    school_name: str = ""
+    branding_json: str = "{}"
+
+
+def _claim(session: Session, inp: StepEmailIn, message_id: str, reply_code: str) -> Claim:
+    """Claim the send key, and read what the message needs: one transaction."""
+    row = session.get(EmailSend, inp.send_key)
+    if row is not None:
+        if row.status == "handed_over":
+            # The server had it when the last attempt died: do not send twice.
+            _mark(session, inp, "sent", "outcome not confirmed: worker stopped mid-send")
+            return Claim(SendResult(message_id=row.message_id, status="already_sent"))
+        if row.status == "sent":
+            return Claim(SendResult(message_id=row.message_id, status="already_sent"))
+        if row.status == "bounced":
+            return Claim(SendResult(message_id=row.message_id, status="bounced"))
+        # "sending": the last attempt stopped before the server saw it; send it now.
+    else:
+        person = session.get(Participant, inp.participant_id)
+        session.add(
+            EmailSend(
+                send_key=inp.send_key,
+                participant_id=inp.participant_id,
+                event_id=person.event_id if person else "",
+                purpose=inp.purpose,
+                step_id=inp.step.id,
+                reply_code=reply_code,
+                message_id=message_id,
+                to_addr=inp.to,
+                subject="",
+            )
+        )
+    school = session.get(School, inp.school_id)
+    if school is None:
+        return Claim(None)
+    return Claim(None, school.name, school.branding_json)
+
+
+def _mark(session: Session, inp: StepEmailIn, status: str, error: str = "") -> None:
+    row = session.get(EmailSend, inp.send_key)
+    if row is not None:
+        if status == "sent" and row.status != "sent" and row.purpose == "initial":
+            bump(session, row.event_id, row.step_id, sent=1)
+        row.status = status
+        row.error = error[:1000]
+        row.sent_at = utcnow()
+    if status == "bounced":
+        with census.kept(session, inp.participant_id):
+            person = session.get(Participant, inp.participant_id)
+            if person is not None:
+                person.email_bounced = True

@@ -12,7 +12,7 @@ from contextlib import suppress
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement
-from sqlmodel import col, delete, select
+from sqlmodel import Session, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.uploads import evidence_store
 from cpd import census
 from cpd.counters import bump
+from cpd.db import run_sync
 from cpd.models import Answer, EmailBudgetSlot, EmailSend, Evidence, Participant
 from cpd.settings import Settings
 
@@ -48,7 +49,7 @@ async def erase(
             if item.filename:
                 store.delete(item.school_id, item.id)
         erased.evidence += len(evidence)
-        await _uncount(session, person)
+        await run_sync(session, _uncount, person)
         erased.answers += await _delete(session, Answer, col(Answer.participant_id) == person.id)
         await _delete(session, Evidence, col(Evidence.participant_id) == person.id)
         erased.emails += await _delete(
@@ -60,19 +61,18 @@ async def erase(
             EmailBudgetSlot,
             col(EmailBudgetSlot.send_key).startswith(f"{person.workflow_id}:"),
         )
-        async with census.kept(session, person.id):
-            await session.delete(person)
+        await run_sync(session, _delete_counted, person)
         erased.participants += 1
     await session.commit()
     return erased
 
 
-async def _uncount(session: AsyncSession, person: Participant) -> None:
+def _uncount(session: Session, person: Participant) -> None:
     """Take this person out of the event's running totals before their rows go."""
-    answers = (await session.exec(select(Answer).where(Answer.participant_id == person.id))).all()
+    answers = session.exec(select(Answer).where(Answer.participant_id == person.id)).all()
     for a in answers:
-        await bump(session, a.event_id, a.step_id, answered=-1, late=-int(a.late), choice=a.choice)
-    sends = await session.exec(
+        bump(session, a.event_id, a.step_id, answered=-1, late=-int(a.late), choice=a.choice)
+    sends = session.exec(
         select(EmailSend).where(
             EmailSend.participant_id == person.id,
             EmailSend.purpose == "initial",
@@ -80,7 +80,12 @@ async def _uncount(session: AsyncSession, person: Participant) -> None:
         )
     )
     for send in sends.all():
-        await bump(session, send.event_id, send.step_id, sent=-1)
+        bump(session, send.event_id, send.step_id, sent=-1)
+
+
+def _delete_counted(session: Session, person: Participant) -> None:
+    with census.kept(session, person.id):
+        session.delete(person)
 
 
 async def _delete(session: AsyncSession, model: type, condition: ColumnElement[bool]) -> int:

@@ -18,6 +18,7 @@ from temporalio.client import Client
 from api.owned import start_fanout
 from api.schemas import EventCreate, ParticipantIn
 from cpd import census
+from cpd.db import run_sync
 from cpd.models import Event, Participant, School
 from cpd.names import fanout_workflow_id, participant_workflow_id
 from workflows.fanout import FanoutInput
@@ -76,7 +77,7 @@ async def record_event(
             await session.flush()
             if progress:
                 progress(min(start + CHUNK, len(rows)), len(rows))
-        await census.add_batch(session, event.id, batch=0)
+        await run_sync(session, census.add_batch, event.id, 0)
         # Committed before the fan-out starts: it reads these rows.
         await session.commit()
     except IntegrityError:

@@ -11,14 +11,13 @@ always computed by the same SQL conditions that define the lists
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import ColumnElement, and_, case, insert
-from sqlmodel import col, func, select, update
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import ColumnElement, and_, bindparam, case, insert
+from sqlmodel import Session, col, func, select, update
 from sqlmodel.sql.expression import Select
 
 from cpd.models import ATTENTION_LISTS, EventCensus, Participant
@@ -28,6 +27,9 @@ assert all(hasattr(EventCensus, kind) for kind in LISTS), "a census column for e
 
 Place = tuple[Any, ...]  # (stage, 1 or 0 for each list in LISTS)
 Rows = Select[*tuple[Any, ...]]
+
+# Plain functions on a (sync) Session: the worker runs them in one hop to a thread
+# (cpd.db.Transactions), the API through its async session's ``run_sync``.
 
 
 def _on(kind: str) -> ColumnElement[int]:
@@ -48,25 +50,38 @@ def counted(*where: ColumnElement[bool]) -> Rows:
     )
 
 
-async def _place(session: AsyncSession, participant_id: str) -> tuple[str, Place] | None:
-    """Where one participant stands. FOR UPDATE (PostgreSQL): two writers of the same
-    person take turns, so neither moves them from a place they have already left."""
-    place: Rows = (
-        select(Participant.event_id, Participant.stage, *(_on(kind) for kind in LISTS))
-        .where(Participant.id == participant_id)
-        .with_for_update()
+# Where one participant stands. FOR UPDATE (PostgreSQL): two writers of the same person
+# take turns, so neither moves them from a place they have already left. Built once:
+# a projection runs it twice, and building it is most of its cost.
+_PLACE: Rows = (
+    select(Participant.event_id, Participant.stage, *(_on(kind) for kind in LISTS))
+    .where(col(Participant.id) == bindparam("participant_id"))
+    .with_for_update()
+)
+_ADD = (
+    update(EventCensus)
+    .where(
+        col(EventCensus.event_id) == bindparam("at_event"),
+        col(EventCensus.stage) == bindparam("at_stage"),
     )
-    row = (await session.exec(place)).first()
+    .values({name: getattr(EventCensus, name) + bindparam(name) for name in ["people", *LISTS]})
+    # Nothing loaded in the session needs refreshing, and finding out would cost a query.
+    .execution_options(synchronize_session=False)
+)
+
+
+def _place(session: Session, participant_id: str) -> tuple[str, Place] | None:
+    row = session.exec(_PLACE, params={"participant_id": participant_id}).first()
     return (row[0], tuple(row[1:])) if row else None
 
 
-@asynccontextmanager
-async def kept(session: AsyncSession, participant_id: str) -> AsyncIterator[None]:
+@contextmanager
+def kept(session: Session, participant_id: str) -> Iterator[None]:
     """Keep the census right across a change to one participant (or their erasure)."""
-    before = await _place(session, participant_id)
+    before = _place(session, participant_id)
     yield
-    await session.flush()
-    after = await _place(session, participant_id)
+    session.flush()
+    after = _place(session, participant_id)
     if before == after:
         return
     moves: dict[tuple[str, str], list[int]] = {}
@@ -78,27 +93,23 @@ async def kept(session: AsyncSession, participant_id: str) -> AsyncIterator[None
                 total[i] += sign * n
     # A fixed order, so two transactions never wait on each other's rows (PostgreSQL).
     for (event_id, stage), deltas in sorted(moves.items()):
-        await _add(session, event_id, stage, deltas)
+        _add(session, event_id, stage, deltas)
 
 
-async def add_batch(session: AsyncSession, event_id: str, batch: int) -> None:
+def add_batch(session: Session, event_id: str, batch: int) -> None:
     """Count a batch of people just added to an event (their rows are in this transaction)."""
-    await session.flush()
-    rows = await session.exec(
+    session.flush()
+    rows = session.exec(
         counted(col(Participant.event_id) == event_id, col(Participant.batch) == batch)
     )
     for _, stage, *deltas in rows.all():
-        await _add(session, event_id, stage, deltas)
+        _add(session, event_id, stage, deltas)
 
 
-async def _add(session: AsyncSession, event_id: str, stage: str, deltas: Sequence[int]) -> None:
+def _add(session: Session, event_id: str, stage: str, deltas: Sequence[int]) -> None:
     people, *on_lists = deltas
     changes = dict(zip(LISTS, on_lists, strict=True), people=people)
-    result = await session.exec(
-        update(EventCensus)
-        .where(col(EventCensus.event_id) == event_id, col(EventCensus.stage) == stage)
-        .values({name: getattr(EventCensus, name) + n for name, n in changes.items()})
-    )
+    result = session.exec(_ADD, params={"at_event": event_id, "at_stage": stage, **changes})
     if not result.rowcount:
         # The stage's first person. A racing insert fails the transaction, and the
         # caller's retry (an activity, or the client's request) counts again.

@@ -6,15 +6,35 @@ Always in the caller's transaction, so a total and its rows commit together.
 from __future__ import annotations
 
 import sqlalchemy
-from sqlalchemy import insert
-from sqlmodel import col, func, select, update
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import bindparam, insert
+from sqlmodel import Session, col, func, select, update
 
 from cpd.models import Answer, ChoiceCount, StepCount
 
+# Built once, values bound per call (see cpd/census.py for why).
+_BUMP_STEP = (
+    update(StepCount)
+    .where(
+        col(StepCount.event_id) == bindparam("at_event"),
+        col(StepCount.step_id) == bindparam("at_step"),
+    )
+    .values({n: getattr(StepCount, n) + bindparam(n) for n in ("sent", "answered", "late")})
+    .execution_options(synchronize_session=False)
+)
+_BUMP_CHOICE = (
+    update(ChoiceCount)
+    .where(
+        col(ChoiceCount.event_id) == bindparam("at_event"),
+        col(ChoiceCount.step_id) == bindparam("at_step"),
+        col(ChoiceCount.choice) == bindparam("at_choice"),
+    )
+    .values(answers=col(ChoiceCount.answers) + bindparam("answers"))
+    .execution_options(synchronize_session=False)
+)
 
-async def bump(
-    session: AsyncSession,
+
+def bump(
+    session: Session,
     event_id: str,
     step_id: str,
     sent: int = 0,
@@ -27,41 +47,22 @@ async def bump(
 
     An UPDATE ... SET n = n + k is atomic, so concurrent workers never lose a count;
     the first count for a step inserts the row (a racing insert fails the whole
-    transaction, and the activity's retry counts again from scratch).
+    transaction, and the activity's retry counts again from scratch). A plain function
+    on a (sync) Session, like cpd/census.py.
     """
     if not event_id:
         return
-    result = await session.exec(
-        update(StepCount)
-        .where(col(StepCount.event_id) == event_id, col(StepCount.step_id) == step_id)
-        .values(
-            sent=col(StepCount.sent) + sent,
-            answered=col(StepCount.answered) + answered,
-            late=col(StepCount.late) + late,
-        )
-    )
+    counts = {"sent": sent, "answered": answered, "late": late}
+    result = session.exec(_BUMP_STEP, params={"at_event": event_id, "at_step": step_id, **counts})
     if not result.rowcount:
-        session.add(
-            StepCount(event_id=event_id, step_id=step_id, sent=sent, answered=answered, late=late)
-        )
+        session.add(StepCount(event_id=event_id, step_id=step_id, **counts))
     if choice and answered:
-        await _bump_choice(session, event_id, step_id, choice, answered)
-
-
-async def _bump_choice(
-    session: AsyncSession, event_id: str, step_id: str, choice: str, answers: int
-) -> None:
-    result = await session.exec(
-        update(ChoiceCount)
-        .where(
-            col(ChoiceCount.event_id) == event_id,
-            col(ChoiceCount.step_id) == step_id,
-            col(ChoiceCount.choice) == choice,
-        )
-        .values(answers=col(ChoiceCount.answers) + answers)
-    )
-    if not result.rowcount:
-        session.add(ChoiceCount(event_id=event_id, step_id=step_id, choice=choice, answers=answers))
+        where = {"at_event": event_id, "at_step": step_id, "at_choice": choice}
+        found = session.exec(_BUMP_CHOICE, params={**where, "answers": answered})
+        if not found.rowcount:
+            session.add(
+                ChoiceCount(event_id=event_id, step_id=step_id, choice=choice, answers=answered)
+            )
 
 
 def backfill_choices(conn: sqlalchemy.Connection) -> None:

@@ -18,7 +18,13 @@ from activities.email import EmailActivities
 from activities.fanout import FanoutActivities
 from activities.records import RecordActivities
 from activities.smtp import SmtpSender
-from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
+from cpd.db import (
+    Sessionmaker,
+    Transactions,
+    create_engine,
+    create_sessionmaker,
+    create_tables,
+)
 from cpd.names import fanout_queue
 from cpd.security import LinkSigner
 from cpd.settings import Settings, get_settings
@@ -37,11 +43,14 @@ def link_signer(settings: Settings) -> LinkSigner:
 class Workers:
     """The two workers of one process, run together: ``async with build_worker(...)``."""
 
-    def __init__(self, *workers: Worker) -> None:
+    def __init__(self, *workers: Worker, transactions: Transactions) -> None:
         self._workers = workers
         self._stack = AsyncExitStack()
+        self._tx = transactions
 
     async def __aenter__(self) -> Workers:
+        # Closed last: the workers' in-flight activities finish before their DB goes.
+        self._stack.callback(self._tx.close)
         for worker in self._workers:
             await self._stack.enter_async_context(worker)
         return self
@@ -90,11 +99,12 @@ def build_worker(
     large event never waits behind the participants it has already started."""
     queue = task_queue or settings.task_queue
     precompile_workflows()
+    tx = Transactions(sessionmaker)
     emails = EmailActivities(
-        settings, sessionmaker, SmtpSender(settings), EmailRenderer(), link_signer(settings)
+        settings, tx, SmtpSender(settings), EmailRenderer(), link_signer(settings)
     )
-    records = RecordActivities(sessionmaker)
-    budget = BudgetActivities(sessionmaker, settings.email_budget_per_week)
+    records = RecordActivities(tx)
+    budget = BudgetActivities(tx, settings.email_budget_per_week)
     fanout = FanoutActivities(
         client,
         sessionmaker,
@@ -131,7 +141,8 @@ def build_worker(
         workflows=[EventFanoutWorkflow],
         activities=fanout_activities,
     )
-    return Workers(*(w for name, w in (("main", main), ("fanout", lane)) if name in lanes))
+    chosen = (w for name, w in (("main", main), ("fanout", lane)) if name in lanes)
+    return Workers(*chosen, transactions=tx)
 
 
 async def main(lanes: tuple[str, ...] = LANES) -> None:

@@ -14,7 +14,14 @@ from sqlmodel import select
 from activities.contracts import AnswerRecordIn
 from activities.records import RecordActivities
 from cpd import admin
-from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables, unit_of_work
+from cpd.db import (
+    Sessionmaker,
+    Transactions,
+    create_engine,
+    create_sessionmaker,
+    create_tables,
+    unit_of_work,
+)
 from cpd.models import Answer, ApiKey, ChoiceCount, EmailSend, Event, Participant
 from cpd.security import split_api_key
 from tests.census import running_and_recounted
@@ -80,7 +87,8 @@ async def test_a_send_key_can_be_claimed_once(db: Sessionmaker) -> None:
 
 
 async def test_recording_an_answer_twice_keeps_one_row(db: Sessionmaker) -> None:
-    records = RecordActivities(db)
+    transactions = Transactions(db)
+    records = RecordActivities(transactions)
     answer = AnswerRecordIn(
         participant_id="p1",
         school_id="s1",
@@ -92,6 +100,7 @@ async def test_recording_an_answer_twice_keeps_one_row(db: Sessionmaker) -> None
     )
     await records.record_answer(answer)
     await records.record_answer(answer)  # a retried activity
+    transactions.close()
     async with db() as session:
         rows = (await session.exec(select(Answer))).all()
     assert [(r.step_id, r.choice) for r in rows] == [("checkin", "tried_twice")]

@@ -28,6 +28,7 @@ from api.schemas import (
 )
 from api.triggers import new_participants, record_event, start_event
 from cpd import census
+from cpd.db import run_sync
 from cpd.models import Answer, Event, Participant, School, utcnow
 from cpd.names import (
     cancel_workflow_id,
@@ -230,7 +231,7 @@ async def add_participants(
     batch = max((p.batch for p in current), default=0) + 1
     rows = new_participants(event, fresh, batch)
     session.add_all(rows)
-    await census.add_batch(session, event.id, batch)
+    await run_sync(session, census.add_batch, event.id, batch)
     await session.commit()  # the fan-out reads these rows
     if rows:
         await start_fanout(
