@@ -71,8 +71,8 @@ class BudgetActivities:
         if not granted and used < self._per_week:
             used += 1
             granted = True
-            # Numbered after the highest, not the count: an erased teacher's slots may
-            # have left a gap, and the number must still be new.
+            # Numbered after the highest, not the count: erasing one of the teacher's
+            # follow-throughs may have left a gap, and the number must still be new.
             slot = EmailBudgetSlot(
                 send_key=inp.send_key, teacher_key=key, week_start=week, slot=last + 1
             )

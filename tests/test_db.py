@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from activities.budget import BudgetActivities, ReserveIn
 from activities.contracts import AnswerRecordIn
 from activities.records import RecordActivities
 from cpd import admin
@@ -22,7 +23,15 @@ from cpd.db import (
     create_tables,
     unit_of_work,
 )
-from cpd.models import Answer, ApiKey, ChoiceCount, EmailSend, Event, Participant
+from cpd.models import (
+    Answer,
+    ApiKey,
+    ChoiceCount,
+    EmailBudgetSlot,
+    EmailSend,
+    Event,
+    Participant,
+)
 from cpd.security import split_api_key
 from tests.census import running_and_recounted
 
@@ -172,3 +181,32 @@ async def test_a_database_from_before_the_running_totals_is_counted_once(
         ("impact-1", "2", 1),
     }
     await engine.dispose()
+
+
+async def test_a_budget_gap_left_by_an_erasure_does_not_block_the_next_email(
+    db: Sessionmaker,
+) -> None:
+    """Erasing one event's participant frees their slots; the teacher's others must
+    still get theirs (slot numbers are unique per teacher and week)."""
+    transactions = Transactions(db)
+    budget = BudgetActivities(transactions, per_week=3)
+    at = datetime(2026, 9, 2, 9, tzinfo=UTC)
+
+    def reserve(key: str) -> ReserveIn:
+        return ReserveIn(send_key=key, to="Ann@School.example", at=at, timezone="Europe/London")
+
+    assert (await budget.reserve_email(reserve("erased:1"))).granted
+    assert (await budget.reserve_email(reserve("kept:1"))).granted
+    async with unit_of_work(db) as session:
+        await session.delete(await session.get(EmailBudgetSlot, "erased:1"))
+
+    second = await budget.reserve_email(reserve("kept:2"))
+    third = await budget.reserve_email(reserve("kept:3"))
+    over = await budget.reserve_email(reserve("kept:4"))
+    again = await budget.reserve_email(reserve("kept:2"))  # a retried activity
+    transactions.close()
+
+    assert (second.granted, second.used) == (True, 2)
+    assert (third.granted, third.used) == (True, 3)
+    assert (over.granted, over.used) == (False, 3)
+    assert (again.granted, again.used) == (True, 3)
