@@ -104,7 +104,7 @@ class FanoutFigures:
     cpu: list[CpuShare]  # from the POST until the wait ended
     cpu_starting: list[CpuShare]  # from the POST until the fan-out returned (or the wait ended)
     # In this process only: meaningful where the worker runs in it (not ``deployed``).
-    db_reads: Spread  # the worker's SQL statements during the wait
+    db_reads: Spread  # this process's SQL statements during the wait
     db_writes: Spread
     loop_lag: Spread
     slow_tasks: int  # workflow tasks over 5 s in the worker (the SDK's TMPRL1104)
@@ -181,7 +181,7 @@ async def measure_fanout(
             today = (await env.get_current_time()).date()
             body = event_body(participants, today - timedelta(days=1), "fanout")
 
-            meter, db, lag = CpuMeter().start(), DbTimings(stack.engine), LoopLag().start()
+            meter, db, lag = CpuMeter().start(), DbTimings().start(), LoopLag().start()
             starting = CpuMeter().start()
             slow_before = SLOW_TASKS.count
             t0_wall, t0 = time.time(), time.perf_counter()
@@ -206,6 +206,7 @@ async def measure_fanout(
             if not cpu_starting:
                 cpu_starting.extend(starting.stop())
             cpu, loop_lag, slow = meter.stop(), lag.stop(), SLOW_TASKS.count - slow_before
+            db.stop()
             emails, distinct = sink.total, sink.distinct
             started, last_start = await _starts(client, event_id, t0_wall)
             pages = await _page_times(handle)

@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
@@ -45,12 +45,23 @@ class Spread:
 
 
 class DbTimings:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """Every SQL statement this process runs from ``start`` to ``stop``, on any engine: the
+    worker's transactions have engines of their own (cpd.db.Transactions), and where the
+    app runs here too its statements count as well."""
+
+    def __init__(self) -> None:
         self._reads: list[float] = []
         self._writes: list[float] = []
-        sync = engine.sync_engine
-        event.listen(sync, "before_cursor_execute", self._before)
-        event.listen(sync, "after_cursor_execute", self._after)
+
+    def start(self) -> DbTimings:
+        event.listen(sqlalchemy.Engine, "before_cursor_execute", self._before)
+        event.listen(sqlalchemy.Engine, "after_cursor_execute", self._after)
+        return self
+
+    def stop(self) -> DbTimings:
+        event.remove(sqlalchemy.Engine, "before_cursor_execute", self._before)
+        event.remove(sqlalchemy.Engine, "after_cursor_execute", self._after)
+        return self
 
     def _before(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         conn.info["bench_t0"] = time.perf_counter()
@@ -58,6 +69,7 @@ class DbTimings:
     def _after(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         took = time.perf_counter() - conn.info.pop("bench_t0", time.perf_counter())
         kind = statement.lstrip().split(None, 1)[0].upper()
+        # BEGIN counts as a write: on SQLite a writer's BEGIN IMMEDIATE waits for the lock.
         (self._reads if kind == "SELECT" else self._writes).append(took)
 
     @property
