@@ -79,6 +79,12 @@ def _one_hop_engine(url: sqlalchemy.URL, begin: str) -> sqlalchemy.Engine:
     return engine
 
 
+def _in_one_transaction(engine: sqlalchemy.Engine, work: Work[T]) -> T:
+    """``work(session)`` in one transaction on a one-hop engine: committed if it returns."""
+    with SyncSession(engine, expire_on_commit=False) as session, session.begin():
+        return work(session)
+
+
 class Reads:
     """Runs a few read-only queries together, in one transaction: one consistent snapshot.
 
@@ -107,6 +113,8 @@ class Reads:
         self, params: dict[str, Any], statements: Sequence[Executable]
     ) -> list[Sequence[Row[Any]]]:
         assert self._sync is not None
+        # SQLAlchemy's own Session: sqlmodel's marks execute() deprecated (warning on every
+        # call), and its exec() would turn one-entity selects into scalars.
         with Session(self._sync, expire_on_commit=False) as session, session.begin():
             return [session.execute(s, params).all() for s in statements]
 
@@ -149,8 +157,10 @@ class Transactions:
         work: Work[T] = lambda session: fn(session, *args, **kwargs)  # noqa: E731
         if self._writer is None:
             return await self._on_async_session(work, commit=True)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._write_thread, self._in_thread, self._writer, work)
+        writes = self._write_thread
+        return await asyncio.get_running_loop().run_in_executor(
+            writes, _in_one_transaction, self._writer, work
+        )
 
     async def read(
         self, fn: Callable[Concatenate[SyncSession, P], T], *args: P.args, **kwargs: P.kwargs
@@ -159,12 +169,7 @@ class Transactions:
         work: Work[T] = lambda session: fn(session, *args, **kwargs)  # noqa: E731
         if self._reader is None:
             return await self._on_async_session(work, commit=False)
-        return await asyncio.to_thread(self._in_thread, self._reader, work)
-
-    @staticmethod
-    def _in_thread(engine: sqlalchemy.Engine, work: Work[T]) -> T:
-        with SyncSession(engine, expire_on_commit=False) as session, session.begin():
-            return work(session)
+        return await asyncio.to_thread(_in_one_transaction, self._reader, work)
 
     async def _on_async_session(self, work: Work[T], commit: bool) -> T:
         async with self._sessionmaker() as session:
