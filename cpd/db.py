@@ -154,22 +154,22 @@ class Transactions:
         self, fn: Callable[Concatenate[SyncSession, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """``fn(session, ...)`` in one transaction, committed if it returns."""
-        work: Work[T] = lambda session: fn(session, *args, **kwargs)  # noqa: E731
-        if self._writer is None:
-            return await self._on_async_session(work, commit=True)
-        writes = self._write_thread
-        return await asyncio.get_running_loop().run_in_executor(
-            writes, _in_one_transaction, self._writer, work
-        )
+        return await self._run(True, lambda session: fn(session, *args, **kwargs))
 
     async def read(
         self, fn: Callable[Concatenate[SyncSession, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """``fn(session, ...)`` in one read-only snapshot."""
-        work: Work[T] = lambda session: fn(session, *args, **kwargs)  # noqa: E731
-        if self._reader is None:
-            return await self._on_async_session(work, commit=False)
-        return await asyncio.to_thread(_in_one_transaction, self._reader, work)
+        return await self._run(False, lambda session: fn(session, *args, **kwargs))
+
+    async def _run(self, write: bool, work: Work[T]) -> T:
+        engine = self._writer if write else self._reader
+        if engine is None:
+            return await self._on_async_session(work, commit=write)
+        # Writes take turns on their one thread; reads share the default pool.
+        thread = self._write_thread if write else None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(thread, _in_one_transaction, engine, work)
 
     async def _on_async_session(self, work: Work[T], commit: bool) -> T:
         async with self._sessionmaker() as session:
