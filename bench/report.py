@@ -360,7 +360,8 @@ One run each on this machine, at commit f3d4ab5 unless stated; not repeated by t
   variant ran on one dev server, one after another, against one raw rate measured first.
   On one server: raw 379 /s, then the held-back fan-out 332 /s, then the fan-out as
   deployed 232 /s, then raw again 294 /s and the fan-out as deployed 210 /s. On fresh
-  servers the fan-out as deployed started 276 to 281 /s (three runs). The earlier
+  servers (raw not measured in those runs) the fan-out as deployed started 281 /s at
+  `416e7eb`, before the change below, and 277 and 276 /s after it. The earlier
   figures (0.65 and 0.68) compared a fresh server's raw rate with a fan-out on a server
   already holding 10,500 workflows, 5,000 of them still running.
 - **The worker's DB work in one hop (session 5).** Each activity's transaction is a plain

@@ -51,8 +51,8 @@ def counted(*where: ColumnElement[bool]) -> Rows:
 
 
 # Where one participant stands. FOR UPDATE (PostgreSQL): two writers of the same person
-# take turns, so neither moves them from a place they have already left. Built once:
-# a projection runs it twice, and building it is most of its cost.
+# take turns, so neither moves them from a place they have already left. Built once, with
+# values bound per call: a projection runs it twice, and need not rebuild it each time.
 _PLACE: Rows = (
     select(Participant.event_id, Participant.stage, *(_on(kind) for kind in LISTS))
     .where(col(Participant.id) == bindparam("participant_id"))
@@ -65,7 +65,8 @@ _ADD = (
         col(EventCensus.stage) == bindparam("at_stage"),
     )
     .values({name: getattr(EventCensus, name) + bindparam(name) for name in ["people", *LISTS]})
-    # Nothing loaded in the session needs refreshing, and finding out would cost a query.
+    # No census row is read back in the transaction that changes it: nothing to refresh,
+    # and finding out what to refresh would cost a query.
     .execution_options(synchronize_session=False)
 )
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select, update
 
 from cpd.models import Answer, ChoiceCount, StepCount
 
-# Built once, values bound per call (see cpd/census.py for why).
+# Built once, values bound per call, like cpd/census.py's.
 _BUMP_STEP = (
     update(StepCount)
     .where(
