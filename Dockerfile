@@ -10,14 +10,16 @@ WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY cpd ./cpd
-COPY api ./api
-COPY workflows ./workflows
-COPY activities ./activities
 COPY emails ./emails
+COPY activities ./activities
+COPY workflows ./workflows
+COPY services ./services
+COPY api ./api
+COPY run ./run
 # PYTHONDONTWRITEBYTECODE stops Python writing .pyc at run time, and the worker's
 # sandbox imports the workflow module for every new workflow: compile it all now.
 RUN uv sync --frozen --no-dev \
- && /app/.venv/bin/python -m compileall -q cpd api workflows activities emails
+ && /app/.venv/bin/python -m compileall -q cpd emails activities workflows services api run
 
 RUN mkdir -p /evidence && chown app /evidence
 USER app

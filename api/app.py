@@ -22,7 +22,7 @@ from cpd.evidence import EvidenceRejected
 from cpd.security import LinkError
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
-from cpd.worker import link_signer
+from run.worker import link_signer
 
 CallNext = Callable[[Request], Awaitable[Response]]
 

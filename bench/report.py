@@ -17,8 +17,8 @@ from bench.probes import Spread
 from bench.sections import machine
 from bench.variants import HOLD
 from bench.year import YearFigures
-from cpd import servers
 from cpd.settings import PROJECT_ROOT, Settings
+from devtools import servers
 
 COMMAND = ".venv/bin/python -m bench.run"
 TARGET = 0.7  # fan-out start rate as a share of the raw concurrent start rate

@@ -27,12 +27,14 @@ from sqlalchemy import insert
 
 from api.app import create_app
 from bench.sections import machine, write_section
-from cpd import admin, census, counters, temporal_envs
+from cpd import census, counters
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
 from cpd.db import create_engine, create_sessionmaker, create_tables
 from cpd.models import Answer, EmailSend, Event, Participant, StepCount
 from cpd.plans import StepKind, choices_for
 from cpd.settings import Settings
+from devtools import temporal_envs
+from services import admin
 
 TEACHERS = 5000
 SECRET = "b" * 40

@@ -25,7 +25,7 @@ from typing import Any
 
 from bench import fanout, probes, report, variants, year
 from bench.sections import write_section
-from cpd import temporal_envs as envs
+from devtools import temporal_envs as envs
 
 SECTION = "workflow"
 SEQUENTIAL_STARTS = 500

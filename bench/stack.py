@@ -25,11 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api.app import create_app
-from cpd import admin
 from cpd.calendar import SchoolCalendar
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
 from cpd.settings import Settings
-from cpd.worker import LANES, build_worker
+from run.worker import LANES, build_worker
+from services import admin
 
 
 @dataclass
@@ -71,7 +71,7 @@ async def lane_process(settings: Settings, temporal_address: str, lane: str) -> 
         elif isinstance(value, str | int | float | Path):
             env[f"CPD_{name.upper()}"] = str(value)
     env["CPD_TEMPORAL_ADDRESS"] = temporal_address
-    command = [sys.executable, "-m", "cpd.cli", "worker", "--lane", lane]
+    command = [sys.executable, "-m", "run.cli", "worker", "--lane", lane]
     worker = await asyncio.create_subprocess_exec(*command, env=env)
     try:
         await asyncio.sleep(3)  # connected and polling (its log says so) before the POST

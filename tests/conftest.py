@@ -27,13 +27,14 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from cpd import admin, temporal_envs
 from cpd.calendar import SchoolCalendar
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
 from cpd.models import Participant
 from cpd.security import LinkSigner
 from cpd.settings import Settings
-from cpd.worker import build_worker, link_signer
+from devtools import temporal_envs
+from run.worker import build_worker, link_signer
+from services import admin
 from tests.inbox import SmtpServer
 
 TEST_SECRET = "test-secret-" + "x" * 32

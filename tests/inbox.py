@@ -17,7 +17,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from cpd.devmail import body_of, links_in, parse
+from devtools.mailbox import body_of, links_in, parse
 
 
 def free_port() -> int:

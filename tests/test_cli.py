@@ -25,7 +25,7 @@ def cpd(tmp: Path, temporal: str, *args: str) -> subprocess.CompletedProcess[str
         "CPD_TASK_QUEUE": "cli-test-no-worker",  # started, not run: nothing is sent
     }
     return subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "cpd.cli", *args],
+        [sys.executable, "-m", "run.cli", *args],
         env=env,
         cwd=PROJECT_ROOT,
         capture_output=True,

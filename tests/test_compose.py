@@ -8,7 +8,7 @@ import yaml
 
 from cpd.names import SEARCH_ATTRIBUTES
 from cpd.settings import PROJECT_ROOT
-from cpd.worker import LANES
+from run.worker import LANES
 
 
 def compose() -> dict[str, Any]:

@@ -35,7 +35,7 @@ def start_worker(settings: Settings, temporal: str, log: Path) -> subprocess.Pop
         "CPD_SEND_TIMEOUT_SECONDS": str(settings.send_timeout_seconds),
     }
     return subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "cpd.worker"], env=env, cwd=PROJECT_ROOT, stderr=log.open("ab")
+        [sys.executable, "-m", "run.worker"], env=env, cwd=PROJECT_ROOT, stderr=log.open("ab")
     )
 
 

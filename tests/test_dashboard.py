@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from temporalio.testing import WorkflowEnvironment
 
-from cpd import admin
+from services import admin
 from tests.browser import artifact, browser, served
 from tests.conftest import Stack, StackFactory
 from tests.inbox import free_port, links_of

@@ -14,7 +14,6 @@ from sqlmodel import select
 from activities.budget import BudgetActivities, ReserveIn
 from activities.contracts import AnswerRecordIn
 from activities.records import RecordActivities
-from cpd import admin
 from cpd.db import (
     Sessionmaker,
     Transactions,
@@ -33,6 +32,7 @@ from cpd.models import (
     Participant,
 )
 from cpd.security import split_api_key
+from services import admin
 from tests.census import running_and_recounted
 
 

@@ -23,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from cpd.names import fanout_workflow_id
-from cpd.worker import WORKFLOWS
+from run.worker import WORKFLOWS
 from tests.conftest import Stack, StackFactory
 from tests.test_year import TEACHER, a_good_answer, school_year_now, trigger, whole_school_teacher
 from tests.walk import Received, Walker

@@ -10,10 +10,10 @@ import aiosmtplib
 import pytest
 from sqlmodel import select
 
-from api.inbound import serve
 from cpd.models import Participant
 from cpd.plans import StepKind
 from emails.replies import choice_from, is_automatic, new_text
+from run.inbound import serve
 from tests.conftest import Stack, StackFactory
 from tests.inbox import free_port
 from tests.test_email import event

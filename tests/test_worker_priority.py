@@ -33,7 +33,7 @@ async def niceness_of_worker(
     }
     worker = await asyncio.create_subprocess_exec(
         sys.executable,
-        *("-m", "cpd.cli", "worker", "--lane", lane),
+        *("-m", "run.cli", "worker", "--lane", lane),
         env=environ,
         cwd=PROJECT_ROOT,
         stderr=asyncio.subprocess.PIPE,

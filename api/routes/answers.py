@@ -16,12 +16,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Resources, ResourcesDep, SessionDep
-from api.submit import REASONS, AnswerRefused, submit_answer
-from api.uploads import forget_file, take_evidence
 from cpd.models import Event, Evidence, Participant
 from cpd.plans import ACTION_PLAN_FIELDS, Plan, Step, StepKind, choices_for
 from cpd.security import LinkClaims, LinkError
 from emails.content import HEADLINES, choice_label
+from services.answers import REASONS, AnswerRefused, submit_answer
+from services.evidence import forget_file, take_evidence
 from workflows.participant import ParticipantWorkflow
 from workflows.types import AnswerIn, AnswerReceipt
 

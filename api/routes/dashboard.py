@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, func, select
 
 from activities.smtp import Outgoing
-from api import reports
 from api.charts import impact_over_time
 from api.deps import Resources, ResourcesDep, SessionDep
 from api.sessions import LeaderSession
@@ -25,6 +24,7 @@ from cpd.models import ApiKey, Event, Leader, Participant, School
 from cpd.plans import Plan
 from cpd.security import LinkError, api_secret_matches, split_api_key
 from emails.render import EmailRenderer
+from services import reports
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
 

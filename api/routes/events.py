@@ -9,11 +9,8 @@ from fastapi import APIRouter, Query, Response
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api import reports
 from api.deps import Resources, ResourcesDep, SchoolDep, SchoolRead, SessionDep, reading
 from api.errors import ApiError, error_responses
-from api.export import export_rows
-from api.owned import EVENT, owned, owned_event, start_fanout
 from api.schemas import (
     AnswerOut,
     EventCreate,
@@ -26,7 +23,6 @@ from api.schemas import (
     ParticipantsAdded,
     ParticipantStatus,
 )
-from api.triggers import new_participants, record_event, start_event
 from cpd import census
 from cpd.db import run_sync
 from cpd.models import Answer, Event, Participant, School, utcnow
@@ -36,6 +32,10 @@ from cpd.names import (
     fanout_workflow_id,
 )
 from cpd.plans import Plan
+from services import reports
+from services.export import export_rows
+from services.tenancy import EVENT, owned, owned_event, start_fanout
+from services.triggers import new_participants, record_event, start_event
 from workflows.fanout import FanoutInput
 
 router = APIRouter(prefix="/v1/events", tags=["events"])

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from api.deps import ResourcesDep
 from api.errors import ApiError
-from cpd.devmail import MaildirStore
+from devtools.mailbox import MaildirStore
 
 router = APIRouter(prefix="/dev/mailbox", tags=["dev"], include_in_schema=False)
 

@@ -11,11 +11,11 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import ResourcesDep, SchoolDep, SessionDep
-from api.erasure import Erased, erase
 from api.errors import ApiError, error_responses
-from api.owned import owned_participant
 from api.schemas import AnswerOut, EmailChange, ParticipantDetail, ParticipantStatus, PauseRequest
 from cpd.models import Answer, Participant
+from services.erasure import Erased, erase
+from services.tenancy import owned_participant
 from workflows.participant import ParticipantWorkflow
 from workflows.types import ParticipantOutcome
 

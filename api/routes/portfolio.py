@@ -19,11 +19,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import Resources, ResourcesDep, SessionDep
 from api.routes.answers import page, problem
-from api.uploads import evidence_store, take_evidence
 from cpd.models import Answer, Event, Evidence, Participant
 from cpd.plans import Plan
 from cpd.security import LinkError
 from emails.content import HEADLINES, choice_label
+from services.evidence import evidence_store, take_evidence
 
 router = APIRouter(tags=["teacher links"], include_in_schema=False)
 

@@ -12,11 +12,11 @@ from pydantic import BaseModel, EmailStr
 from sqlmodel import func, select
 
 from api.deps import ResourcesDep, SchoolDep, SessionDep
-from api.erasure import Erased, erase
 from api.errors import error_responses
 from cpd.branding import Branding
 from cpd.calendar import SchoolCalendar
 from cpd.models import Participant
+from services.erasure import Erased, erase
 
 router = APIRouter(prefix="/v1/school", tags=["school"])
 

@@ -10,12 +10,12 @@ import sys
 from datetime import date
 
 from api.schemas import EventCreate, ParticipantIn
-from api.triggers import record_event, start_event
 from cpd.db import create_engine, create_sessionmaker, create_tables
 from cpd.models import School
 from cpd.roster import parse_roster
 from cpd.settings import get_settings
 from cpd.temporal import connect
+from services.triggers import record_event, start_event
 
 
 def progress_bar(done: int, total: int, width: int = 30) -> None:

@@ -17,12 +17,12 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
-from cpd import admin
 from cpd.calendar import SchoolCalendar
 from cpd.db import create_engine, create_sessionmaker, create_tables
 from cpd.names import SEARCH_ATTRIBUTES
-from cpd.servers import temporal_cli
 from cpd.settings import PROJECT_ROOT, Settings
+from devtools.servers import temporal_cli
+from services import admin
 
 TEMPORAL_PORT, TEMPORAL_UI_PORT, API_PORT, SMTP_PORT, REPLY_PORT = 7233, 8233, 8000, 1025, 2525
 DEV_SCHOOL = "dev-school"
@@ -131,13 +131,13 @@ def run() -> None:
         )
     _wait_for_port(TEMPORAL_PORT, "Temporal")
 
-    from cpd.devmail import start_smtp_server
+    from devtools.mailbox import start_smtp_server
 
     smtp = start_smtp_server(settings.dev_mailbox_dir or data / "mailbox", "127.0.0.1", SMTP_PORT)
     key = asyncio.run(_dev_key(settings))
     py = sys.executable
-    children.append(subprocess.Popen([py, "-m", "cpd.worker"]))  # noqa: S603
-    children.append(subprocess.Popen([py, "-m", "api.inbound"]))  # noqa: S603
+    children.append(subprocess.Popen([py, "-m", "run.worker"]))  # noqa: S603
+    children.append(subprocess.Popen([py, "-m", "run.inbound"]))  # noqa: S603
     children.append(
         subprocess.Popen(  # noqa: S603
             [

@@ -16,8 +16,8 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from cpd import servers
 from cpd.names import SEARCH_ATTRIBUTES
+from devtools import servers
 
 
 @asynccontextmanager

@@ -19,15 +19,15 @@ from aiosmtpd.smtp import SMTP
 from sqlmodel import select
 from temporalio.client import Client
 
-from api.submit import AnswerRefused, submit_answer
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
-from cpd.devmail import parse
 from cpd.models import EmailSend, Event, Participant
 from cpd.plans import Plan, choices_for
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
+from devtools.mailbox import parse
 from emails.content import choice_label
 from emails.replies import choice_from, is_automatic, new_text
+from services.answers import AnswerRefused, submit_answer
 from workflows.types import AnswerIn
 
 log = logging.getLogger("cpd.inbound")

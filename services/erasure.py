@@ -19,12 +19,12 @@ from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.uploads import evidence_store
 from cpd import census
 from cpd.counters import bump
 from cpd.db import run_sync
 from cpd.models import Answer, EmailBudgetSlot, EmailSend, Evidence, Participant
 from cpd.settings import Settings
+from services.evidence import evidence_store
 
 
 class Erased(BaseModel):

@@ -12,11 +12,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cpd import admin
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
 from cpd.calendar import SchoolCalendar
 from cpd.db import create_engine, create_sessionmaker, create_tables
 from cpd.settings import get_settings
+from services import admin
 
 
 async def _with_db(action: Callable[..., Awaitable[Any]], *args: Any) -> Any:
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
         _run(admin.create_trust, args.trust_id, args.name, args.schools)
         print(f"created trust {args.trust_id}")
     elif args.command == "import-roster":
-        from cpd.importer import import_roster
+        from run.importer import import_roster
 
         code = asyncio.run(
             import_roster(
@@ -124,16 +124,16 @@ def main(argv: list[str] | None = None) -> None:
         )
         raise SystemExit(code)
     elif args.command == "dev":
-        from cpd.devstack import run
+        from run.devstack import run
 
         run()
     elif args.command == "worker":
-        from cpd.worker import LANES
-        from cpd.worker import main as worker_main
+        from run.worker import LANES
+        from run.worker import main as worker_main
 
         asyncio.run(worker_main(tuple(args.lane) if args.lane else LANES))
     elif args.command == "inbound":
-        from api.inbound import main as inbound_main
+        from run.inbound import main as inbound_main
 
         asyncio.run(inbound_main())
 

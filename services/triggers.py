@@ -15,12 +15,12 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from api.owned import start_fanout
 from api.schemas import EventCreate, ParticipantIn
 from cpd import census
 from cpd.db import run_sync
 from cpd.models import Event, Participant, School
 from cpd.names import fanout_workflow_id, participant_workflow_id
+from services.tenancy import start_fanout
 from workflows.fanout import FanoutInput
 
 CHUNK = 500
