@@ -35,7 +35,7 @@ from cpd.settings import Settings
 from devtools import temporal_envs
 from run.worker import build_worker, link_signer
 from services import admin
-from tests.inbox import SmtpServer
+from tests.support.inbox import SmtpServer
 
 TEST_SECRET = "test-secret-" + "x" * 32
 

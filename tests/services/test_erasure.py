@@ -9,10 +9,10 @@ from sqlmodel import col, func, select
 from temporalio.service import RPCError, RPCStatusCode
 
 from cpd.models import Answer, EmailBudgetSlot, EmailSend, Evidence, Participant
-from tests.census import running_and_recounted
+from tests.activities.test_email import event
 from tests.conftest import Stack, StackFactory
-from tests.test_email import event
-from tests.test_evidence import EVIDENCE_PLAN, PEOPLE, PNG, links_for, stored_files
+from tests.services.test_evidence import EVIDENCE_PLAN, PEOPLE, PNG, links_for, stored_files
+from tests.support.census import running_and_recounted
 
 
 async def count(s: Stack, model: type, participant: Participant) -> int:

@@ -1,6 +1,6 @@
 """A year of follow-through per built-in plan, on the time-skipping server.
 
-Every email is checked against an independent oracle (tests/calendars.py):
+Every email is checked against an independent oracle (tests/support/calendars.py):
 it arrives on the first open school day at or after its step's nominal time,
 inside the 07:30-17:30 send window, never in a holiday or at a weekend.
 """
@@ -15,10 +15,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from cpd.builtin_plans import BUILTIN_PLANS
 from cpd.plans import Plan, StepKind
-from tests.calendars import LONDON, SchoolYear, english_school_years
 from tests.conftest import Stack, StackFactory
-from tests.inbox import text_of
-from tests.walk import Received, Walker
+from tests.support.calendars import LONDON, SchoolYear, english_school_years
+from tests.support.inbox import text_of
+from tests.support.walk import Received, Walker
 
 PLAN_FIELDS = {
     "context": "Retrieval starter",

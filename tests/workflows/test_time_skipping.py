@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import StackFactory
-from tests.inbox import links_of, sent_at
+from tests.support.inbox import links_of, sent_at
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -8,11 +8,12 @@ from datetime import timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from cpd.builtin_plans import BUILTIN_PLANS
-from tests.calendars import LONDON
-from tests.census import running_and_recounted
 from tests.conftest import StackFactory
-from tests.inbox import links_of, text_of
-from tests.test_year import (
+from tests.support.calendars import LONDON
+from tests.support.census import running_and_recounted
+from tests.support.inbox import links_of, text_of
+from tests.support.walk import Received, Walker
+from tests.workflows.test_year import (
     PLAN_FIELDS,
     TEACHER,
     expected_initials,
@@ -21,7 +22,6 @@ from tests.test_year import (
     school_year_now,
     trigger,
 )
-from tests.walk import Received, Walker
 
 PLAN = BUILTIN_PLANS["whole-school-inset"]
 

@@ -11,7 +11,7 @@ import pytest
 
 from activities.smtp import Outgoing, PermanentSmtpError, RateLimiter, SmtpSender
 from tests.conftest import make_settings
-from tests.inbox import SmtpServer
+from tests.support.inbox import SmtpServer
 
 
 def message(to: str, n: int) -> Outgoing:

@@ -9,10 +9,10 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from tests.census import running_and_recounted
 from tests.conftest import Stack, StackFactory
-from tests.test_year import school_year_now
-from tests.walk import Received, Walker
+from tests.support.census import running_and_recounted
+from tests.support.walk import Received, Walker
+from tests.workflows.test_year import school_year_now
 
 PLAN = {
     "id": "impact-term",

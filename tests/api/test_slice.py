@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from cpd.models import Event, Participant
 from tests.conftest import StackFactory
-from tests.inbox import html_of, links_of, text_of
+from tests.support.inbox import html_of, links_of, text_of
 
 PEOPLE = [
     {"name": "Ada Lovelace", "email": "ada@hillside.example"},

@@ -14,7 +14,7 @@ from sqlmodel import select
 from activities.email import message_id_for
 from cpd.models import EmailSend, Participant
 from tests.conftest import Stack, StackFactory
-from tests.inbox import html_of, links_of, text_of
+from tests.support.inbox import html_of, links_of, text_of
 
 TEACHER = {"name": "Ada Lovelace", "email": "ada@hillside.example"}
 

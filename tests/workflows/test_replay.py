@@ -1,11 +1,11 @@
 """Year-long workflows outlive deployments: recorded histories must still replay.
 
-Each file in tests/histories/ is a whole history recorded on the time-skipping
+Each file in tests/workflows/histories/ is a whole history recorded on the time-skipping
 server. Replaying it against today's workflow code fails on any change that
 is not behind ``workflow.patched``.
 
 Record new ones (after a deliberate, patched change) with:
-    CPD_RECORD_HISTORIES=1 ./scripts/test tests/test_replay.py
+    CPD_RECORD_HISTORIES=1 ./scripts/test tests/workflows/test_replay.py
 """
 
 from __future__ import annotations
@@ -25,8 +25,14 @@ from temporalio.worker import Replayer
 from cpd.names import fanout_workflow_id
 from run.worker import WORKFLOWS
 from tests.conftest import Stack, StackFactory
-from tests.test_year import TEACHER, a_good_answer, school_year_now, trigger, whole_school_teacher
-from tests.walk import Received, Walker
+from tests.support.walk import Received, Walker
+from tests.workflows.test_year import (
+    TEACHER,
+    a_good_answer,
+    school_year_now,
+    trigger,
+    whole_school_teacher,
+)
 from workflows import participant
 
 HISTORIES = Path(__file__).parent / "histories"

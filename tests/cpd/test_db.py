@@ -33,7 +33,7 @@ from cpd.models import (
 )
 from cpd.security import split_api_key
 from services import admin
-from tests.census import running_and_recounted
+from tests.support.census import running_and_recounted
 
 
 @pytest.fixture

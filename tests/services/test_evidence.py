@@ -11,9 +11,9 @@ from typing import Any
 from sqlmodel import func, select
 
 from cpd.models import Evidence
+from tests.activities.test_email import event
 from tests.conftest import Stack, StackFactory
-from tests.inbox import links_of
-from tests.test_email import event
+from tests.support.inbox import links_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 EVIDENCE_PLAN = {
