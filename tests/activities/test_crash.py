@@ -17,8 +17,9 @@ from temporalio.testing import WorkflowEnvironment
 from cpd.calendar import SchoolCalendar
 from cpd.models import EmailSend
 from cpd.settings import PROJECT_ROOT, Settings
-from tests.activities.test_email import event
-from tests.conftest import SmtpServer, running_stack
+from tests.support.events import event
+from tests.support.inbox import SmtpServer
+from tests.support.stack import running_stack
 
 
 def start_worker(settings: Settings, temporal: str, log: Path) -> subprocess.Popen[bytes]:

@@ -13,22 +13,9 @@ from sqlmodel import select
 
 from activities.email import message_id_for
 from cpd.models import EmailSend, Participant
-from tests.conftest import Stack, StackFactory
+from tests.support.events import TEACHER, event
 from tests.support.inbox import html_of, links_of, text_of
-
-TEACHER = {"name": "Ada Lovelace", "email": "ada@hillside.example"}
-
-
-def event(
-    ref: str = "inset", people: list[dict[str, str]] | None = None, **extra: Any
-) -> dict[str, Any]:
-    return {
-        "reference": ref,
-        "title": "Retrieval practice",
-        "event_date": "2026-11-20",
-        "participants": people or [TEACHER],
-        **extra,
-    }
+from tests.support.stack import Stack, StackFactory
 
 
 async def first_email(s: Stack, body: dict[str, Any] | None = None) -> Any:

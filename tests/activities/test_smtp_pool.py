@@ -10,8 +10,8 @@ import aiosmtplib
 import pytest
 
 from activities.smtp import Outgoing, PermanentSmtpError, RateLimiter, SmtpSender
-from tests.conftest import make_settings
 from tests.support.inbox import SmtpServer
+from tests.support.stack import make_settings
 
 
 def message(to: str, n: int) -> Outgoing:

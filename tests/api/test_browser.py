@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tests.activities.test_email import event
-from tests.conftest import StackFactory
 from tests.support.browser import artifact, browser, served
+from tests.support.events import event
 from tests.support.inbox import free_port, links_of
+from tests.support.stack import StackFactory
 
 CHECKIN_PLAN = {
     "id": "checkin-now",

@@ -8,12 +8,12 @@ from datetime import timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from cpd.builtin_plans import BUILTIN_PLANS
-from tests.conftest import StackFactory
 from tests.support.calendars import LONDON
 from tests.support.census import running_and_recounted
 from tests.support.inbox import links_of, text_of
+from tests.support.stack import StackFactory
 from tests.support.walk import Received, Walker
-from tests.workflows.test_year import (
+from tests.support.year import (
     PLAN_FIELDS,
     TEACHER,
     expected_initials,

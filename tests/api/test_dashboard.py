@@ -5,10 +5,10 @@ from __future__ import annotations
 from temporalio.testing import WorkflowEnvironment
 
 from services import admin
-from tests.conftest import Stack, StackFactory
-from tests.services.test_reports import run_a_term
 from tests.support.browser import artifact, browser, served
 from tests.support.inbox import free_port, links_of
+from tests.support.reports import run_a_term
+from tests.support.stack import Stack, StackFactory
 
 
 async def sign_in_link(s: Stack, email: str) -> str:

@@ -10,8 +10,8 @@ from sqlmodel import func, select
 from temporalio.client import Client
 
 from cpd.models import Event, Participant
-from tests.conftest import StackFactory
 from tests.support.inbox import html_of, links_of, text_of
+from tests.support.stack import StackFactory
 
 PEOPLE = [
     {"name": "Ada Lovelace", "email": "ada@hillside.example"},

@@ -8,8 +8,8 @@ import pytest
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
 from cpd.plans import StepKind
-from tests.conftest import StackFactory
 from tests.support.inbox import text_of
+from tests.support.stack import StackFactory
 
 
 def test_the_default_plan_follows_the_research() -> None:

@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from cpd.names import fanout_workflow_id
 from cpd.settings import PROJECT_ROOT
-from tests.services.test_roster import SIMS
+from tests.support.rosters import SIMS
 
 
 def cpd(tmp: Path, temporal: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from cpd.settings import PROJECT_ROOT
-from tests.conftest import unique
+from tests.support.stack import unique
 
 
 async def niceness_of_worker(

@@ -9,10 +9,10 @@ from sqlmodel import col, func, select
 from temporalio.service import RPCError, RPCStatusCode
 
 from cpd.models import Answer, EmailBudgetSlot, EmailSend, Evidence, Participant
-from tests.activities.test_email import event
-from tests.conftest import Stack, StackFactory
-from tests.services.test_evidence import EVIDENCE_PLAN, PEOPLE, PNG, links_for, stored_files
 from tests.support.census import running_and_recounted
+from tests.support.events import event
+from tests.support.evidence import EVIDENCE_PLAN, PEOPLE, PNG, links_for, stored_files
+from tests.support.stack import Stack, StackFactory
 
 
 async def count(s: Stack, model: type, participant: Participant) -> int:

@@ -5,33 +5,14 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import func, select
 
 from cpd.models import Evidence
-from tests.activities.test_email import event
-from tests.conftest import Stack, StackFactory
-from tests.support.inbox import links_of
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
-EVIDENCE_PLAN = {
-    "id": "evidence-now",
-    "name": "Evidence",
-    "steps": [{"id": "evidence", "kind": "evidence", "offset_days": 0}],
-}
-PEOPLE = [
-    {"name": "Ada Lovelace", "email": "ada@hillside.example"},
-    {"name": "Alan Turing", "email": "alan@hillside.example"},
-]
-
-
-async def links_for(s: Stack, who: str) -> tuple[str, str]:
-    """(answer link, portfolio link) from the email that reached ``who``."""
-    [mail] = await s.smtp.inbox.wait_for(1, who)
-    links = links_of(mail)
-    return next(x for x in links if "/a/" in x), next(x for x in links if "/p/" in x)
+from tests.support.events import event
+from tests.support.evidence import EVIDENCE_PLAN, PEOPLE, PNG, links_for, stored_files
+from tests.support.stack import Stack, StackFactory
 
 
 async def start(s: Stack) -> dict[str, Any]:
@@ -45,11 +26,6 @@ async def start(s: Stack) -> dict[str, Any]:
 async def evidence_rows(s: Stack) -> int:
     async with s.db() as session:
         return int((await session.exec(select(func.count()).select_from(Evidence))).one())
-
-
-def stored_files(s: Stack) -> list[Path]:
-    root = s.settings.resolved_evidence_dir
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
 async def test_a_photo_is_recorded_kept_aside_and_only_ever_downloaded(

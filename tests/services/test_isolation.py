@@ -7,8 +7,8 @@ from typing import Any
 from sqlmodel import select
 
 from cpd.models import Event, Participant
-from tests.activities.test_email import event
-from tests.conftest import StackFactory
+from tests.support.events import event
+from tests.support.stack import StackFactory
 
 CSV = ("people.csv", b"Name,Email\nMallory,mallory@elsewhere.example\n", "text/csv")
 # A valid request for every route that takes an id, so only tenancy can refuse it.

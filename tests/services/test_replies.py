@@ -14,9 +14,9 @@ from cpd.models import Participant
 from cpd.plans import StepKind
 from emails.replies import choice_from, is_automatic, new_text
 from run.inbound import serve
-from tests.activities.test_email import event
-from tests.conftest import Stack, StackFactory
+from tests.support.events import event
 from tests.support.inbox import free_port
+from tests.support.stack import Stack, StackFactory
 
 CHECKIN_PLAN = {
     "id": "checkin-now",

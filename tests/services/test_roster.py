@@ -6,16 +6,8 @@ from sqlmodel import func, select
 
 from cpd.models import Event
 from cpd.roster import parse_roster
-from tests.conftest import StackFactory
-
-SIMS = (
-    "\ufeffForename,Surname,Work Email,Department\r\n"
-    "Siân,Evans,sian.evans@hillside.example,Maths\r\n"
-    "Zoë,Brown,zoe.brown@hillside.example,English\r\n"
-    ",,,\r\n"
-    "Siân,Evans,SIAN.EVANS@hillside.example,Science\r\n"
-    "Tom,Jones,tom.jones@hillside,PE\r\n"
-)
+from tests.support.rosters import SIMS
+from tests.support.stack import StackFactory
 
 
 def test_a_sims_export_with_bom_blank_rows_duplicates_and_a_bad_email() -> None:

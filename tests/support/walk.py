@@ -14,9 +14,9 @@ from email.message import EmailMessage
 
 from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import Stack
 from tests.support.calendars import LONDON
 from tests.support.inbox import links_of, sent_at
+from tests.support.stack import Stack
 
 
 @dataclass

@@ -24,9 +24,9 @@ from temporalio.worker import Replayer
 
 from cpd.names import fanout_workflow_id
 from run.worker import WORKFLOWS
-from tests.conftest import Stack, StackFactory
+from tests.support.stack import Stack, StackFactory
 from tests.support.walk import Received, Walker
-from tests.workflows.test_year import (
+from tests.support.year import (
     TEACHER,
     a_good_answer,
     school_year_now,

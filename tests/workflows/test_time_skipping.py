@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import StackFactory
 from tests.support.inbox import links_of, sent_at
+from tests.support.stack import StackFactory
 
 LONDON = ZoneInfo("Europe/London")
 
