@@ -12,26 +12,13 @@ import hashlib
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 from temporalio import activity
 
+from activities.contracts import ReserveIn, ReserveOut
 from cpd.db import Transactions
 from cpd.models import EmailBudgetSlot
-
-
-class ReserveIn(BaseModel):
-    send_key: str
-    to: str
-    at: datetime
-    timezone: str
-
-
-class ReserveOut(BaseModel):
-    granted: bool
-    used: int
-    per_week: int
 
 
 def teacher_key(address: str) -> str:

@@ -18,9 +18,7 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
 
 import aiosmtplib
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +35,7 @@ from cpd.models import EmailSend, Participant, School, utcnow
 from cpd.security import LinkSigner
 from cpd.settings import Settings
 from emails.content import step_email_context
+from emails.message import build_message, one_line
 from emails.render import EmailRenderer, RenderedEmail
 
 
@@ -50,11 +49,6 @@ def reply_code_for(send_key: str, secret: str) -> str:
     # Unguessable and short: a mailbox local part must stay under 64 characters.
     mac = hmac.new(secret.encode(), send_key.encode(), hashlib.sha256).digest()[:15]
     return base64.b32encode(mac).decode().lower()
-
-
-def one_line(value: str) -> str:
-    # Names come from CSVs and forms: CR/LF must never reach a header.
-    return " ".join(value.split())
 
 
 class EmailActivities:
@@ -135,29 +129,20 @@ class EmailActivities:
         reply_code: str,
         branding: Branding,
     ) -> EmailMessage:
-        msg = EmailMessage()
-        from_name, from_addr = parseaddr(self._s.mail_from)
-        msg["From"] = Address(
-            display_name=one_line(branding.sender_name or from_name), addr_spec=from_addr
+        return build_message(
+            rendered,
+            mail_from=self._s.mail_from,
+            sender_name=branding.sender_name,
+            to=inp.to,
+            to_name=inp.teacher_name,
+            reply_to=f"reply+{reply_code}@{self._s.mail_reply_domain}",
+            message_id=message_id,
+            # The workflow's time, or the time Temporal scheduled this attempt: the real
+            # send time in production, and the skipped-to time under the test server, so
+            # tests can check dates.
+            sent_at=inp.sent_at or activity.info().current_attempt_scheduled_time,
+            unsubscribe_url=f"{self._s.public_base_url.rstrip('/')}/u/{self._pause_token(inp)}",
         )
-        msg["To"] = Address(display_name=one_line(inp.teacher_name), addr_spec=inp.to)
-        msg["Reply-To"] = f"reply+{reply_code}@{self._s.mail_reply_domain}"
-        msg["Subject"] = one_line(rendered.subject)
-        # The workflow's time, or the time Temporal scheduled this attempt: the real send
-        # time in production, and the skipped-to time under the test server, so tests
-        # can check dates.
-        sent_at = inp.sent_at or activity.info().current_attempt_scheduled_time
-        msg["Date"] = formatdate(sent_at.timestamp())
-        msg["Message-ID"] = message_id
-        # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" here.
-        msg["List-Unsubscribe"] = (
-            f"<{self._s.public_base_url.rstrip('/')}/u/{self._pause_token(inp)}>"
-        )
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        msg["Auto-Submitted"] = "auto-generated"
-        msg.set_content(rendered.text)
-        msg.add_alternative(rendered.html, subtype="html")
-        return msg
 
 
 @dataclass(frozen=True)

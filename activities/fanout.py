@@ -9,47 +9,29 @@ id is the business key, and an already-started id counts as done.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 
-from pydantic import BaseModel
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
+from activities.contracts import FanoutPageIn, FanoutPageOut
 from cpd.calendar import SchoolCalendar
-from cpd.db import Sessionmaker
+from cpd.db import Transactions
 from cpd.models import Event, Participant, School
-from cpd.names import SA_EVENT_ID, SA_SCHOOL_ID, SA_STAGE
-from cpd.plans import Plan
-from workflows.participant import ParticipantWorkflow
+from cpd.names import PARTICIPANT_WORKFLOW, SA_EVENT_ID, SA_SCHOOL_ID, SA_STAGE
+from cpd.temporal import WorkflowGone, gone_if_not_found
 from workflows.types import ParticipantInput
-
-
-class FanoutPageIn(BaseModel):
-    event_id: str
-    batch: int | None = None  # None: every participant of the event
-    reason: str = ""
-    after_participant_id: str = ""
-    page_size: int = 500
-    position: int = 0  # how many of the event's participants came before this page
-    begun_at: datetime | None = None  # when the fan-out began (pacing is measured from it)
-
-
-class FanoutPageOut(BaseModel):
-    done: int  # started, or withdrawn
-    skipped: int  # already running, or already ended
-    next_cursor: str | None
 
 
 class FanoutActivities:
     def __init__(
         self,
         client: Client,
-        sessionmaker: Sessionmaker,
+        transactions: Transactions,
         task_queue: str,
         history_limit: int = 5_000,
         send_timeout: int = 120,
@@ -60,7 +42,7 @@ class FanoutActivities:
         self._history_limit = history_limit
         self._send_timeout = send_timeout
         self._client = client
-        self._db = sessionmaker
+        self._tx = transactions
         self._task_queue = task_queue
         self._concurrency = concurrency
         self._begin_per_second = begin_per_second
@@ -68,14 +50,11 @@ class FanoutActivities:
 
     @activity.defn
     async def start_participant_page(self, inp: FanoutPageIn) -> FanoutPageOut:
-        async with self._db() as session:
-            event = await session.get(Event, inp.event_id)
-            if event is None:
-                return FanoutPageOut(done=0, skipped=0, next_cursor=None)
-            school = await session.get(School, event.school_id)
-            page = await self._page(session, inp)
-        plan = Plan.model_validate_json(event.plan_json)
-        calendar = SchoolCalendar.model_validate_json(school.calendar_json if school else "{}")
+        found = await self._tx.read(_event_and_page, inp)
+        if found is None:
+            return FanoutPageOut(done=0, skipped=0, next_cursor=None)
+        event, calendar, page = found.event, found.calendar, found.page
+        plan = event.plan
         gate = asyncio.Semaphore(self._concurrency)
         delays = self._delays(inp, len(page))
 
@@ -83,7 +62,7 @@ class FanoutActivities:
             async with gate:
                 try:
                     await self._client.start_workflow(
-                        ParticipantWorkflow.run,
+                        PARTICIPANT_WORKFLOW,
                         ParticipantInput(
                             school_id=event.school_id,
                             event_id=event.id,
@@ -148,32 +127,21 @@ class FanoutActivities:
         return await self._signal_page(inp, "resume")
 
     async def _signal_page(self, inp: FanoutPageIn, signal: str, *args: str) -> FanoutPageOut:
-        async with self._db() as session:
-            page = await self._page(session, inp)
+        page = await self._tx.read(_page, inp)
         gate = asyncio.Semaphore(self._concurrency)
 
         async def send(p: Participant) -> bool:
             async with gate:
                 handle = self._client.get_workflow_handle(p.workflow_id)
                 try:
-                    await handle.signal(signal, *args)
+                    with gone_if_not_found():
+                        await handle.signal(signal, *args)
                     return True
-                except RPCError as exc:
-                    if exc.status is RPCStatusCode.NOT_FOUND:
-                        return False  # already completed or withdrawn
-                    raise
+                except WorkflowGone:
+                    return False  # already completed or withdrawn
 
         outcomes = await asyncio.gather(*(send(p) for p in page))
         return self._out(page, inp.page_size, outcomes)
-
-    async def _page(self, session: AsyncSession, inp: FanoutPageIn) -> list[Participant]:
-        query = select(Participant).where(
-            Participant.event_id == inp.event_id, col(Participant.id) > inp.after_participant_id
-        )
-        if inp.batch is not None:
-            query = query.where(Participant.batch == inp.batch)
-        result = await session.exec(query.order_by(col(Participant.id)).limit(inp.page_size))
-        return list(result.all())
 
     def _out(self, page: list[Participant], page_size: int, outcomes: list[bool]) -> FanoutPageOut:
         activity.heartbeat(len(page))
@@ -183,3 +151,28 @@ class FanoutActivities:
             skipped=len(page) - done,
             next_cursor=page[-1].id if len(page) == page_size else None,
         )
+
+
+@dataclass(frozen=True)
+class _Found:
+    event: Event
+    calendar: SchoolCalendar
+    page: list[Participant]
+
+
+def _event_and_page(session: Session, inp: FanoutPageIn) -> _Found | None:
+    event = session.get(Event, inp.event_id)
+    if event is None:
+        return None
+    school = session.get(School, event.school_id)
+    calendar = SchoolCalendar.model_validate_json(school.calendar_json if school else "{}")
+    return _Found(event, calendar, _page(session, inp))
+
+
+def _page(session: Session, inp: FanoutPageIn) -> list[Participant]:
+    query = select(Participant).where(
+        Participant.event_id == inp.event_id, col(Participant.id) > inp.after_participant_id
+    )
+    if inp.batch is not None:
+        query = query.where(Participant.batch == inp.batch)
+    return list(session.exec(query.order_by(col(Participant.id)).limit(inp.page_size)).all())

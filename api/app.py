@@ -5,35 +5,22 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from temporalio.client import Client
 
 from activities.smtp import SmtpSender
 from api.deps import Resources
 from api.errors import error_responses, install_error_handlers
-from api.routes import answers, dashboard, events, mailbox, participants, portfolio, rosters, school
+from api.routes import answers, dashboard, events, participants, portfolio, rosters, school
 from api.sessions import Sessions
-from cpd.db import Reads, create_engine, create_sessionmaker, create_tables
-from cpd.evidence import EvidenceRejected
-from cpd.security import LinkError
+from cpd.db import create_engine, create_sessionmaker, create_tables, one_hop_reads
+from cpd.security import link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
-from run.worker import link_signer
 
 CallNext = Callable[[Request], Awaitable[Response]]
-
-
-def _problem(request: Request, message: str, status: int) -> Response:
-    return TEMPLATES.TemplateResponse(
-        request, "problem.html", {"message": message}, status_code=status
-    )
-
-
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
@@ -43,13 +30,12 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.resolved_database_url)
         await create_tables(engine)
+        reads = one_hop_reads(engine)
         app.state.resources = Resources(
             settings=settings,
-            sessionmaker=create_sessionmaker(engine),
-            reads=Reads(engine),
+            sessionmaker=create_sessionmaker(engine, reads),
             client=client or await connect(settings),
             signer=link_signer(settings),
-            templates=TEMPLATES,
             sessions=Sessions(settings.secret_key, settings.public_base_url.startswith("https")),
             mailer=SmtpSender(settings),
         )
@@ -58,7 +44,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         gc.freeze()
         yield
         await app.state.resources.mailer.close()
-        app.state.resources.reads.close()
+        if reads is not None:
+            reads.close()
         await engine.dispose()
 
     app = FastAPI(
@@ -71,15 +58,6 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         responses=error_responses(422),
     )
     install_error_handlers(app)
-
-    # Teachers' pages: a bad link or a refused file is a clear page that changes nothing.
-    @app.exception_handler(LinkError)
-    async def _bad_link(request: Request, exc: LinkError) -> Response:
-        return _problem(request, exc.reason, 410 if exc.expired else 400)
-
-    @app.exception_handler(EvidenceRejected)
-    async def _refused_file(request: Request, exc: EvidenceRejected) -> Response:
-        return _problem(request, exc.reason, exc.status)
 
     @app.middleware("http")
     async def refuse_oversized_bodies(request: Request, call_next: CallNext) -> Response:
@@ -102,6 +80,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(portfolio.router)
     app.include_router(dashboard.router)
     if settings.dev_mailbox_dir is not None:
+        from api.routes import mailbox  # development only: never imported in production
+
         app.include_router(mailbox.router)
 
     @app.get("/healthz", tags=["ops"])

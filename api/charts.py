@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from api.schemas import ImpactCheckpoint
+from services.schemas import ImpactCheckpoint
 
 WIDTH, HEIGHT, PAD = 320, 160, 28
 COLOURS = {3: "#6b4c9a", 4: "#0b4f9c", 5: "#1b7f3b"}  # by Guskey level, contrast >= 4.5:1 on white

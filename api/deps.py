@@ -1,25 +1,23 @@
-"""Dependencies shared by the routes: app resources, the DB session, the caller's school."""
+"""Dependencies shared by the routes: app resources, the request's Db, the caller's school."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
-from fastapi.templating import Jinja2Templates
-from sqlalchemy import Executable, Row, bindparam
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import Executable
 from temporalio.client import Client
 
 from activities.smtp import SmtpSender
-from api.errors import ApiError
 from api.sessions import Sessions
-from cpd.db import Reads, Sessionmaker, unit_of_work
-from cpd.models import ApiKey, School
-from cpd.security import LinkSigner, api_secret_matches, split_api_key
+from cpd.db import Batch, Db, Sessionmaker, unit_of_work
+from cpd.models import School
+from cpd.security import LinkSigner
 from cpd.settings import Settings
+from services import tenancy
+from services.errors import Unauthorized
 
 
 @dataclass
@@ -28,10 +26,8 @@ class Resources:
 
     settings: Settings
     sessionmaker: Sessionmaker
-    reads: Reads
     client: Client
     signer: LinkSigner
-    templates: Jinja2Templates
     sessions: Sessions
     mailer: SmtpSender
 
@@ -44,51 +40,29 @@ async def get_resources(request: Request) -> Resources:
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
-async def get_session(res: ResourcesDep) -> AsyncIterator[AsyncSession]:
+async def get_db(res: ResourcesDep) -> AsyncIterator[Db]:
     # The one place a request's writes are committed (or rolled back on error).
-    async with unit_of_work(res.sessionmaker) as session:
-        yield session
+    async with unit_of_work(res.sessionmaker) as db:
+        yield db
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
-
-_AUTH_HELP = "Send your school's API key as 'Authorization: Bearer cpd_...'."
+DbDep = Annotated[Db, Depends(get_db)]
 
 
-# The key and its school together, for a batch of reads (cpd.db.Reads).
-_KEY_AND_SCHOOL = (
-    select(ApiKey.key_hash, ApiKey.revoked_at, School)
-    .join(School, col(School.id) == col(ApiKey.school_id))
-    .where(ApiKey.prefix == bindparam("prefix"))
-)
-
-
-def _key_parts(authorization: str | None) -> tuple[str, str]:
+def _bearer(authorization: str | None) -> str:
     if not authorization:
-        raise ApiError(401, "unauthorized", f"Missing API key. {_AUTH_HELP}")
+        raise Unauthorized(f"Missing API key. {tenancy.AUTH_HELP}")
     scheme, _, key = authorization.partition(" ")
-    parts = split_api_key(key.strip()) if scheme.lower() == "bearer" else None
-    if parts is None:
-        raise ApiError(401, "unauthorized", f"Malformed API key. {_AUTH_HELP}")
-    return parts
-
-
-def _school_of(rows: Sequence[Row[Any]], secret: str) -> School:
-    if not rows:
-        raise ApiError(401, "unauthorized", "Unknown or revoked API key.")
-    key_hash, revoked_at, school = rows[0]
-    if revoked_at is not None or not api_secret_matches(secret, key_hash):
-        raise ApiError(401, "unauthorized", "Unknown or revoked API key.")
-    return cast(School, school)
+    if scheme.lower() != "bearer":
+        raise Unauthorized(f"Malformed API key. {tenancy.AUTH_HELP}")
+    return key
 
 
 async def current_school(
-    res: ResourcesDep, session: SessionDep, authorization: Annotated[str | None, Header()] = None
+    db: DbDep, authorization: Annotated[str | None, Header()] = None
 ) -> School:
-    prefix, secret = _key_parts(authorization)
-    # Every API call starts here, so it is one read in one hop (see Reads).
-    (rows,) = await res.reads.run(session, {"prefix": prefix}, _KEY_AND_SCHOOL)
-    return _school_of(rows, secret)
+    # Every API call starts here, so it is one read in one hop (cpd.db.Db.read).
+    return await tenancy.school_for_key(db, _bearer(authorization))
 
 
 SchoolDep = Annotated[School, Depends(current_school)]
@@ -96,13 +70,13 @@ SchoolDep = Annotated[School, Depends(current_school)]
 
 @dataclass
 class SchoolRead:
-    """The caller's school, and the rows of each statement a route asked for."""
+    """The caller's school, and the rows of each statement a route asked for, by name."""
 
     school: School
-    rows: list[Sequence[Row[Any]]]
+    rows: Batch
 
 
-def reading(*statements: Executable) -> Any:
+def reading(**statements: Executable) -> Any:
     """Like ``SchoolDep``, with a read-only route's own statements in the same batch.
 
     They are bound to the request's path parameters (``event_id``...). A leader's
@@ -111,14 +85,11 @@ def reading(*statements: Executable) -> Any:
     """
 
     async def read(
-        request: Request,
-        res: ResourcesDep,
-        session: SessionDep,
-        authorization: Annotated[str | None, Header()] = None,
+        request: Request, db: DbDep, authorization: Annotated[str | None, Header()] = None
     ) -> SchoolRead:
-        prefix, secret = _key_parts(authorization)
+        prefix, secret = tenancy.key_parts(_bearer(authorization))
         params = {**request.path_params, "prefix": prefix}
-        key, *rows = await res.reads.run(session, params, _KEY_AND_SCHOOL, *statements)
-        return SchoolRead(_school_of(key, secret), rows)
+        rows = await db.read(params, key=tenancy.KEY_AND_SCHOOL, **statements)
+        return SchoolRead(tenancy.school_of(rows.pop("key"), secret), rows)
 
     return Depends(read)

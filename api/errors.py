@@ -1,4 +1,5 @@
-"""One error shape for the whole API: ``{"error": code, "detail": message}``."""
+"""One error shape for the whole API (``{"error": code, "detail": message}``), and the
+teachers' pages' problem page for a bad link or a refused file."""
 
 from __future__ import annotations
 
@@ -6,10 +7,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
+
+from api.pages import problem
+from cpd.evidence import EvidenceRejected
+from cpd.security import LinkError
+from services.errors import Conflict, Invalid, NotFound, Refused, TooLarge, Unauthorized
 
 
 class ErrorBody(BaseModel):
@@ -36,15 +42,18 @@ class ErrorBody(BaseModel):
     }
 
 
-class ApiError(Exception):
-    def __init__(
-        self, status: int, error: str, detail: str, fields: list[dict[str, Any]] | None = None
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.error = error
-        self.detail = detail
-        self.fields = fields or []
+# What each kind of refusal is over HTTP.
+STATUS: dict[type[Refused], int] = {
+    Unauthorized: 401,
+    NotFound: 404,
+    Conflict: 409,
+    TooLarge: 413,
+    Invalid: 422,
+}
+
+
+def status_of(exc: Refused) -> int:
+    return next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -53,10 +62,19 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        body = ErrorBody(error=exc.error, detail=exc.detail, fields=exc.fields)
-        return JSONResponse(body.model_dump(), status_code=exc.status)
+    @app.exception_handler(Refused)
+    async def _refused(_: Request, exc: Refused) -> JSONResponse:
+        body = ErrorBody(error=exc.code, detail=exc.detail, fields=exc.fields)
+        return JSONResponse(body.model_dump(), status_code=status_of(exc))
+
+    # Teachers' pages: a bad link or a refused file is a clear page that changes nothing.
+    @app.exception_handler(LinkError)
+    async def _bad_link(request: Request, exc: LinkError) -> Response:
+        return problem(request, exc.reason, 410 if exc.expired else 400)
+
+    @app.exception_handler(EvidenceRejected)
+    async def _refused_file(request: Request, exc: EvidenceRejected) -> Response:
+        return problem(request, exc.reason, exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

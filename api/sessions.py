@@ -7,28 +7,14 @@ cookies (itsdangerous), valid for a working day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fastapi import Request, Response
 
 from cpd.security import LinkError, LinkSigner
+from services.signin import Viewer
 
 COOKIE = "cpd_session"
 SESSION_SECONDS = 12 * 3600
 MAGIC_LINK_SECONDS = 30 * 60
-
-
-@dataclass(frozen=True)
-class LeaderSession:
-    """Who is looking: a role, and the school or trust they look at."""
-
-    role: str  # cpd_lead | leader | trust
-    scope: str  # a school id, or a trust id for the trust role
-    email: str = ""
-
-    @property
-    def sees_names(self) -> bool:
-        return self.role == "cpd_lead"
 
 
 class Sessions:
@@ -43,7 +29,7 @@ class Sessions:
     def leader_id_from(self, token: str) -> int:
         return int(self._magic.verify(token, "magic-link").participant_id)
 
-    def start(self, response: Response, who: LeaderSession) -> None:
+    def start(self, response: Response, who: Viewer) -> None:
         token = self._session.sign(f"{who.role}|{who.scope}|{who.email}", "*", "session")
         response.set_cookie(
             COOKIE,
@@ -54,7 +40,7 @@ class Sessions:
             secure=self._secure,
         )
 
-    def current(self, request: Request) -> LeaderSession | None:
+    def current(self, request: Request) -> Viewer | None:
         token = request.cookies.get(COOKIE)
         if not token:
             return None
@@ -63,7 +49,7 @@ class Sessions:
         except LinkError:
             return None
         role, scope, email = claims.participant_id.split("|", 2)
-        return LeaderSession(role=role, scope=scope, email=email)
+        return Viewer(role=role, scope=scope, email=email)
 
     @staticmethod
     def end(response: Response) -> None:

@@ -11,32 +11,67 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 import sqlalchemy
 from sqlalchemy import Executable, Row, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession as SqlAlchemyAsyncSession
 from sqlmodel import Session as SyncSession
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cpd import census, counters, models  # models registers the tables on SQLModel.metadata
 
-Sessionmaker = async_sessionmaker[AsyncSession]
 P = ParamSpec("P")
 T = TypeVar("T")
 Work = Callable[[SyncSession], T]
+# A batch of reads: each statement's rows, under the name the caller gave it.
+Batch = dict[str, Sequence[Row[Any]]]
+
+# SQLAlchemy's own execute: sqlmodel's marks it deprecated (a warning on every call), and
+# its exec() would turn one-entity selects into scalars.
+_execute = sqlalchemy.orm.Session.execute
+_execute_async = SqlAlchemyAsyncSession.execute
 
 
-async def run_sync(
-    session: AsyncSession,
-    fn: Callable[Concatenate[SyncSession, P], T],
-    *args: P.args,
-    **kwargs: P.kwargs,
-) -> T:
-    """``fn(session, ...)`` on the async session's own (sync) Session, in its transaction.
+class Db(AsyncSession):
+    """How a request, a command or the reply server reaches the app DB: one unit of work.
 
-    The plain functions shared with the worker (cpd/census.py, cpd/counters.py) take a
-    sqlmodel Session, which is what an AsyncSession of sqlmodel's hands them; SQLAlchemy's
-    annotations only promise its base class.
+    ORM work as on any async session, committed once (``unit_of_work``, or the request's
+    dependency); ``read`` runs a named batch of read-only statements in one snapshot (one
+    hop to a thread on SQLite); ``run`` runs a plain function over the sync Session in this
+    transaction, such as the running totals the worker's activities keep too.
     """
-    return await session.run_sync(cast(Callable[..., T], fn), *args, **kwargs)
+
+    def __init__(self, *args: Any, reads: OneHop | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._reads = reads
+
+    async def read(self, params: dict[str, Any], **statements: Executable) -> Batch:
+        """Each statement's rows by name, with ``params`` bound (statements are built once).
+
+        Only for reads: on SQLite the batch does not see this session's uncommitted writes.
+        """
+        if self._reads is None:
+            return {
+                name: (await _execute_async(self, s, params)).all()
+                for name, s in statements.items()
+            }
+        return await self._reads.run(
+            lambda session: {
+                name: _execute(session, s, params).all() for name, s in statements.items()
+            }
+        )
+
+    async def run(
+        self, fn: Callable[Concatenate[SyncSession, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``fn(session, ...)`` on this session's own (sync) Session, in its transaction.
+
+        The plain functions shared with the worker (cpd/census.py, cpd/counters.py) take a
+        sqlmodel Session, which is what an AsyncSession of sqlmodel's hands them;
+        SQLAlchemy's annotations only promise its base class.
+        """
+        return await self.run_sync(cast(Callable[..., T], fn), *args, **kwargs)
+
+
+Sessionmaker = async_sessionmaker[Db]
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -79,48 +114,43 @@ def _one_hop_engine(url: sqlalchemy.URL, begin: str) -> sqlalchemy.Engine:
     return engine
 
 
-def _in_one_transaction(engine: sqlalchemy.Engine, work: Work[T]) -> T:
-    """``work(session)`` in one transaction on a one-hop engine: committed if it returns."""
-    with SyncSession(engine, expire_on_commit=False) as session, session.begin():
-        return work(session)
+class OneHop:
+    """SQLite only: a function over a sync Session as one transaction, in one hop to a thread.
 
-
-class Reads:
-    """Runs a few read-only queries together, in one transaction: one consistent snapshot.
-
-    Why not just the async session: on SQLite every await on aiosqlite is a hop to
-    its thread, several per query, and on a small machine a hop costs ~0.1 ms,
-    which made a leader's status mostly waiting. So on SQLite the whole batch runs
-    in one hop, on the stdlib driver in a worker thread. asyncpg (PostgreSQL) has
-    no such hops, so there the batch runs on the request's own session.
-    Only for reads: the batch does not see the calling session's uncommitted writes.
+    Why not the async session: every await on aiosqlite is a hop to its thread and
+    back, several per statement, and on a small machine a hop costs ~0.1 ms; a leader's
+    status or a participant's projection was mostly waiting. Here the whole transaction
+    is one hop, on the stdlib driver. asyncpg (PostgreSQL) has no such hops: there the
+    callers use the async session instead.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._sync: sqlalchemy.Engine | None = None
-        if engine.url.get_backend_name() == "sqlite":
-            self._sync = _one_hop_engine(engine.url, "BEGIN")
+    def __init__(self, url: sqlalchemy.URL, begin: str, own_thread: bool = False) -> None:
+        self._engine = _one_hop_engine(url, begin)
+        # Writes take turns on a thread of their own; reads share the default pool.
+        self._thread = (
+            ThreadPoolExecutor(1, thread_name_prefix="sqlite-writes") if own_thread else None
+        )
 
-    async def run(
-        self, session: AsyncSession, params: dict[str, Any], *statements: Executable
-    ) -> list[Sequence[Row[Any]]]:
-        """Each statement's rows, with ``params`` bound (statements are built once, at import)."""
-        if self._sync is None:
-            return [(await session.execute(s, params)).all() for s in statements]
-        return await asyncio.to_thread(self._run_sync, params, statements)
+    async def run(self, work: Work[T]) -> T:
+        """``work(session)`` in one transaction: committed if it returns."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._in_one_transaction, work)
 
-    def _run_sync(
-        self, params: dict[str, Any], statements: Sequence[Executable]
-    ) -> list[Sequence[Row[Any]]]:
-        assert self._sync is not None
-        # SQLAlchemy's own Session: sqlmodel's marks execute() deprecated (warning on every
-        # call), and its exec() would turn one-entity selects into scalars.
-        with Session(self._sync, expire_on_commit=False) as session, session.begin():
-            return [session.execute(s, params).all() for s in statements]
+    def _in_one_transaction(self, work: Work[T]) -> T:
+        with SyncSession(self._engine, expire_on_commit=False) as session, session.begin():
+            return work(session)
 
     def close(self) -> None:
-        if self._sync is not None:
-            self._sync.dispose()
+        self._engine.dispose()
+        if self._thread is not None:
+            self._thread.shutdown()
+
+
+def one_hop_reads(engine: AsyncEngine) -> OneHop | None:
+    """Where a ``Db``'s batches of reads run: one hop on SQLite, None (the session) elsewhere."""
+    if engine.url.get_backend_name() != "sqlite":
+        return None
+    return OneHop(engine.url, "BEGIN")
 
 
 class Transactions:
@@ -135,59 +165,46 @@ class Transactions:
       SQLite's busy handler, and nothing can change what a transaction read before
       it writes (another process still waits up to busy_timeout);
     - reads go to the default thread pool, each one snapshot.
-    On PostgreSQL the same function runs through the async session's ``run_sync``:
-    asyncpg has no hops to save. Only plain values should leave ``fn``.
+    On PostgreSQL the same function runs through a ``Db``'s ``run``: asyncpg has no hops
+    to save. Only plain values should leave ``fn``.
     """
 
     def __init__(self, sessionmaker: Sessionmaker) -> None:
         self._sessionmaker = sessionmaker
         engine: AsyncEngine = sessionmaker.kw["bind"]
-        self._writer: sqlalchemy.Engine | None = None
-        self._reader: sqlalchemy.Engine | None = None
-        self._write_thread: ThreadPoolExecutor | None = None
+        self._writer: OneHop | None = None
+        self._reader: OneHop | None = None
         if engine.url.get_backend_name() == "sqlite":
-            self._writer = _one_hop_engine(engine.url, "BEGIN IMMEDIATE")
-            self._reader = _one_hop_engine(engine.url, "BEGIN")
-            self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writes")
+            self._writer = OneHop(engine.url, "BEGIN IMMEDIATE", own_thread=True)
+            self._reader = OneHop(engine.url, "BEGIN")
 
     async def write(
         self, fn: Callable[Concatenate[SyncSession, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """``fn(session, ...)`` in one transaction, committed if it returns."""
-        return await self._run(True, lambda session: fn(session, *args, **kwargs))
+        return await self._run(self._writer, lambda session: fn(session, *args, **kwargs))
 
     async def read(
         self, fn: Callable[Concatenate[SyncSession, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """``fn(session, ...)`` in one read-only snapshot."""
-        return await self._run(False, lambda session: fn(session, *args, **kwargs))
+        return await self._run(self._reader, lambda session: fn(session, *args, **kwargs))
 
-    async def _run(self, write: bool, work: Work[T]) -> T:
-        engine = self._writer if write else self._reader
-        if engine is None:
-            return await self._on_async_session(work, commit=write)
-        # Writes take turns on their one thread; reads share the default pool.
-        thread = self._write_thread if write else None
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(thread, _in_one_transaction, engine, work)
-
-    async def _on_async_session(self, work: Work[T], commit: bool) -> T:
-        async with self._sessionmaker() as session:
-            result = await run_sync(session, work)
-            if commit:
-                await session.commit()
-            return result
+    async def _run(self, hop: OneHop | None, work: Work[T]) -> T:
+        if hop is not None:
+            return await hop.run(work)
+        async with unit_of_work(self._sessionmaker) as db:
+            return await db.run(work)
 
     def close(self) -> None:
-        for engine in (self._writer, self._reader):
-            if engine is not None:
-                engine.dispose()
-        if self._write_thread is not None:
-            self._write_thread.shutdown()
+        for hop in (self._writer, self._reader):
+            if hop is not None:
+                hop.close()
 
 
-def create_sessionmaker(engine: AsyncEngine) -> Sessionmaker:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def create_sessionmaker(engine: AsyncEngine, reads: OneHop | None = None) -> Sessionmaker:
+    """Sessions of the ``Db`` kind; ``reads`` is where their batches run (``one_hop_reads``)."""
+    return async_sessionmaker(engine, class_=Db, expire_on_commit=False, reads=reads)
 
 
 async def create_tables(engine: AsyncEngine) -> None:
@@ -223,7 +240,7 @@ def _create_missing_indexes(conn: sqlalchemy.Connection) -> None:
 
 
 @asynccontextmanager
-async def unit_of_work(sessionmaker: Sessionmaker) -> AsyncIterator[AsyncSession]:
+async def unit_of_work(sessionmaker: Sessionmaker) -> AsyncIterator[Db]:
     """One transaction: commits on success, rolls back on any error."""
     async with sessionmaker() as session:
         try:

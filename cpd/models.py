@@ -23,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel, col
 
+from cpd.plans import Plan
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -91,6 +93,10 @@ class Event(SQLModel, table=True):
     event_date: date
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     cancelled_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+    @property
+    def plan(self) -> Plan:
+        return Plan.model_validate_json(self.plan_json)
 
 
 class Participant(SQLModel, table=True):

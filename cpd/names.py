@@ -11,6 +11,11 @@ SA_STAGE = SearchAttributeKey.for_keyword("CpdStage")
 SEARCH_ATTRIBUTES = (SA_SCHOOL_ID, SA_EVENT_ID, SA_STAGE)
 
 
+# Workflow type names, as recorded in every history: never change them.
+PARTICIPANT_WORKFLOW = "ParticipantWorkflow"
+FANOUT_WORKFLOW = "EventFanoutWorkflow"
+
+
 def participant_workflow_id(event_id: str, participant_id: str) -> str:
     return f"cpd-{event_id}-{participant_id}"
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from cpd.settings import Settings
+
 _SALT = "cpd-answer-link-v1"
 
 
@@ -55,6 +57,11 @@ class LinkSigner:
         if not isinstance(data, dict) or data.get("u") != purpose:
             raise LinkError("This link is for something else. Please use the right email link.")
         return LinkClaims(participant_id=str(data["p"]), step_id=str(data["s"]), purpose=purpose)
+
+
+def link_signer(settings: Settings) -> LinkSigner:
+    """The signer of the links in teachers' emails: the worker signs, the API verifies."""
+    return LinkSigner(settings.secret_key, settings.answer_link_max_age_days * 86400)
 
 
 # School API keys look like ``cpd_<prefix>_<secret>``. The prefix finds the row;

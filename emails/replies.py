@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import html
 import re
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 
 from cpd.plans import StepKind, choices_for
 
@@ -32,6 +34,10 @@ _SIGN_OFFS = [
     re.compile(r"^Sent from my \w+", re.IGNORECASE),
     re.compile(r"^Get Outlook for \w+", re.IGNORECASE),
 ]
+
+
+def parse_message(raw: bytes) -> EmailMessage:
+    return BytesParser(policy=policy.default).parsebytes(raw)
 
 
 def is_automatic(message: EmailMessage, mail_from: str) -> bool:

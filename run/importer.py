@@ -9,12 +9,13 @@ from __future__ import annotations
 import sys
 from datetime import date
 
-from api.schemas import EventCreate, ParticipantIn
-from cpd.db import create_engine, create_sessionmaker, create_tables
+from cpd.db import create_engine, create_sessionmaker, create_tables, unit_of_work
 from cpd.models import School
 from cpd.roster import parse_roster
 from cpd.settings import get_settings
 from cpd.temporal import connect
+from services import rosters
+from services.errors import Refused
 from services.triggers import record_event, start_event
 
 
@@ -45,20 +46,18 @@ async def import_roster(
     engine = create_engine(settings.resolved_database_url)
     try:
         await create_tables(engine)
-        async with create_sessionmaker(engine)() as session:
-            school = await session.get(School, school_id)
+        async with unit_of_work(create_sessionmaker(engine)) as db:
+            school = await db.get(School, school_id)
             if school is None:
                 print(f"error: no school {school_id!r}", file=sys.stderr)
                 return 2
-            body = EventCreate(
-                reference=reference,
-                title=title,
-                event_date=event_date,
-                plan_id=plan_id,
-                participants=[ParticipantIn(name=r.name, email=r.email) for r in roster.people],
-            )
+            try:
+                body = rosters.event_from(roster, reference, title, event_date, plan_id)
+            except Refused as exc:
+                print(f"error: {exc.detail}", file=sys.stderr)
+                return 2
             print(f"recording {len(body.participants)} teachers", file=sys.stderr)
-            event, created = await record_event(session, school, body, progress_bar)
+            event, created = await record_event(db, school, body, progress_bar)
         await start_event(await connect(settings), settings.task_queue, event.id)
     finally:
         await engine.dispose()

@@ -26,7 +26,7 @@ from cpd.db import (
     create_tables,
 )
 from cpd.names import fanout_queue
-from cpd.security import LinkSigner
+from cpd.security import link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
 from emails.render import EmailRenderer
@@ -34,10 +34,6 @@ from workflows.fanout import EventFanoutWorkflow
 from workflows.participant import ParticipantWorkflow
 
 WORKFLOWS = [ParticipantWorkflow, EventFanoutWorkflow]
-
-
-def link_signer(settings: Settings) -> LinkSigner:
-    return LinkSigner(settings.secret_key, settings.answer_link_max_age_days * 86400)
 
 
 class Workers:
@@ -107,7 +103,7 @@ def build_worker(
     budget = BudgetActivities(tx, settings.email_budget_per_week)
     fanout = FanoutActivities(
         client,
-        sessionmaker,
+        tx,
         queue,
         settings.workflow_history_limit,
         settings.send_timeout_seconds,

@@ -1,19 +1,21 @@
-"""Admin operations on schools and keys, shared by the CLI and the dev stack."""
+"""Admin operations on schools, keys, trusts and leaders, shared by the CLI, the dev stack
+and the school's own settings in the API."""
 
 from __future__ import annotations
 
 from sqlmodel import select
 
+from cpd.branding import Branding
 from cpd.calendar import SchoolCalendar
-from cpd.db import Sessionmaker, unit_of_work
+from cpd.db import Db, Sessionmaker, unit_of_work
 from cpd.models import ApiKey, Leader, School, Trust, utcnow
 from cpd.security import new_api_key
 
 
 async def create_school(
-    db: Sessionmaker, school_id: str, name: str, calendar: SchoolCalendar | None = None
+    sessionmaker: Sessionmaker, school_id: str, name: str, calendar: SchoolCalendar | None = None
 ) -> School:
-    async with unit_of_work(db) as session:
+    async with unit_of_work(sessionmaker) as session:
         if await session.get(School, school_id) is not None:
             raise ValueError(f"school {school_id!r} already exists")
         school = School(
@@ -23,18 +25,18 @@ async def create_school(
     return school
 
 
-async def create_key(db: Sessionmaker, school_id: str, label: str = "") -> str:
+async def create_key(sessionmaker: Sessionmaker, school_id: str, label: str = "") -> str:
     """Create a key and return it in full: this is the only time it is shown."""
     key, prefix, key_hash = new_api_key()
-    async with unit_of_work(db) as session:
+    async with unit_of_work(sessionmaker) as session:
         if await session.get(School, school_id) is None:
             raise ValueError(f"no school {school_id!r}")
         session.add(ApiKey(school_id=school_id, prefix=prefix, key_hash=key_hash, label=label))
     return key
 
 
-async def revoke_key(db: Sessionmaker, prefix: str) -> bool:
-    async with unit_of_work(db) as session:
+async def revoke_key(sessionmaker: Sessionmaker, prefix: str) -> bool:
+    async with unit_of_work(sessionmaker) as session:
         row = (await session.exec(select(ApiKey).where(ApiKey.prefix == prefix))).first()
         if row is None or row.revoked_at is not None:
             return False
@@ -45,8 +47,10 @@ async def revoke_key(db: Sessionmaker, prefix: str) -> bool:
 ROLES = ("cpd_lead", "leader", "trust")
 
 
-async def create_trust(db: Sessionmaker, trust_id: str, name: str, schools: list[str]) -> Trust:
-    async with unit_of_work(db) as session:
+async def create_trust(
+    sessionmaker: Sessionmaker, trust_id: str, name: str, schools: list[str]
+) -> Trust:
+    async with unit_of_work(sessionmaker) as session:
         if await session.get(Trust, trust_id) is not None:
             raise ValueError(f"trust {trust_id!r} already exists")
         trust = Trust(id=trust_id, name=name)
@@ -60,7 +64,7 @@ async def create_trust(db: Sessionmaker, trust_id: str, name: str, schools: list
 
 
 async def add_leader(
-    db: Sessionmaker,
+    sessionmaker: Sessionmaker,
     email: str,
     role: str,
     school_id: str | None = None,
@@ -70,7 +74,7 @@ async def add_leader(
         raise ValueError(f"role must be one of: {', '.join(ROLES)}")
     if (role == "trust") != (trust_id is not None) or (role != "trust") != (school_id is not None):
         raise ValueError("a trust leader needs --trust; a school leader needs --school")
-    async with unit_of_work(db) as session:
+    async with unit_of_work(sessionmaker) as session:
         if school_id is not None and await session.get(School, school_id) is None:
             raise ValueError(f"no school {school_id!r}")
         if trust_id is not None and await session.get(Trust, trust_id) is None:
@@ -80,3 +84,14 @@ async def add_leader(
         )
         session.add(leader)
     return leader
+
+
+async def set_calendar(db: Db, school: School, calendar: SchoolCalendar) -> None:
+    # The school may have been read outside this session (api/deps.py); merge brings it in.
+    school.calendar_json = calendar.model_dump_json()
+    await db.merge(school)
+
+
+async def set_branding(db: Db, school: School, branding: Branding) -> None:
+    school.branding_json = branding.model_dump_json()
+    await db.merge(school)

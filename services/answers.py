@@ -1,4 +1,4 @@
-"""Hand a teacher's answer to their workflow, whichever way it came in (link or reply).
+"""Where a teacher's answer goes, whichever way it came in (a link or a reply).
 
 The workflow's Update validator decides; this turns its verdict into one of
 three outcomes the callers show: recorded, recorded before (a second tap),
@@ -7,13 +7,19 @@ or refused with a reason safe to show the teacher.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
-from cpd.models import Answer, Participant
+from cpd.db import Db
+from cpd.models import Answer, Event, Participant
+from cpd.plans import Step, StepKind
+from cpd.security import LinkError, LinkSigner
+from cpd.settings import Settings
+from cpd.temporal import WorkflowGone, gone_if_not_found
+from services.evidence import Upload, forget_file, take_evidence
 from workflows.participant import ParticipantWorkflow
 from workflows.types import AnswerIn, AnswerReceipt
 
@@ -32,11 +38,12 @@ class AnswerRefused(Exception):
 
 
 async def submit_answer(
-    client: Client, session: AsyncSession, person: Participant, answer: AnswerIn
+    client: Client, db: Db, person: Participant, answer: AnswerIn
 ) -> AnswerReceipt:
     handle = client.get_workflow_handle_for(ParticipantWorkflow.run, person.workflow_id)
     try:
-        return await handle.execute_update(ParticipantWorkflow.submit_answer, answer)
+        with gone_if_not_found():
+            return await handle.execute_update(ParticipantWorkflow.submit_answer, answer)
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type == "InvalidAnswer":
@@ -46,15 +53,103 @@ async def submit_answer(
         if isinstance(cause, ApplicationError) and cause.type in REASONS:
             raise AnswerRefused(REASONS[cause.type]) from exc
         raise AnswerRefused("Your answer could not be recorded. Please try again.") from exc
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.NOT_FOUND:
-            raise
+    except WorkflowGone as exc:
         # The follow-through has finished. A second tap on a question already
         # answered still deserves "we have it", not an error.
         query = select(Answer).where(
             Answer.participant_id == person.id, Answer.step_id == answer.step_id
         )
-        earlier = (await session.exec(query)).first()
+        earlier = (await db.exec(query)).first()
         if earlier is None:
             raise AnswerRefused(REASONS["Withdrawn"]) from exc
         return AnswerReceipt(step_id=answer.step_id, late=earlier.late, duplicate=True)
+
+
+@dataclass(frozen=True)
+class Question:
+    """What an answer link asks: of whom, in which event, which step."""
+
+    person: Participant
+    event: Event
+    step: Step
+
+
+async def linked(
+    db: Db, signer: LinkSigner, token: str, purpose: str
+) -> tuple[str, Participant, Event]:
+    """The link's step id, teacher and event; a LinkError says why not, for the teacher."""
+    claims = signer.verify(token, purpose)
+    person = await db.get(Participant, claims.participant_id)
+    event = await db.get(Event, person.event_id) if person else None
+    if person is None or event is None:
+        raise LinkError("This follow-through no longer exists.")
+    return claims.step_id, person, event
+
+
+async def question(db: Db, signer: LinkSigner, token: str) -> Question:
+    step_id, person, event = await linked(db, signer, token, "answer")
+    step = event.plan.step(step_id)
+    if step is None:
+        raise LinkError("This link does not match a question.")
+    return Question(person, event, step)
+
+
+@dataclass(frozen=True)
+class LinkAnswer:
+    """What the answer page's form sent."""
+
+    choice: str = ""
+    text: str = ""
+    # An action plan's parts, by ACTION_PLAN_FIELDS name, as typed.
+    plan: dict[str, str] = field(default_factory=dict)
+    link: str = ""
+    share: bool = False
+    upload: Upload | None = None
+
+
+async def answer_by_link(
+    client: Client, settings: Settings, db: Db, asked: Question, form: LinkAnswer
+) -> AnswerReceipt:
+    """Record the form's answer; evidence is kept only if the workflow accepts it."""
+    person, step = asked.person, asked.step
+    text = form.text
+    fields = {k: " ".join(v.split()) for k, v in form.plan.items() if v.strip()}
+    evidence = None
+    if step.kind is StepKind.EVIDENCE:
+        evidence = take_evidence(settings, db, person, step.id, text, form.link, form.upload)
+        # Written before the Update: if the workflow refuses, both are undone below.
+        await db.commit()
+        text = evidence.note or evidence.link or f"File: {evidence.filename}"
+        fields = {"evidence_id": evidence.id, "link": evidence.link}
+    if step.kind is StepKind.REFLECTION:
+        fields = {"share": "yes" if form.share else "no"}
+    answer = AnswerIn(step_id=step.id, choice=form.choice, text=text.strip(), fields=fields)
+    try:
+        return await submit_answer(client, db, person, answer)
+    except AnswerRefused:
+        if evidence is not None:
+            await db.delete(evidence)
+            await db.commit()
+            forget_file(settings, evidence)
+        raise
+
+
+async def manage_by_link(
+    client: Client, db: Db, signer: LinkSigner, token: str, action: str
+) -> Event:
+    """Pause, resume or stop the teacher's follow-through from the link in their email."""
+    _, person, event = await linked(db, signer, token, "pause")
+    handle = client.get_workflow_handle_for(ParticipantWorkflow.run, person.workflow_id)
+    try:
+        with gone_if_not_found():
+            if action == "pause":
+                await handle.signal(ParticipantWorkflow.pause, "paused by teacher")
+            elif action == "resume":
+                await handle.signal(ParticipantWorkflow.resume)
+            elif action == "opt_out":
+                await handle.signal(ParticipantWorkflow.withdraw, "opted_out")
+            else:
+                raise AnswerRefused("Choose pause, resume or stop.", invalid=True)
+    except WorkflowGone as exc:
+        raise AnswerRefused(REASONS["Withdrawn"]) from exc
+    return event

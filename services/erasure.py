@@ -10,60 +10,48 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from pydantic import BaseModel
 from sqlalchemy import ColumnElement
-from sqlmodel import Session, col, delete, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import Session, col, delete, func, select
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from cpd import census
 from cpd.counters import bump
-from cpd.db import run_sync
+from cpd.db import Db
 from cpd.models import Answer, EmailBudgetSlot, EmailSend, Evidence, Participant
 from cpd.settings import Settings
+from cpd.temporal import WorkflowGone, gone_if_not_found
 from services.evidence import evidence_store
+from services.schemas import Erased
 
 
-class Erased(BaseModel):
-    participants: int = 0
-    workflow_runs: int = 0
-    answers: int = 0
-    evidence: int = 0
-    emails: int = 0
-
-
-async def erase(
-    client: Client, session: AsyncSession, settings: Settings, people: list[Participant]
-) -> Erased:
+async def erase(client: Client, db: Db, settings: Settings, people: list[Participant]) -> Erased:
     erased = Erased()
     store = evidence_store(settings)
     for person in people:
         erased.workflow_runs += await _delete_histories(client, person.workflow_id)
         evidence = (
-            await session.exec(select(Evidence).where(Evidence.participant_id == person.id))
+            await db.exec(select(Evidence).where(Evidence.participant_id == person.id))
         ).all()
         for item in evidence:
             if item.filename:
                 store.delete(item.school_id, item.id)
         erased.evidence += len(evidence)
-        await run_sync(session, _uncount, person)
-        erased.answers += await _delete(session, Answer, col(Answer.participant_id) == person.id)
-        await _delete(session, Evidence, col(Evidence.participant_id) == person.id)
-        erased.emails += await _delete(
-            session, EmailSend, col(EmailSend.participant_id) == person.id
-        )
+        await db.run(_uncount, person)
+        erased.answers += await _delete(db, Answer, col(Answer.participant_id) == person.id)
+        await _delete(db, Evidence, col(Evidence.participant_id) == person.id)
+        erased.emails += await _delete(db, EmailSend, col(EmailSend.participant_id) == person.id)
         # Budget slots are keyed by send key, which starts with the workflow id.
         await _delete(
-            session,
+            db,
             EmailBudgetSlot,
             col(EmailBudgetSlot.send_key).startswith(f"{person.workflow_id}:"),
         )
-        await run_sync(session, _delete_counted, person)
+        await db.run(_delete_counted, person)
         erased.participants += 1
-    await session.commit()
+    await db.commit()
     return erased
 
 
@@ -88,8 +76,8 @@ def _delete_counted(session: Session, person: Participant) -> None:
         session.delete(person)
 
 
-async def _delete(session: AsyncSession, model: type, condition: ColumnElement[bool]) -> int:
-    result = await session.exec(delete(model).where(condition))
+async def _delete(db: Db, model: type, condition: ColumnElement[bool]) -> int:
+    result = await db.exec(delete(model).where(condition))
     return int(result.rowcount or 0)
 
 
@@ -104,11 +92,23 @@ async def _delete_histories(client: Client, workflow_id: str) -> int:
             namespace=client.namespace,
             workflow_execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id or ""),
         )
-        try:
+        with suppress(WorkflowGone), gone_if_not_found():
             # A running execution is terminated first, then its history removed.
             await client.workflow_service.delete_workflow_execution(request)
             deleted += run_id is not None
-        except RPCError as exc:
-            if exc.status is not RPCStatusCode.NOT_FOUND:
-                raise
     return deleted
+
+
+async def erase_by_email(
+    client: Client, db: Db, settings: Settings, school_id: str, email: str
+) -> Erased:
+    """One person, by email address, across every event at this school."""
+    people = (
+        await db.exec(
+            select(Participant).where(
+                Participant.school_id == school_id,
+                func.lower(Participant.email) == email.lower(),
+            )
+        )
+    ).all()
+    return await erase(client, db, settings, list(people))

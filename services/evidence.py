@@ -1,4 +1,4 @@
-"""Taking a teacher's evidence from a form: a note, a link and/or a file.
+"""Taking a teacher's evidence: a note, a link and/or a file.
 
 Shared by the answer page (evidence steps) and the portfolio (evidence at
 any time). A refused file changes nothing: no row, no file on disk.
@@ -7,14 +7,21 @@ any time). A refused file changes nothing: no row, no file on disk.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from fastapi import UploadFile
-from sqlmodel.ext.asyncio.session import AsyncSession
-
+from cpd.db import Db
 from cpd.evidence import EvidenceRejected, EvidenceStore
 from cpd.models import Evidence, Participant
 from cpd.settings import Settings
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as the form sent it: read one byte past the limit, to know it is too big."""
+
+    filename: str
+    data: bytes
 
 
 def evidence_store(settings: Settings) -> EvidenceStore:
@@ -31,18 +38,17 @@ def checked_link(link: str) -> str:
     return link
 
 
-async def take_evidence(
+def take_evidence(
     settings: Settings,
-    session: AsyncSession,
+    db: Db,
     person: Participant,
     step_id: str,
     note: str,
     link: str,
-    upload: UploadFile | None,
+    upload: Upload | None,
 ) -> Evidence:
-    """Store what was sent and add its row to ``session`` (committed by the caller)."""
+    """Store what was sent and add its row to ``db`` (committed by the caller)."""
     link = checked_link(link)
-    store = evidence_store(settings)
     evidence = Evidence(
         id="",
         school_id=person.school_id,
@@ -51,10 +57,8 @@ async def take_evidence(
         note=note.strip(),
         link=link,
     )
-    if upload is not None and upload.filename:
-        # Read one byte past the limit: enough to know it is too big, no more.
-        data = await upload.read(store.max_bytes + 1)
-        stored = store.save(person.school_id, upload.filename, data)
+    if upload is not None:
+        stored = evidence_store(settings).save(person.school_id, upload.filename, upload.data)
         evidence.id = stored.id
         evidence.filename, evidence.content_type, evidence.size = (
             stored.filename,
@@ -64,7 +68,7 @@ async def take_evidence(
     if not (evidence.note or evidence.link or evidence.filename):
         raise EvidenceRejected("Add a note, a link or a file.")
     evidence.id = evidence.id or uuid.uuid4().hex
-    session.add(evidence)
+    db.add(evidence)
     return evidence
 
 

@@ -6,9 +6,23 @@ import csv
 import io
 from collections.abc import Sequence
 
+from sqlmodel import col, select
+
+from cpd.db import Db
 from cpd.models import Answer, Participant
 from cpd.plans import Plan
 from emails.content import choice_label
+from services.reports import answers_of
+from services.tenancy import owned_event
+
+
+async def export_event(db: Db, school_id: str, event_id: str) -> tuple[str, str]:
+    """The event's spreadsheet: (a file name, the CSV text)."""
+    event = await owned_event(db, school_id, event_id)
+    query = select(Participant).where(Participant.event_id == event.id)
+    people = (await db.exec(query.order_by(col(Participant.name)))).all()
+    answers = await answers_of(db, [p.id for p in people])
+    return f"{event.reference}.csv", export_rows(event.plan, people, answers)
 
 
 def export_rows(plan: Plan, people: Sequence[Participant], answers: Sequence[Answer]) -> str:

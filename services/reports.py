@@ -1,11 +1,11 @@
 """Leaders' figures, computed in the database from the projection.
 
 Nothing here asks Temporal: an event of thousands of teachers is summarised
-by a few grouped queries over indexed rows, so it stays fast. Each figure is a
-statement and a function that shapes its rows, so a page can run all the
-statements it needs as one batch (cpd.db.Reads: one snapshot, one hop on
-SQLite). The statements are built once, here, with bound parameters: building
-these expressions anew cost more than running them.
+by a few small reads of running totals, so it stays fast. Each figure is a
+named statement and a function that shapes its rows, so a page can read all
+it needs as one batch (``Db.read``: one snapshot, one hop on SQLite). The
+statements are built once, here, with bound parameters: building these
+expressions anew cost more than running them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Executable,
     Row,
     Select,
     bindparam,
@@ -25,19 +26,35 @@ from sqlalchemy import (
     union_all,
 )
 from sqlmodel import col, func, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.schemas import (
+from cpd.db import Batch, Db
+from cpd.models import (
+    ATTENTION_LISTS,
+    Answer,
+    ChoiceCount,
+    Event,
+    EventCensus,
+    Participant,
+    School,
+    StepCount,
+)
+from cpd.plans import IMPACT_CHOICES, Plan, StepKind
+from services.schemas import (
+    AnswerOut,
     Attention,
     AttentionList,
+    EventList,
+    EventOut,
+    EventStatus,
     ImpactCheckpoint,
     ImpactSummary,
+    ParticipantPage,
+    ParticipantStatus,
     PersonRef,
     PersonText,
     StepRate,
 )
-from cpd.models import ATTENTION_LISTS, Answer, ChoiceCount, EventCensus, Participant, StepCount
-from cpd.plans import IMPACT_CHOICES, Plan, StepKind
+from services.tenancy import EVENT, owned, owned_event
 
 ATTENTION_NAMES = 50  # per list in a status: a leader acts on names, not on thousands of rows
 ATTENTION_KINDS = list(Attention.model_fields)
@@ -45,9 +62,9 @@ assert set(ATTENTION_KINDS) == set(ATTENTION_LISTS), "every list in a status has
 IMPACT_KINDS = (StepKind.IMPACT_CHECK, StepKind.LEADER_CHECK)
 
 
-async def participant_counts(session: AsyncSession, event_ids: list[str]) -> dict[str, int]:
+async def participant_counts(db: Db, event_ids: list[str]) -> dict[str, int]:
     """People per event, for many events in one grouped query."""
-    rows = await session.exec(
+    rows = await db.exec(
         select(Participant.event_id, func.count())
         .where(col(Participant.event_id).in_(event_ids))
         .group_by(Participant.event_id)
@@ -55,9 +72,26 @@ async def participant_counts(session: AsyncSession, event_ids: list[str]) -> dic
     return dict(rows.all())
 
 
+async def list_events(db: Db, school_id: str, limit: int) -> EventList:
+    """This school's events, newest first."""
+    events = await school_events(db, school_id, limit)
+    counts = await participant_counts(db, [e.id for e in events])
+    return EventList(items=[EventOut.of(e, False, counts.get(e.id, 0)) for e in events])
+
+
+async def school_events(db: Db, school_id: str, limit: int | None = None) -> list[Event]:
+    query = (
+        select(Event)
+        .where(Event.school_id == school_id)
+        .order_by(col(Event.event_date).desc(), col(Event.created_at).desc())
+        .limit(limit)
+    )
+    return list((await db.exec(query)).all())
+
+
 @dataclass
 class Census:
-    """One pass over an event's people: how many in each stage and in each list."""
+    """How many of an event's people are in each stage and on each attention list."""
 
     stages: dict[str, int]
     attention: dict[str, int]
@@ -78,14 +112,21 @@ def params(event_id: str, plan: Plan | None = None) -> dict[str, Any]:
 
 EVENT_ID: BindParameter[str] = bindparam("event_id")
 
+# The running census (cpd/census.py): a row per stage with its people on each list.
+CENSUS = select(
+    EventCensus.stage,
+    EventCensus.people,
+    *(getattr(EventCensus, kind) for kind in ATTENTION_KINDS),
+).where(EventCensus.event_id == EVENT_ID, col(EventCensus.people) > 0)
+
 
 def census_from(rows: Sequence[Row[Any]]) -> Census:
     stages: dict[str, int] = {}
     attention = dict.fromkeys(ATTENTION_KINDS, 0)
-    for stage, count, *in_lists in rows:
-        stages[stage] = count
-        for kind, n in zip(ATTENTION_KINDS, in_lists, strict=True):
-            attention[kind] += n
+    for row in rows:
+        stages[row.stage] = row.people
+        for kind in ATTENTION_KINDS:
+            attention[kind] += getattr(row, kind)
     return Census(stages, attention)
 
 
@@ -94,7 +135,7 @@ STEP_COUNTS = select(StepCount).where(StepCount.event_id == EVENT_ID)
 
 
 def step_rates_from(rows: Sequence[Row[Any]], plan: Plan) -> list[StepRate]:
-    counts = {c.step_id: c for (c,) in rows}
+    counts = {row.StepCount.step_id: row.StepCount for row in rows}
     rates = []
     for step in plan.steps:
         c = counts.get(step.id) or StepCount(event_id="", step_id=step.id)
@@ -116,14 +157,6 @@ def attention_filter(kind: str) -> list[ColumnElement[bool]]:
     return ATTENTION_LISTS[kind]
 
 
-# The running census (cpd/census.py): a row per stage with its people on each list.
-CENSUS = select(
-    EventCensus.stage,
-    EventCensus.people,
-    *(getattr(EventCensus, kind) for kind in ATTENTION_KINDS),
-).where(EventCensus.event_id == EVENT_ID, col(EventCensus.people) > 0)
-
-
 def _first_names(kind: str) -> Select[Any]:
     first = (
         select(Participant.id, Participant.name)
@@ -141,8 +174,8 @@ NAMES = union_all(*(_first_names(kind) for kind in ATTENTION_KINDS))
 
 def attention_from(census: Census, rows: Sequence[Row[Any]]) -> Attention:
     people: dict[str, list[PersonRef]] = {kind: [] for kind in ATTENTION_KINDS}
-    for kind, pid, name in rows:
-        people[kind].append(PersonRef(id=pid, name=name))
+    for row in rows:
+        people[row.kind].append(PersonRef(id=row.id, name=row.name))
     return Attention(
         **{
             kind: AttentionList(count=census.attention[kind], people=people[kind])
@@ -160,9 +193,9 @@ IMPACT = select(ChoiceCount.step_id, ChoiceCount.choice, ChoiceCount.answers).wh
 def impact_from(rows: Sequence[Row[Any]], plan: Plan) -> ImpactSummary:
     """Ratings 1-5 for each impact check, by Guskey level and checkpoint month."""
     counts: dict[str, dict[str, int]] = defaultdict(dict)
-    for step_id, choice, count in rows:
-        if choice in IMPACT_CHOICES:
-            counts[step_id][choice] = count
+    for row in rows:
+        if row.choice in IMPACT_CHOICES:
+            counts[row.step_id][row.choice] = row.answers
     checkpoints = []
     for step in (s for s in plan.steps if s.kind in IMPACT_KINDS):
         distribution = {c: counts[step.id].get(c, 0) for c in IMPACT_CHOICES}
@@ -205,4 +238,64 @@ SHARED_REFLECTIONS = (
 
 
 def reflections_from(rows: Sequence[Row[Any]]) -> list[PersonText]:
-    return [PersonText(name=name, text=text) for name, text in rows]
+    return [PersonText(name=row.name, text=row.text) for row in rows]
+
+
+# What a status reads, in one batch with the caller's key check (api/deps.py ``reading``).
+STATUS: dict[str, Executable] = {
+    "event": EVENT,
+    "census": CENSUS,
+    "steps": STEP_COUNTS,
+    "names": NAMES,
+}
+
+
+def status_of(school: School, rows: Batch) -> EventStatus:
+    """Counts per stage, response rate per step, and who needs a leader's attention."""
+    event = owned(rows["event"], school.id)
+    census = census_from(rows["census"])
+    return EventStatus(
+        event=EventOut.of(event, False, census.total),
+        stages=census.stages,
+        steps=step_rates_from(rows["steps"], event.plan),
+        attention=attention_from(census, rows["names"]),
+    )
+
+
+IMPACT_READS: dict[str, Executable] = {"event": EVENT, "ratings": IMPACT}
+
+
+def impact_of(school: School, rows: Batch) -> ImpactSummary:
+    return impact_from(rows["ratings"], owned(rows["event"], school.id).plan)
+
+
+async def participants_page(
+    db: Db,
+    school_id: str,
+    event_id: str,
+    stage: str | None,
+    attention: str | None,
+    after: str,
+    limit: int,
+) -> ParticipantPage:
+    """Participants with their answers, a page at a time (ordered by id)."""
+    event = await owned_event(db, school_id, event_id)
+    query = select(Participant).where(Participant.event_id == event.id, col(Participant.id) > after)
+    if stage:
+        query = query.where(Participant.stage == stage)
+    if attention:
+        query = query.where(*attention_filter(attention))
+    people = (await db.exec(query.order_by(col(Participant.id)).limit(limit))).all()
+    answers = await answers_of(db, [p.id for p in people])
+    by_person: dict[str, list[AnswerOut]] = {}
+    for a in answers:
+        by_person.setdefault(a.participant_id, []).append(AnswerOut.of(a))
+    return ParticipantPage(
+        items=[ParticipantStatus.of(p, by_person.get(p.id, [])) for p in people],
+        next_cursor=people[-1].id if len(people) == limit else None,
+    )
+
+
+async def answers_of(db: Db, participant_ids: list[str]) -> Sequence[Answer]:
+    query = select(Answer).where(col(Answer.participant_id).in_(participant_ids))
+    return (await db.exec(query)).all()

@@ -1,4 +1,5 @@
-"""Triggering a follow-through: record the event and its people, then start the fan-out.
+"""Triggering and steering an event's follow-through: record it, start it, add people,
+pause, resume or cancel everyone.
 
 Shared by ``POST /v1/events`` (and its CSV form) and ``cpd import-roster``.
 Recording is one transaction; starting is idempotent (a fixed workflow id),
@@ -9,19 +10,37 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
+from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.schemas import EventCreate, ParticipantIn
 from cpd import census
-from cpd.db import run_sync
-from cpd.models import Event, Participant, School
-from cpd.names import fanout_workflow_id, participant_workflow_id
-from services.tenancy import start_fanout
-from workflows.fanout import FanoutInput
+from cpd.db import Db
+from cpd.models import Event, Participant, School, utcnow
+from cpd.names import (
+    cancel_workflow_id,
+    event_signal_workflow_id,
+    fanout_queue,
+    fanout_workflow_id,
+    participant_workflow_id,
+)
+from services.errors import Conflict
+from services.reports import participant_counts
+from services.schemas import (
+    EventCreate,
+    EventOut,
+    ParticipantIn,
+    ParticipantsAdd,
+    ParticipantsAdded,
+    ParticipantStatus,
+)
+from services.tenancy import owned_event
+from workflows.fanout import EventFanoutWorkflow, FanoutInput
 
 CHUNK = 500
 
@@ -44,19 +63,30 @@ def new_participants(event: Event, people: list[ParticipantIn], batch: int) -> l
     return rows
 
 
-async def event_by_reference(session: AsyncSession, school_id: str, reference: str) -> Event | None:
+async def event_by_reference(db: Db, school_id: str, reference: str) -> Event | None:
     query = select(Event).where(Event.school_id == school_id, Event.reference == reference)
-    return (await session.exec(query)).first()
+    return (await db.exec(query)).first()
+
+
+async def trigger(
+    client: Client, task_queue: str, db: Db, school: School, body: EventCreate
+) -> EventOut:
+    """Record the event (once per reference) and start its fan-out: ``created`` says which."""
+    event, created = await record_event(db, school, body)
+    # Started on every post, so a retry after a crash here still fans out;
+    # the fixed workflow id makes the second start a no-op.
+    await start_event(client, task_queue, event.id)
+    return await event_out(db, event, created)
 
 
 async def record_event(
-    session: AsyncSession,
+    db: Db,
     school: School,
     body: EventCreate,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Event, bool]:
     """The event for this reference, and whether this call created it."""
-    existing = await event_by_reference(session, school.id, body.reference)
+    existing = await event_by_reference(db, school.id, body.reference)
     if existing is not None:
         return existing, False
     plan = body.resolved_plan()
@@ -71,19 +101,19 @@ async def record_event(
     )
     rows = new_participants(event, body.participants, batch=0)
     try:
-        session.add(event)
+        db.add(event)
         for start in range(0, len(rows), CHUNK):
-            session.add_all(rows[start : start + CHUNK])
-            await session.flush()
+            db.add_all(rows[start : start + CHUNK])
+            await db.flush()
             if progress:
                 progress(min(start + CHUNK, len(rows)), len(rows))
-        await run_sync(session, census.add_batch, event.id, 0)
+        await db.run(census.add_batch, event.id, 0)
         # Committed before the fan-out starts: it reads these rows.
-        await session.commit()
+        await db.commit()
     except IntegrityError:
         # The same reference posted concurrently: the other request won.
-        await session.rollback()
-        existing = await event_by_reference(session, school.id, body.reference)
+        await db.rollback()
+        existing = await event_by_reference(db, school.id, body.reference)
         if existing is None:
             raise
         return existing, False
@@ -91,6 +121,92 @@ async def record_event(
 
 
 async def start_event(client: Client, task_queue: str, event_id: str) -> None:
-    await start_fanout(
+    await _start_fanout(
         client, fanout_workflow_id(event_id), task_queue, FanoutInput(event_id=event_id)
     )
+
+
+async def add_participants(
+    client: Client, task_queue: str, db: Db, school_id: str, event_id: str, body: ParticipantsAdd
+) -> ParticipantsAdded:
+    """Add people to an event later; anyone already in it is left as they are."""
+    event = await owned_event(db, school_id, event_id)
+    if event.cancelled_at is not None:
+        raise Conflict("This event was cancelled; nobody can be added.", code="cancelled")
+    current = (await db.exec(select(Participant).where(Participant.event_id == event.id))).all()
+    known = {p.email.lower() for p in current}
+    fresh = [p for p in body.participants if p.email.lower() not in known]
+    batch = max((p.batch for p in current), default=0) + 1
+    rows = new_participants(event, fresh, batch)
+    db.add_all(rows)
+    await db.run(census.add_batch, event.id, batch)
+    await db.commit()  # the fan-out reads these rows
+    if rows:
+        await _start_fanout(
+            client,
+            fanout_workflow_id(event.id, batch),
+            task_queue,
+            FanoutInput(event_id=event.id, batch=batch),
+        )
+    return ParticipantsAdded(
+        added=[ParticipantStatus.of(p, []) for p in rows],
+        already_in_event=[p.email for p in body.participants if p.email.lower() in known],
+    )
+
+
+async def signal_event(
+    client: Client,
+    task_queue: str,
+    db: Db,
+    school_id: str,
+    event_id: str,
+    action: Literal["pause", "resume"],
+) -> EventOut:
+    """Pause or resume everyone in the event (a closure, an Ofsted week)."""
+    event = await owned_event(db, school_id, event_id)
+    if event.cancelled_at is not None:
+        raise Conflict("This event was cancelled.", code="cancelled")
+    await _start_fanout(
+        client,
+        event_signal_workflow_id(event.id, action, uuid.uuid4().hex[:8]),
+        task_queue,
+        FanoutInput(event_id=event.id, action=action),
+    )
+    return await event_out(db, event, False)
+
+
+async def cancel_event(
+    client: Client, task_queue: str, db: Db, school_id: str, event_id: str
+) -> EventOut:
+    """End every participant's follow-through for this event. Repeating it is harmless."""
+    event = await owned_event(db, school_id, event_id)
+    if event.cancelled_at is None:
+        event.cancelled_at = utcnow()
+        db.add(event)
+        await db.commit()
+    await _start_fanout(
+        client,
+        cancel_workflow_id(event.id),
+        task_queue,
+        FanoutInput(event_id=event.id, action="withdraw", reason="cancelled"),
+    )
+    return await event_out(db, event, False)
+
+
+async def _start_fanout(
+    client: Client, workflow_id: str, task_queue: str, inp: FanoutInput
+) -> None:
+    """Start one fan-out in its own lane; its fixed id makes a repeat a no-op."""
+    with suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            EventFanoutWorkflow.run,
+            inp,
+            id=workflow_id,
+            task_queue=fanout_queue(task_queue),
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+
+
+async def event_out(db: Db, event: Event, created: bool) -> EventOut:
+    counts = await participant_counts(db, [event.id])
+    return EventOut.of(event, created, counts.get(event.id, 0))

@@ -15,7 +15,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.fanout import FanoutActivities, FanoutPageIn
+    from activities import contracts
+    from activities.contracts import FanoutPageIn
+    from cpd.names import FANOUT_WORKFLOW
 
 PAGES_PER_RUN = 20
 
@@ -34,7 +36,7 @@ class FanoutInput(BaseModel):
     begun_at: datetime | None = None
 
 
-@workflow.defn
+@workflow.defn(name=FANOUT_WORKFLOW)
 class EventFanoutWorkflow:
     @workflow.run
     async def run(self, inp: FanoutInput) -> int:
@@ -42,15 +44,15 @@ class EventFanoutWorkflow:
         done = inp.done
         begun_at = inp.begun_at or workflow.now()
         activity = {
-            "start": FanoutActivities.start_participant_page,
-            "withdraw": FanoutActivities.withdraw_participant_page,
-            "pause": FanoutActivities.pause_participant_page,
-            "resume": FanoutActivities.resume_participant_page,
+            "start": contracts.start_participant_page,
+            "withdraw": contracts.withdraw_participant_page,
+            "pause": contracts.pause_participant_page,
+            "resume": contracts.resume_participant_page,
         }[inp.action]
         for _ in range(PAGES_PER_RUN):
             if cursor is None:
                 return done
-            out = await workflow.execute_activity_method(
+            out = await workflow.execute_activity(
                 activity,
                 FanoutPageIn(
                     event_id=inp.event_id,

@@ -13,19 +13,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.budget import BudgetActivities, ReserveIn
-    from activities.contracts import AnswerRecordIn, ProjectionIn, StepEmailIn
-    from activities.email import EmailActivities
-    from activities.records import RecordActivities
+    from activities import contracts
+    from activities.contracts import AnswerRecordIn, ProjectionIn, ReserveIn, StepEmailIn
     from cpd.calendar import SchoolCalendar
-    from cpd.names import SA_STAGE
+    from cpd.names import PARTICIPANT_WORKFLOW, SA_STAGE
     from cpd.plans import (
         ACTION_PLAN_FIELDS,
         HELP_CHOICES,
@@ -70,7 +68,7 @@ In = TypeVar("In")
 Out = TypeVar("Out")
 
 
-@workflow.defn
+@workflow.defn(name=PARTICIPANT_WORKFLOW)
 class ParticipantWorkflow:
     @workflow.init
     def __init__(self, input: ParticipantInput) -> None:
@@ -194,8 +192,8 @@ class ParticipantWorkflow:
         send_timeout = timedelta(seconds=self._in.send_timeout_seconds)
         if self._local_email:
             try:
-                await workflow.execute_local_activity_method(
-                    EmailActivities.send_step_email,
+                await workflow.execute_local_activity(
+                    contracts.send_step_email,
                     email.model_copy(update={"sent_at": workflow.now()}),
                     start_to_close_timeout=send_timeout,
                     retry_policy=ONE_ATTEMPT,
@@ -208,8 +206,8 @@ class ParticipantWorkflow:
                 # activity's failure arrives as the activity's own error, not wrapped in
                 # an ActivityError, hence the base class.)
                 pass
-        await workflow.execute_activity_method(
-            EmailActivities.send_step_email,
+        await workflow.execute_activity(
+            contracts.send_step_email,
             email,
             start_to_close_timeout=send_timeout,
             schedule_to_close_timeout=timedelta(days=2),
@@ -219,7 +217,7 @@ class ParticipantWorkflow:
 
     async def _reserve(self, send_key: str) -> bool:
         grant = await self._db(
-            BudgetActivities.reserve_email,
+            contracts.reserve_email,
             ReserveIn(
                 send_key=send_key,
                 to=self._st.email,
@@ -229,7 +227,7 @@ class ParticipantWorkflow:
         )
         return grant.granted
 
-    async def _db(self, method: Callable[[Any, In], Awaitable[Out]], arg: In) -> Out:
+    async def _db(self, activity: Callable[[In], Awaitable[Out]], arg: In) -> Out:
         """Run one short, idempotent read or write of the app DB.
 
         Since PATCH_LOCAL_DB these run as local activities: in this worker, within the
@@ -240,11 +238,11 @@ class ParticipantWorkflow:
         and that belongs to an ordinary activity, not to a workflow task.
         """
         if self._local_db:
-            return await workflow.execute_local_activity_method(
-                method, arg, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY
+            return await workflow.execute_local_activity(
+                activity, arg, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY
             )
-        return await workflow.execute_activity_method(
-            method, arg, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY
+        return await workflow.execute_activity(
+            activity, arg, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY
         )
 
     def _start_of_next_week(self) -> datetime:
@@ -319,7 +317,7 @@ class ParticipantWorkflow:
                 return True
 
     async def _refresh_calendar(self) -> None:
-        latest = await self._db(RecordActivities.school_calendar, self._in.school_id)
+        latest = await self._db(contracts.school_calendar, self._in.school_id)
         if latest is not None:
             self._st.calendar = latest
 
@@ -381,7 +379,7 @@ class ParticipantWorkflow:
         if rec.kind is StepKind.ACTION_PLAN and text:
             self._st.action_plan_text = text
         await self._db(
-            RecordActivities.record_answer,
+            contracts.record_answer,
             AnswerRecordIn(
                 participant_id=self._in.participant_id,
                 school_id=self._in.school_id,
@@ -495,7 +493,7 @@ class ParticipantWorkflow:
         self._projected = (step, next_due)
         paused = self._st.paused_since is not None
         await self._db(
-            RecordActivities.project_participant,
+            contracts.project_participant,
             ProjectionIn(
                 participant_id=self._in.participant_id,
                 stage=self._stage,

@@ -7,22 +7,23 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from api.deps import ResourcesDep
-from api.errors import ApiError
+from api.pages import page
 from devtools.mailbox import MaildirStore
+from services.errors import NotFound
 
 router = APIRouter(prefix="/dev/mailbox", tags=["dev"], include_in_schema=False)
 
 
 def _store(res: ResourcesDep) -> MaildirStore:
     if res.settings.dev_mailbox_dir is None:
-        raise ApiError(404, "not_found", "The dev mailbox is off (set CPD_DEV_MAILBOX_DIR).")
+        raise NotFound("The dev mailbox is off (set CPD_DEV_MAILBOX_DIR).")
     return MaildirStore(res.settings.dev_mailbox_dir)
 
 
 @router.get("", response_class=HTMLResponse)
 async def mailbox_list(request: Request, res: ResourcesDep) -> HTMLResponse:
     messages = _store(res).list()
-    return res.templates.TemplateResponse(request, "mailbox.html", {"messages": messages})
+    return page(request, "mailbox.html", messages=messages)
 
 
 class MailboxItem(BaseModel):
@@ -47,5 +48,5 @@ async def mailbox_json(res: ResourcesDep, to: str = "") -> list[MailboxItem]:
 async def mailbox_message(key: str, request: Request, res: ResourcesDep) -> HTMLResponse:
     message = _store(res).get(key)
     if message is None:
-        raise ApiError(404, "not_found", "No such message.")
-    return res.templates.TemplateResponse(request, "mailbox_message.html", {"m": message})
+        raise NotFound("No such message.")
+    return page(request, "mailbox_message.html", m=message)

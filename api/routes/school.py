@@ -1,6 +1,6 @@
-"""A school's own settings: its calendar and its email branding.
+"""A school's own settings: its calendar and its email branding; erasure by address.
 
-Both are validated on upload (a bad one is a 422 and changes nothing).
+Both settings are validated on upload (a bad one is a 422 and changes nothing).
 Running follow-throughs re-read the calendar whenever they wake, so new
 holidays apply at once; branding applies to the next email sent.
 """
@@ -8,15 +8,14 @@ holidays apply at once; branding applies to the next email sent.
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, EmailStr
-from sqlmodel import func, select
 
-from api.deps import ResourcesDep, SchoolDep, SessionDep
+from api.deps import DbDep, ResourcesDep, SchoolDep
 from api.errors import error_responses
 from cpd.branding import Branding
 from cpd.calendar import SchoolCalendar
-from cpd.models import Participant
-from services.erasure import Erased, erase
+from services import admin
+from services.erasure import erase_by_email
+from services.schemas import Erased, ErasureRequest
 
 router = APIRouter(prefix="/v1/school", tags=["school"])
 
@@ -27,13 +26,9 @@ async def get_calendar(school: SchoolDep) -> SchoolCalendar:
 
 
 @router.put("/calendar", response_model=SchoolCalendar, responses=error_responses(401, 422))
-async def put_calendar(
-    body: SchoolCalendar, school: SchoolDep, session: SessionDep
-) -> SchoolCalendar:
+async def put_calendar(body: SchoolCalendar, school: SchoolDep, db: DbDep) -> SchoolCalendar:
     """Time zone, working days, send window, term dates and closures (holidays, INSET days)."""
-    # The school was read outside this session (api.deps); merge brings the change in.
-    school.calendar_json = body.model_dump_json()
-    await session.merge(school)
+    await admin.set_calendar(db, school, body)
     return body
 
 
@@ -43,28 +38,15 @@ async def get_branding(school: SchoolDep) -> Branding:
 
 
 @router.put("/branding", response_model=Branding, responses=error_responses(401, 422))
-async def put_branding(body: Branding, school: SchoolDep, session: SessionDep) -> Branding:
+async def put_branding(body: Branding, school: SchoolDep, db: DbDep) -> Branding:
     """Sender name, sign-off, signature, logo (https) and per-step-kind copy overrides."""
-    school.branding_json = body.model_dump_json()
-    await session.merge(school)
+    await admin.set_branding(db, school, body)
     return body
-
-
-class ErasureRequest(BaseModel):
-    email: EmailStr
 
 
 @router.post("/erasure", response_model=Erased, responses=error_responses(401, 422))
 async def erase_person(
-    body: ErasureRequest, school: SchoolDep, session: SessionDep, res: ResourcesDep
+    body: ErasureRequest, school: SchoolDep, db: DbDep, res: ResourcesDep
 ) -> Erased:
     """GDPR erasure of one person across every event at this school, by email address."""
-    people = (
-        await session.exec(
-            select(Participant).where(
-                Participant.school_id == school.id,
-                func.lower(Participant.email) == body.email.lower(),
-            )
-        )
-    ).all()
-    return await erase(res.client, session, res.settings, list(people))
+    return await erase_by_email(res.client, db, res.settings, school.id, body.email)

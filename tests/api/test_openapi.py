@@ -10,7 +10,8 @@ from pydantic import BaseModel
 
 from api.app import create_app
 from api.errors import ErrorBody
-from api.schemas import (
+from cpd.settings import Settings
+from services.schemas import (
     EmailChange,
     EventCreate,
     EventStatus,
@@ -18,7 +19,6 @@ from api.schemas import (
     ParticipantsAdd,
     PauseRequest,
 )
-from cpd.settings import Settings
 
 EXAMPLED: list[type[BaseModel]] = [
     EventCreate,

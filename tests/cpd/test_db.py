@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from activities.budget import BudgetActivities, ReserveIn
+from activities.budget import BudgetActivities
+from activities.contracts import ReserveIn
 from activities.contracts import AnswerRecordIn
 from activities.records import RecordActivities
 from cpd.db import (

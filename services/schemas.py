@@ -1,4 +1,4 @@
-"""Request and response bodies of the JSON API."""
+"""What the use cases take and give back: the JSON API's bodies, as the CLI builds them too."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pydantic import BaseModel, EmailStr, Field, field_validator, model_validato
 from pydantic.json_schema import JsonDict
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
-from cpd.models import Answer, Participant
+from cpd.models import Answer, Event, Participant
 from cpd.plans import Plan, StepKind
 from workflows.types import Timeline
 
@@ -81,6 +81,19 @@ class EventOut(BaseModel):
     participant_count: int
     created: bool = Field(description="False when this reference was already posted.")
     cancelled: bool = False
+
+    @classmethod
+    def of(cls, event: Event, created: bool, participant_count: int) -> EventOut:
+        return cls(
+            id=event.id,
+            reference=event.reference,
+            title=event.title,
+            event_date=event.event_date,
+            plan_id=event.plan_id,
+            participant_count=participant_count,
+            created=created,
+            cancelled=event.cancelled_at is not None,
+        )
 
 
 class RosterRowOut(BaseModel):
@@ -320,3 +333,15 @@ class ParticipantDetail(BaseModel):
     timeline: Timeline | None = Field(
         description="Live state from the workflow; null if unreachable."
     )
+
+
+class Erased(BaseModel):
+    participants: int = 0
+    workflow_runs: int = 0
+    answers: int = 0
+    evidence: int = 0
+    emails: int = 0
+
+
+class ErasureRequest(BaseModel):
+    email: EmailStr

@@ -1,0 +1,41 @@
+"""How a use case says no. Nothing has changed when one of these is raised.
+
+``code`` is for programs, ``detail`` for people. The API maps each kind to its
+HTTP status (api/errors.py); the CLI prints the detail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Refused(Exception):
+    code = "refused"
+
+    def __init__(
+        self, detail: str, fields: list[dict[str, Any]] | None = None, code: str = ""
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.fields = fields or []
+        self.code = code or self.code
+
+
+class NotFound(Refused):
+    code = "not_found"
+
+
+class Unauthorized(Refused):
+    code = "unauthorized"
+
+
+class Conflict(Refused):
+    code = "conflict"
+
+
+class Invalid(Refused):
+    code = "invalid_request"
+
+
+class TooLarge(Refused):
+    code = "too_large"
