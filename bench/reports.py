@@ -276,7 +276,7 @@ attention list are running totals (cpd/census.py, `EventCensus`), as are the sen
 answered counts per step (`StepCount`) and the answers per rating (`ChoiceCount`); each
 is kept in the transaction of the change it counts, and a database from before them is
 counted once on upgrade. A status is then one batch of small reads in one read
-transaction, the API key check included (api/deps.py `reading`, cpd/db.py `Reads`): the
+transaction, the API key check included (api/deps.py `reading`, cpd/db.py `Db.read`): the
 event, its census rows, its per-step totals and the first names on each list, each list
 read in name order from its own partial index. On SQLite the batch is one hop to a thread
 on the stdlib driver (a hop costs about 0.2 ms here, so one, not two). The app freezes

@@ -1,7 +1,7 @@
 """An aiosmtpd server in its own process that counts what it receives.
 
 Out of process on purpose: the worker under test runs in the benchmark's
-process, and an in-process SMTP server (as tests/inbox.py is) would compete
+process, and an in-process SMTP server (as tests/support/inbox.py is) would compete
 with it for the GIL and parse 5,000 messages on the same interpreter. Here the
 sink only counts messages and distinct recipients; a second delivery to the
 same teacher would show as total > distinct.

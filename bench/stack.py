@@ -1,6 +1,6 @@
 """The product wired as in production: app, worker, SQLite, SMTP.
 
-The same wiring as tests/conftest.py's ``running_stack``, minus two things a
+The same wiring as tests/support/stack.py's ``running_stack``, minus two things a
 benchmark cannot afford: terminating every participant one by one on the way
 out (5,000 sequential RPCs; the servers are thrown away instead) and the
 in-process SMTP server (see bench/smtp_sink.py).
