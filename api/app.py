@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse
 from temporalio.client import Client
 
 from activities.smtp import SmtpSender
 from api.deps import Resources
 from api.errors import error_responses, install_error_handlers
+from api.pages import problem
 from api.routes import answers, dashboard, events, participants, portfolio, rosters, school
 from api.sessions import Sessions
 from cpd.db import create_engine, create_sessionmaker, create_tables, one_hop_reads
@@ -65,11 +65,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > settings.evidence_max_bytes + 256 * 1024:
             limit = settings.evidence_max_bytes // (1024 * 1024)
-            return HTMLResponse(
-                f"<!DOCTYPE html><title>Too big</title><main><h1>Nothing was changed</h1>"
-                f"<p>That upload is too big: the limit is {limit} MB.</p></main>",
-                status_code=413,
-            )
+            return problem(request, f"That upload is too big: the limit is {limit} MB.", 413)
         return await call_next(request)
 
     app.include_router(rosters.router)
