@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections import namedtuple
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import sqlalchemy
-from sqlalchemy import Executable, Row, event
+from sqlalchemy import Executable, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as SqlAlchemyAsyncSession
 from sqlmodel import Session as SyncSession
@@ -21,8 +23,9 @@ from cpd import census, counters, models  # models registers the tables on SQLMo
 P = ParamSpec("P")
 T = TypeVar("T")
 Work = Callable[[SyncSession], T]
-# A batch of reads: each statement's rows, under the name the caller gave it.
-Batch = dict[str, Sequence[Row[Any]]]
+# A batch of reads: each statement's rows, under the name the caller gave it, each row a
+# named tuple of the statement's columns (``row.stage``; an entity by its class name).
+Batch = dict[str, list[Any]]
 
 # SQLAlchemy's own execute: sqlmodel's marks it deprecated (a warning on every call), and
 # its exec() would turn one-entity selects into scalars.
@@ -50,12 +53,12 @@ class Db(AsyncSession):
         """
         if self._reads is None:
             return {
-                name: (await _execute_async(self, s, params)).all()
+                name: _named(await _execute_async(self, s, params))
                 for name, s in statements.items()
             }
         return await self._reads.run(
             lambda session: {
-                name: _execute(session, s, params).all() for name, s in statements.items()
+                name: _named(_execute(session, s, params)) for name, s in statements.items()
             }
         )
 
@@ -72,6 +75,17 @@ class Db(AsyncSession):
 
 
 Sessionmaker = async_sessionmaker[Db]
+
+
+def _named(result: sqlalchemy.Result[Any]) -> list[Any]:
+    # Named tuples, not SQLAlchemy's Rows: a Row's field read by name costs many times a
+    # named tuple's (docs/BENCHMARKS.md), and a leader's status reads hundreds of them.
+    return list(map(_row_type(tuple(result.keys()))._make, result))
+
+
+@lru_cache(maxsize=256)
+def _row_type(columns: tuple[str, ...]) -> type[Any]:
+    return namedtuple("Row", columns, rename=True)  # noqa: PYI024
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -19,7 +19,6 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Executable,
-    Row,
     Select,
     bindparam,
     literal,
@@ -120,7 +119,7 @@ CENSUS = select(
 ).where(EventCensus.event_id == EVENT_ID, col(EventCensus.people) > 0)
 
 
-def census_from(rows: Sequence[Row[Any]]) -> Census:
+def census_from(rows: Sequence[Any]) -> Census:
     stages: dict[str, int] = {}
     attention = dict.fromkeys(ATTENTION_KINDS, 0)
     for row in rows:
@@ -134,7 +133,7 @@ def census_from(rows: Sequence[Row[Any]]) -> Census:
 STEP_COUNTS = select(StepCount).where(StepCount.event_id == EVENT_ID)
 
 
-def step_rates_from(rows: Sequence[Row[Any]], plan: Plan) -> list[StepRate]:
+def step_rates_from(rows: Sequence[Any], plan: Plan) -> list[StepRate]:
     counts = {row.StepCount.step_id: row.StepCount for row in rows}
     rates = []
     for step in plan.steps:
@@ -172,7 +171,7 @@ def _first_names(kind: str) -> Select[Any]:
 NAMES = union_all(*(_first_names(kind) for kind in ATTENTION_KINDS))
 
 
-def attention_from(census: Census, rows: Sequence[Row[Any]]) -> Attention:
+def attention_from(census: Census, rows: Sequence[Any]) -> Attention:
     people: dict[str, list[PersonRef]] = {kind: [] for kind in ATTENTION_KINDS}
     for row in rows:
         people[row.kind].append(PersonRef(id=row.id, name=row.name))
@@ -190,7 +189,7 @@ IMPACT = select(ChoiceCount.step_id, ChoiceCount.choice, ChoiceCount.answers).wh
 )
 
 
-def impact_from(rows: Sequence[Row[Any]], plan: Plan) -> ImpactSummary:
+def impact_from(rows: Sequence[Any], plan: Plan) -> ImpactSummary:
     """Ratings 1-5 for each impact check, by Guskey level and checkpoint month."""
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for row in rows:
@@ -237,7 +236,7 @@ SHARED_REFLECTIONS = (
 )
 
 
-def reflections_from(rows: Sequence[Row[Any]]) -> list[PersonText]:
+def reflections_from(rows: Sequence[Any]) -> list[PersonText]:
     return [PersonText(name=row.name, text=row.text) for row in rows]
 
 

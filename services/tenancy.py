@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from cpd.db import Db
@@ -36,7 +36,7 @@ def key_parts(key: str) -> tuple[str, str]:
     return parts
 
 
-def school_of(rows: Sequence[Row[Any]], secret: str) -> School:
+def school_of(rows: Sequence[Any], secret: str) -> School:
     """The school whose key ``KEY_AND_SCHOOL`` found, if the secret is right and not revoked."""
     if not rows:
         raise Unauthorized("Unknown or revoked API key.")
@@ -58,7 +58,7 @@ async def school_for_key(db: Db, key: str) -> School:
 EVENT = select(Event).where(Event.id == bindparam("event_id"))
 
 
-def owned(rows: Sequence[Row[Any]], school_id: str) -> Event:
+def owned(rows: Sequence[Any], school_id: str) -> Event:
     """The event ``EVENT`` found, if it is this school's."""
     event: Event | None = rows[0].Event if rows else None
     return _check(event, school_id)

@@ -12,8 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from activities.budget import BudgetActivities
-from activities.contracts import ReserveIn
-from activities.contracts import AnswerRecordIn
+from activities.contracts import AnswerRecordIn, ReserveIn
 from activities.records import RecordActivities
 from cpd.db import (
     Sessionmaker,
