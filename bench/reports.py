@@ -33,6 +33,7 @@ from cpd.db import create_engine, create_sessionmaker, create_tables
 from cpd.models import Answer, EmailSend, Event, Participant, StepCount
 from cpd.plans import StepKind, choices_for
 from cpd.settings import Settings
+from cpd.temporal import data_converter
 from devtools import temporal_envs
 from services import admin
 
@@ -214,7 +215,7 @@ async def measure() -> dict[str, Figures]:
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(environment="test", data_dir=Path(folder), secret_key=SECRET)
         key, event_id = await seed(settings)
-        async with temporal_envs.time_skipping() as env:
+        async with temporal_envs.time_skipping(data_converter(settings)) as env:
             async with served(folder, env.client.service_client.config.target_host) as api:
                 over_http = await latencies(api, key, event_id)
             app = create_app(settings, env.client)

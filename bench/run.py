@@ -25,6 +25,7 @@ from typing import Any
 
 from bench import fanout, probes, report, variants, year
 from bench.sections import write_section
+from bench.stack import CONVERTER
 from devtools import temporal_envs as envs
 
 SECTION = "workflow"
@@ -40,7 +41,7 @@ async def measure(participants: int, deadline_s: float) -> report.Figures:
     facts = report.run_facts()
     with tempfile.TemporaryDirectory(prefix="cpd-bench-") as tmp:
         say("time-skipping server: one participant's year, and a raw year-long sleep")
-        async with envs.time_skipping() as env:
+        async with envs.time_skipping(CONVERTER) as env:
             years = await year.measure(env, Path(tmp, "year"))
         say(f"year: {years.median_wall_s:.2f} s (raw {years.median_raw_s:.3f} s)")
 
@@ -55,7 +56,7 @@ async def measure(participants: int, deadline_s: float) -> report.Figures:
             (by hand: raw 379 /s fresh, 294 /s after two fan-outs), so each variant is
             compared with raw starts on the same server in the same state.
             """
-            async with envs.dev_server() as env:
+            async with envs.dev_server(CONVERTER) as env:
                 sequential = SEQUENTIAL_STARTS if name == "fanout" else 0
                 raw = raws[name] = await fanout.measure_raw(env.client, participants, sequential)
                 say(f"{name}: fresh dev server, raw {raw.concurrent_rate:.0f}/s")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -28,8 +27,14 @@ from api.app import create_app
 from cpd.calendar import SchoolCalendar
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
 from cpd.settings import Settings
+from cpd.temporal import data_converter
 from run.worker import LANES, build_worker
 from services import admin
+
+# One secret for every stack and server of a run: the lanes' processes derive their payload
+# key from it (cpd.temporal.data_converter), so the servers' clients must too.
+SECRET = "bench-secret-" + "b" * 32
+CONVERTER = data_converter(Settings(environment="test", secret_key=SECRET))
 
 
 @dataclass
@@ -95,7 +100,7 @@ async def app_stack(
     settings = Settings(
         environment="test",
         data_dir=data_dir,  # SQLite app.db in a temporary directory
-        secret_key=secrets.token_urlsafe(32),
+        secret_key=SECRET,
         public_base_url="http://bench",
         smtp_port=smtp_port,
         task_queue=f"bench-{uuid.uuid4().hex[:8]}",

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
+from cpd.codec import EncryptionCodec, derived_key, parse_keys
 from cpd.settings import Settings
 
 
+def payload_codec(settings: Settings) -> EncryptionCodec:
+    keys = parse_keys(settings.payload_keys)
+    if not keys:
+        key_id, key = derived_key(settings.secret_key)
+        keys = {key_id: key}
+    return EncryptionCodec(keys, current=next(iter(keys)))
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    # Workflow inputs and results are pydantic models throughout, encrypted on the way out.
+    return dataclasses.replace(pydantic_data_converter, payload_codec=payload_codec(settings))
+
+
 async def connect(settings: Settings) -> Client:
-    # Workflow inputs and results are pydantic models throughout.
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
     )
 
 

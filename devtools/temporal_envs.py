@@ -2,7 +2,9 @@
 
 The time-skipping test server (Java) for a year in seconds, and the dev
 server (the ``temporal`` CLI) with our search attributes for a real clock and
-visibility; both found or installed by cpd/servers.py.
+visibility; both found or installed by devtools/servers.py. Give them the data
+converter the service itself uses (cpd.temporal.data_converter) where a worker or
+the API may run in a process of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import timedelta
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from cpd.names import SEARCH_ATTRIBUTES
@@ -21,10 +24,12 @@ from devtools import servers
 
 
 @asynccontextmanager
-async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+async def time_skipping(
+    data_converter: DataConverter = pydantic_data_converter,
+) -> AsyncIterator[WorkflowEnvironment]:
     path = servers.time_skipping_server()
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         test_server_existing_path=str(path) if path else None,
         # A JVM on a small machine needs longer than the SDK's 5 s default.
         test_server_startup_timeout=timedelta(seconds=120),
@@ -45,10 +50,12 @@ async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @asynccontextmanager
-async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+async def dev_server(
+    data_converter: DataConverter = pydantic_data_converter,
+) -> AsyncIterator[WorkflowEnvironment]:
     path = servers.temporal_cli()
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_existing_path=str(path) if path else None,
         dev_server_log_level="error",

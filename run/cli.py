@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from pydantic import ValidationError
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
 from cpd.calendar import SchoolCalendar
+from cpd.codec import UnknownKey, readable
 from cpd.db import create_engine, create_sessionmaker, create_tables
 from cpd.settings import get_settings
+from cpd.temporal import payload_codec
 from services import admin
 
 
@@ -42,6 +46,18 @@ def _calendar(path: Path) -> SchoolCalendar:
     except (OSError, ValidationError) as exc:
         print(f"error: calendar {path}: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
+
+
+def _decode() -> None:
+    """With this deployment's keys (CPD_PAYLOAD_KEYS, or the one derived from CPD_SECRET_KEY)."""
+    try:
+        document = json.load(sys.stdin)
+        opened = readable(document, payload_codec(get_settings()))
+    except (ValueError, UnknownKey, InvalidTag) as exc:
+        print(f"error: cannot decode: {exc or 'wrong key or damaged payload'}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    json.dump(opened, sys.stdout, indent=1)
+    print()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -90,6 +106,10 @@ def main(argv: list[str] | None = None) -> None:
         help="only this lane (repeatable); default both: participants (main) and fan-out",
     )
     sub.add_parser("inbound", help="receive emailed replies (SMTP) for the reply domain")
+    sub.add_parser(
+        "decode",
+        help="open the encrypted payloads of `temporal workflow show --output json` (stdin)",
+    )
 
     args = parser.parse_args(argv)
     if args.command == "create-school":
@@ -136,6 +156,8 @@ def main(argv: list[str] | None = None) -> None:
         from run.inbound import main as inbound_main
 
         asyncio.run(inbound_main())
+    elif args.command == "decode":
+        _decode()
 
 
 if __name__ == "__main__":

@@ -21,18 +21,18 @@ from temporalio.testing import WorkflowEnvironment
 from cpd.calendar import SchoolCalendar
 from devtools import temporal_envs
 from tests.support.inbox import SmtpServer
-from tests.support.stack import StackFactory, running_stack
+from tests.support.stack import TEST_CONVERTER, StackFactory, running_stack
 
 
 @pytest.fixture(scope="session")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    async with temporal_envs.time_skipping() as env:
+    async with temporal_envs.time_skipping(TEST_CONVERTER) as env:
         yield env
 
 
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    async with temporal_envs.dev_server() as env:
+    async with temporal_envs.dev_server(TEST_CONVERTER) as env:
         yield env
 
 
@@ -47,7 +47,7 @@ def smtp() -> Iterator[SmtpServer]:
 def ts_stack(time_env: WorkflowEnvironment, tmp_path: Path, smtp: SmtpServer) -> StackFactory:
     """A stack on the time-skipping server; call it with an optional school calendar."""
     return lambda calendar=None, **kw: running_stack(
-        time_env.client, tmp_path, smtp, calendar, **kw
+        time_env.client, tmp_path, smtp, calendar, clock=time_env.get_current_time, **kw
     )
 
 
