@@ -21,9 +21,11 @@ from cpd.db import Transactions
 from cpd.models import EmailBudgetSlot
 
 
-def teacher_key(address: str) -> str:
-    # One inbox, one budget, whichever school or event the email is for.
-    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:32]
+def teacher_key(school_id: str, address: str) -> str:
+    # One inbox at one school, one budget, whichever event the email is for. Keyed by
+    # school too: no school can spend another school's budget for a teacher (a teacher
+    # at two schools is two people here).
+    return hashlib.sha256(f"{school_id}\n{address.strip().lower()}".encode()).hexdigest()[:32]
 
 
 def week_start(at: datetime, timezone: str) -> date:
@@ -48,7 +50,7 @@ class BudgetActivities:
         raise RuntimeError("could not reserve a budget slot; retrying")
 
     def _reserve(self, session: Session, inp: ReserveIn) -> ReserveOut:
-        key, week = teacher_key(inp.to), week_start(inp.at, inp.timezone)
+        key, week = teacher_key(inp.school_id, inp.to), week_start(inp.at, inp.timezone)
         granted = session.get(EmailBudgetSlot, inp.send_key) is not None  # a retry
         used, last = session.exec(
             select(func.count(), func.coalesce(func.max(EmailBudgetSlot.slot), 0)).where(

@@ -68,6 +68,7 @@ class ReserveIn(BaseModel):
     to: str
     at: datetime
     timezone: str
+    school_id: str = ""  # the budget is the teacher's at this school
 
 
 class ReserveOut(BaseModel):
