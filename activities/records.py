@@ -17,7 +17,8 @@ from cpd import census
 from cpd.calendar import SchoolCalendar
 from cpd.counters import bump
 from cpd.db import Transactions
-from cpd.models import Answer, Participant, School, utcnow
+from cpd.models import Answer, Event, Participant, School, utcnow
+from cpd.privacy import shared_with_lead
 
 
 class RecordActivities:
@@ -65,11 +66,13 @@ def _calendar_json(session: Session, school_id: str) -> str | None:
 
 def _record_answer(session: Session, inp: AnswerRecordIn) -> None:
     person = session.get(Participant, inp.participant_id)
+    event = session.get(Event, person.event_id) if person else None
+    step = event.plan.step(inp.step_id) if event else None
     row = Answer(**inp.model_dump(exclude={"fields"}))
-    row.event_id = person.event_id if person else ""
+    row.event_id = event.id if event else ""
     bump(session, row.event_id, inp.step_id, answered=1, late=int(inp.late), choice=inp.choice)
     row.fields_json = json.dumps(inp.fields)
-    row.shared = inp.fields.get("share", "yes") == "yes"
+    row.shared = shared_with_lead(step.kind if step else None, inp.fields)
     session.add(row)
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session as SyncSession
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cpd import census, counters, models  # models registers the tables on SQLModel.metadata
+from cpd import census, counters, models, privacy  # models registers the tables
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -230,6 +230,7 @@ async def create_tables(engine: AsyncEngine) -> None:
             if table in new:
                 # A database from before these running totals: count its rows once.
                 await conn.run_sync(backfill)
+        await conn.run_sync(privacy.unshare_unticked_reflections)
 
 
 # Running totals added after the first release, and how each is counted from its rows.

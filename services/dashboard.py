@@ -80,7 +80,8 @@ async def event_view(db: Db, who: Viewer, event_id: str) -> EventView:
         steps=reports.step_rates_from(rows["steps"], plan),
         attention=reports.attention_from(census, rows["names"]) if leader_view else None,
         impact=reports.impact_from(rows["ratings"], plan),
-        reflections=reports.reflections_from(rows["reflections"]) if leader_view else [],
+        # Shared "with my CPD lead": nobody else reads the words.
+        reflections=reports.reflections_from(rows["reflections"]) if who.sees_names else [],
     )
 
 

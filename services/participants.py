@@ -10,13 +10,15 @@ from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
+from cpd import revocation
 from cpd.db import Db
 from cpd.models import Answer, Participant
+from cpd.privacy import shared_with_lead
 from cpd.temporal import WorkflowGone, gone_if_not_found
 from services.errors import Conflict
 from services.schemas import AnswerOut, ParticipantDetail, ParticipantStatus
 from workflows.participant import ParticipantWorkflow
-from workflows.types import ParticipantOutcome
+from workflows.types import ParticipantOutcome, Timeline
 
 
 def _handle(
@@ -42,8 +44,18 @@ async def detail(client: Client, db: Db, p: Participant) -> ParticipantDetail:
         timeline = None  # not started yet, or Temporal unreachable: the projection still answers
     return ParticipantDetail(
         participant=ParticipantStatus.of(p, [AnswerOut.of(a) for a in answers]),
-        timeline=timeline,
+        timeline=_redacted(timeline) if timeline else None,
     )
+
+
+def _redacted(timeline: Timeline) -> Timeline:
+    """The live timeline as the school may see it: a private answer's words removed."""
+    steps = []
+    for rec in timeline.steps:
+        if rec.answer is not None and not shared_with_lead(rec.kind, rec.answer.fields):
+            rec = rec.model_copy(update={"answer": rec.answer.model_copy(update={"text": ""})})
+        steps.append(rec)
+    return timeline.model_copy(update={"steps": steps})
 
 
 async def pause(client: Client, db: Db, p: Participant, reason: str) -> ParticipantDetail:
@@ -71,6 +83,8 @@ async def change_email(client: Client, db: Db, p: Participant, email: str) -> Pa
         await db.flush()
     except IntegrityError as exc:
         raise Conflict("Someone else in this event has that email.") from exc
+    # Whoever held the old address keeps no working link (answers, portfolio, unsubscribe).
+    await db.run(revocation.bump, p.id)
     # Signal before committing: if the workflow has ended, nothing changes.
     await _signal(client, p, ParticipantWorkflow.change_email, email)
     await db.commit()
