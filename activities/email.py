@@ -27,15 +27,15 @@ from temporalio import activity
 
 from activities.contracts import SendResult, StepEmailIn
 from activities.smtp import Outgoing, PermanentSmtpError, SmtpSender
-from cpd import census
+from cpd import census, revocation
 from cpd.branding import Branding
 from cpd.counters import bump
 from cpd.db import Transactions
 from cpd.models import EmailSend, Participant, School, utcnow
-from cpd.security import LinkSigner
+from cpd.security import Links, LinkSigner, signed_links
 from cpd.settings import Settings
 from emails.content import step_email_context
-from emails.message import build_message, one_line
+from emails.message import build_message
 from emails.render import EmailRenderer, RenderedEmail
 
 
@@ -80,8 +80,11 @@ class EmailActivities:
         if claim.settled is not None:
             return claim.settled
         branding = Branding.model_validate_json(claim.branding_json)
-        rendered = self._render(inp, claim.school_name, branding)
-        message = Outgoing.of(self._build(inp, rendered, message_id, reply_code, branding))
+        links = signed_links(
+            self._signer, self._s.public_base_url, inp.participant_id, inp.step.id, claim.portfolio
+        )
+        rendered = self._render(inp, claim, links, branding)
+        message = Outgoing.of(self._build(inp, rendered, message_id, reply_code, links, branding))
         try:
             await self._sender.send(message, on_handover=lambda: self._mark(inp, "handed_over"))
         except PermanentSmtpError as exc:
@@ -99,27 +102,20 @@ class EmailActivities:
     async def _mark(self, inp: StepEmailIn, status: str, error: str = "") -> None:
         await self._tx.write(_mark, inp, status, error)
 
-    def _render(self, inp: StepEmailIn, school_name: str, branding: Branding) -> RenderedEmail:
-        base = self._s.public_base_url.rstrip("/")
-        answer_token = self._signer.sign(inp.participant_id, inp.step.id, "answer")
-        override = branding.copy_overrides.get(inp.step.kind)
+    def _render(
+        self, inp: StepEmailIn, claim: Claim, links: Links, branding: Branding
+    ) -> RenderedEmail:
         context = step_email_context(
-            inp.step, inp.purpose, f"{base}/a/{answer_token}", inp.action_plan_text, override
-        )
-        context.update(
-            teacher_name=one_line(inp.teacher_name),
+            inp.step,
+            inp.purpose,
+            links,
+            inp.action_plan_text,
+            branding,
+            teacher_name=inp.teacher_name,
             event_title=inp.event_title,
-            school_name=school_name,
-            sign_off=branding.sign_off,
-            signature=branding.signature,
-            logo_url=str(branding.logo_url) if branding.logo_url else "",
-            pause_url=f"{base}/u/{self._pause_token(inp)}",
-            portfolio_url=f"{base}/p/{self._signer.sign(inp.participant_id, '*', 'portfolio')}",
+            school_name=claim.school_name,
         )
         return self._renderer.render("step", context)
-
-    def _pause_token(self, inp: StepEmailIn) -> str:
-        return self._signer.sign(inp.participant_id, "*", "pause")
 
     def _build(
         self,
@@ -127,6 +123,7 @@ class EmailActivities:
         rendered: RenderedEmail,
         message_id: str,
         reply_code: str,
+        links: Links,
         branding: Branding,
     ) -> EmailMessage:
         return build_message(
@@ -141,7 +138,7 @@ class EmailActivities:
             # send time in production, and the skipped-to time under the test server, so
             # tests can check dates.
             sent_at=inp.sent_at or activity.info().current_attempt_scheduled_time,
-            unsubscribe_url=f"{self._s.public_base_url.rstrip('/')}/u/{self._pause_token(inp)}",
+            unsubscribe_url=links.pause,
         )
 
 
@@ -150,6 +147,8 @@ class Claim:
     settled: SendResult | None  # set if nothing more must be sent
     school_name: str = ""
     branding_json: str = "{}"
+    # What a portfolio link covers, this participant (at its link version) first.
+    portfolio: tuple[tuple[str, int], ...] = ()
 
 
 def _claim(session: Session, inp: StepEmailIn, message_id: str, reply_code: str) -> Claim:
@@ -165,8 +164,8 @@ def _claim(session: Session, inp: StepEmailIn, message_id: str, reply_code: str)
         if row.status == "bounced":
             return Claim(SendResult(message_id=row.message_id, status="bounced"))
         # "sending": the last attempt stopped before the server saw it; send it now.
-    else:
-        person = session.get(Participant, inp.participant_id)
+    person = session.get(Participant, inp.participant_id)
+    if row is None:
         session.add(
             EmailSend(
                 send_key=inp.send_key,
@@ -183,7 +182,8 @@ def _claim(session: Session, inp: StepEmailIn, message_id: str, reply_code: str)
     school = session.get(School, inp.school_id)
     if school is None:
         return Claim(None)
-    return Claim(None, school.name, school.branding_json)
+    scope = tuple(revocation.portfolio_scope(session, person)) if person else ()
+    return Claim(None, school.name, school.branding_json, scope)
 
 
 def _mark(session: Session, inp: StepEmailIn, status: str, error: str = "") -> None:

@@ -70,7 +70,8 @@ def install_error_handlers(app: FastAPI) -> None:
     # Teachers' pages: a bad link or a refused file is a clear page that changes nothing.
     @app.exception_handler(LinkError)
     async def _bad_link(request: Request, exc: LinkError) -> Response:
-        return problem(request, exc.reason, 410 if exc.expired else 400)
+        # What a teacher can still do: their portfolio, from a fresh link.
+        return problem(request, exc.reason, 410 if exc.expired else 400, fresh_link=True)
 
     @app.exception_handler(EvidenceRejected)
     async def _refused_file(request: Request, exc: EvidenceRejected) -> Response:

@@ -16,6 +16,6 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
     return TEMPLATES.TemplateResponse(request, name, context, status_code=status)
 
 
-def problem(request: Request, message: str, status: int) -> HTMLResponse:
+def problem(request: Request, message: str, status: int, **context: Any) -> HTMLResponse:
     """A clear page for a teacher or leader: what went wrong; nothing was changed."""
-    return page(request, "problem.html", status=status, message=message)
+    return page(request, "problem.html", status=status, message=message, **context)

@@ -19,8 +19,8 @@ MAGIC_LINK_SECONDS = 30 * 60
 
 class Sessions:
     def __init__(self, secret_key: str, secure_cookies: bool) -> None:
-        self._session = LinkSigner(secret_key, SESSION_SECONDS)
-        self._magic = LinkSigner(secret_key, MAGIC_LINK_SECONDS)
+        self._session = LinkSigner(secret_key, {"session": SESSION_SECONDS})
+        self._magic = LinkSigner(secret_key, {"magic-link": MAGIC_LINK_SECONDS})
         self._secure = secure_cookies
 
     def magic_link_token(self, leader_id: int) -> str:

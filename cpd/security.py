@@ -2,7 +2,9 @@
 
 Links use itsdangerous (HMAC-SHA1 by default; we ask for SHA-256) so no
 crypto is hand-rolled. Each token is bound to one participant, one step and
-one purpose, so a link cannot be replayed against another step.
+one purpose, so a link cannot be replayed against another step, and carries the
+participant's link version, so a change of address revokes every earlier link
+(services/links.py checks it).
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -33,21 +37,42 @@ class LinkClaims:
     participant_id: str
     step_id: str
     purpose: str
+    # The participant's link version when it was signed: a newer one revokes the link.
+    version: int = 0
+    # A portfolio link's other follow-throughs (participant id, version) of the same teacher.
+    also: tuple[tuple[str, int], ...] = ()
 
 
 class LinkSigner:
-    def __init__(self, secret_key: str, max_age_seconds: int) -> None:
+    """Signs links for the given purposes, each with its own lifetime (None: no expiry,
+    as for answer and unsubscribe links, which stop when revoked or when the workflow ends)."""
+
+    def __init__(self, secret_key: str, lifetimes: Mapping[str, int | None]) -> None:
         self._serializer = URLSafeTimedSerializer(
             secret_key, salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256}
         )
-        self._max_age = max_age_seconds
+        self._lifetimes = dict(lifetimes)
 
-    def sign(self, participant_id: str, step_id: str, purpose: str) -> str:
-        return self._serializer.dumps({"p": participant_id, "s": step_id, "u": purpose})
+    def sign(
+        self,
+        participant_id: str,
+        step_id: str,
+        purpose: str,
+        version: int = 0,
+        also: Sequence[tuple[str, int]] = (),
+    ) -> str:
+        data: dict[str, Any] = {"p": participant_id, "s": step_id, "u": purpose}
+        if version:
+            data["v"] = version
+        if also:
+            data["a"] = [list(pair) for pair in also]
+        return self._serializer.dumps(data)
 
     def verify(self, token: str, purpose: str) -> LinkClaims:
+        if purpose not in self._lifetimes:
+            raise LinkError("This link is for something else. Please use the right email link.")
         try:
-            data = self._serializer.loads(token, max_age=self._max_age)
+            data = self._serializer.loads(token, max_age=self._lifetimes[purpose])
         except SignatureExpired as exc:
             raise LinkError(
                 "This link has expired. The next email will bring a fresh one.", expired=True
@@ -56,12 +81,55 @@ class LinkSigner:
             raise LinkError("This link is not valid. Please use the link from your email.") from exc
         if not isinstance(data, dict) or data.get("u") != purpose:
             raise LinkError("This link is for something else. Please use the right email link.")
-        return LinkClaims(participant_id=str(data["p"]), step_id=str(data["s"]), purpose=purpose)
+        try:
+            also = tuple((str(pid), int(v)) for pid, v in data.get("a", []))
+            return LinkClaims(
+                participant_id=str(data["p"]),
+                step_id=str(data["s"]),
+                purpose=purpose,
+                version=int(data.get("v", 0)),
+                also=also,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LinkError("This link is not valid. Please use the link from your email.") from exc
 
 
 def link_signer(settings: Settings) -> LinkSigner:
     """The signer of the links in teachers' emails: the worker signs, the API verifies."""
-    return LinkSigner(settings.secret_key, settings.answer_link_max_age_days * 86400)
+    return LinkSigner(
+        settings.secret_key,
+        {
+            "answer": None,
+            "pause": None,
+            "portfolio": settings.portfolio_link_max_age_days * 86400,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Links:
+    """The signed links one email to a teacher carries."""
+
+    answer: str
+    pause: str
+    portfolio: str
+
+
+def signed_links(
+    signer: LinkSigner,
+    base_url: str,
+    participant_id: str,
+    step_id: str,
+    scope: Sequence[tuple[str, int]],
+) -> Links:
+    """Links for this participant at their current version; ``scope`` is what the portfolio
+    link covers, this participant first (cpd/revocation.py ``portfolio_scope``)."""
+    base = base_url.rstrip("/")
+    version = scope[0][1] if scope else 0
+    answer = signer.sign(participant_id, step_id, "answer", version)
+    pause = signer.sign(participant_id, "*", "pause", version)
+    portfolio = signer.sign(participant_id, "*", "portfolio", version, scope)
+    return Links(f"{base}/a/{answer}", f"{base}/u/{pause}", f"{base}/p/{portfolio}")
 
 
 # School API keys look like ``cpd_<prefix>_<secret>``. The prefix finds the row;

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from cpd.db import Db
-from cpd.models import Answer, Event, Participant
+from cpd.models import Answer, Event, Participant, UnclearReply
 from cpd.plans import Step, StepKind
 from cpd.security import LinkError, LinkSigner
 from cpd.settings import Settings
 from cpd.temporal import WorkflowGone, gone_if_not_found
+from services import links
 from services.evidence import Upload, forget_file, take_evidence
 from workflows.participant import ParticipantWorkflow
 from workflows.types import AnswerIn, AnswerReceipt
@@ -72,6 +73,8 @@ class Question:
     person: Participant
     event: Event
     step: Step
+    # Words of an emailed reply we could not read, offered back with the answer.
+    said: str = ""
 
 
 async def linked(
@@ -79,9 +82,9 @@ async def linked(
 ) -> tuple[str, Participant, Event]:
     """The link's step id, teacher and event; a LinkError says why not, for the teacher."""
     claims = signer.verify(token, purpose)
-    person = await db.get(Participant, claims.participant_id)
-    event = await db.get(Event, person.event_id) if person else None
-    if person is None or event is None:
+    person = await links.holder(db, claims)
+    event = await db.get(Event, person.event_id)
+    if event is None:
         raise LinkError("This follow-through no longer exists.")
     return claims.step_id, person, event
 
@@ -91,7 +94,12 @@ async def question(db: Db, signer: LinkSigner, token: str) -> Question:
     step = event.plan.step(step_id)
     if step is None:
         raise LinkError("This link does not match a question.")
-    return Question(person, event, step)
+    kept = await db.exec(
+        select(UnclearReply.text)
+        .where(UnclearReply.participant_id == person.id, UnclearReply.step_id == step.id)
+        .order_by(col(UnclearReply.id).desc())
+    )
+    return Question(person, event, step, kept.first() or "")
 
 
 @dataclass(frozen=True)

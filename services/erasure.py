@@ -20,7 +20,15 @@ from temporalio.service import RPCError
 from cpd import census
 from cpd.counters import bump
 from cpd.db import Db
-from cpd.models import Answer, EmailBudgetSlot, EmailSend, Evidence, Participant
+from cpd.models import (
+    Answer,
+    EmailBudgetSlot,
+    EmailSend,
+    Evidence,
+    LinkVersion,
+    Participant,
+    UnclearReply,
+)
 from cpd.settings import Settings
 from cpd.temporal import WorkflowGone, gone_if_not_found
 from services.evidence import evidence_store
@@ -42,6 +50,8 @@ async def erase(client: Client, db: Db, settings: Settings, people: list[Partici
         await db.run(_uncount, person)
         erased.answers += await _delete(db, Answer, col(Answer.participant_id) == person.id)
         await _delete(db, Evidence, col(Evidence.participant_id) == person.id)
+        await _delete(db, LinkVersion, col(LinkVersion.participant_id) == person.id)
+        await _delete(db, UnclearReply, col(UnclearReply.participant_id) == person.id)
         erased.emails += await _delete(db, EmailSend, col(EmailSend.participant_id) == person.id)
         # Budget slots are keyed by send key, which starts with the workflow id.
         await _delete(

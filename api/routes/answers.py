@@ -40,6 +40,7 @@ async def answer_page(
         plan_fields=ACTION_PLAN_FIELDS.items() if asked.step.kind is StepKind.ACTION_PLAN else [],
         choices=[(c, choice_label(c)) for c in choices],
         chosen=choice if choice in choices else "",
+        said=asked.said,
         max_mb=res.settings.evidence_max_bytes // (1024 * 1024),
     )
 
@@ -77,7 +78,10 @@ async def answer_submit(
     try:
         receipt = await answers.answer_by_link(res.client, res.settings, db, asked, form)
     except AnswerRefused as exc:
-        return problem(request, exc.reason, 422 if exc.invalid else 409)
+        if exc.invalid:
+            return problem(request, exc.reason, 422)
+        # Ended, or not asked yet: what they wrote so far is in their portfolio.
+        return problem(request, exc.reason, 409, fresh_link=True)
     return page(
         request,
         "recorded.html",

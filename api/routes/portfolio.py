@@ -15,34 +15,48 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from api.deps import DbDep, ResourcesDep
 from api.forms import read_upload
 from api.pages import page, problem
-from cpd.models import Participant
 from services import portfolio
 from services.errors import NotFound
 
 router = APIRouter(tags=["teacher links"], include_in_schema=False)
 
 
+@router.get("/p", response_class=HTMLResponse)
+async def fresh_link_page(request: Request) -> HTMLResponse:
+    return page(request, "fresh_link.html")
+
+
+@router.post("/p", response_class=HTMLResponse)
+async def fresh_link(
+    request: Request, db: DbDep, res: ResourcesDep, email: Annotated[str, Form(max_length=320)]
+) -> HTMLResponse:
+    """A fresh portfolio link by email; earlier links stop working."""
+    await res.fresh_links.send(db, res.mailer, res.settings, res.signer, email)
+    # The same answer either way: the page never says who is known here.
+    return page(request, "fresh_link.html", sent=True)
+
+
 @router.get("/p/{token}", response_class=HTMLResponse)
 async def portfolio_page(
     token: str, request: Request, db: DbDep, res: ResourcesDep
 ) -> HTMLResponse:
-    person = await portfolio.owner(db, res.signer, token)
-    return await _show(request, db, res, person, token)
+    owner = await portfolio.owner(db, res.signer, token)
+    return await _show(request, db, res, owner, token)
 
 
 async def _show(
     request: Request,
     db: DbDep,
     res: ResourcesDep,
-    person: Participant,
+    owner: portfolio.Owner,
     token: str,
     added: bool = False,
 ) -> HTMLResponse:
     return page(
         request,
         "portfolio.html",
-        person=person,
-        events=await portfolio.portfolio(db, person),
+        person=owner.person,
+        events=await portfolio.portfolio(db, owner, res.signer),
         token=token,
         added=added,
         max_mb=res.settings.evidence_max_bytes // (1024 * 1024),
@@ -60,22 +74,22 @@ async def add_evidence(
     link: Annotated[str, Form(max_length=2000)] = "",
     file: Annotated[UploadFile | None, File()] = None,
 ) -> HTMLResponse:
-    person = await portfolio.owner(db, res.signer, token)
+    owner = await portfolio.owner(db, res.signer, token)
     upload = await read_upload(file, res.settings.evidence_max_bytes)
     try:
-        await portfolio.add_evidence(res.settings, db, person, participant_id, note, link, upload)
+        await portfolio.add_evidence(res.settings, db, owner, participant_id, note, link, upload)
     except NotFound as exc:
         return problem(request, exc.detail, 404)
-    return await _show(request, db, res, person, token, added=True)
+    return await _show(request, db, res, owner, token, added=True)
 
 
 @router.get("/p/{token}/evidence/{evidence_id}", response_model=None)
 async def download_evidence(
     token: str, evidence_id: str, request: Request, db: DbDep, res: ResourcesDep
 ) -> Response:
-    person = await portfolio.owner(db, res.signer, token)
+    owner = await portfolio.owner(db, res.signer, token)
     try:
-        path, item = await portfolio.evidence_file(res.settings, db, person, evidence_id)
+        path, item = await portfolio.evidence_file(res.settings, db, owner, evidence_id)
     except NotFound as exc:
         return problem(request, exc.detail, 404)
     return FileResponse(
@@ -91,9 +105,9 @@ async def download_evidence(
 @router.get("/p/{token}/export", response_model=None)
 async def export(token: str, db: DbDep, res: ResourcesDep) -> Response:
     """Everything as a ZIP: portfolio.json plus the evidence files."""
-    person = await portfolio.owner(db, res.signer, token)
+    owner = await portfolio.owner(db, res.signer, token)
     return Response(
-        await portfolio.export_zip(res.settings, db, person),
+        await portfolio.export_zip(res.settings, db, owner, res.signer),
         media_type="application/zip",
         headers={"Content-Disposition": 'attachment; filename="cpd-portfolio.zip"'},
     )

@@ -1,0 +1,95 @@
+"""Whether a teacher's link still stands: its participant's link version.
+
+Changing a teacher's address, or the teacher asking for fresh links, raises the
+version (cpd/revocation.py): every link signed before then is revoked, and says so
+kindly. A portfolio link covers the follow-throughs it was signed for (each at its
+version then), never whatever rows happen to carry that address now.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from sqlmodel import func, select
+
+from activities.smtp import Outgoing, SmtpSender
+from cpd import revocation
+from cpd.db import Db
+from cpd.models import Participant, School
+from cpd.security import LinkClaims, LinkError, LinkSigner
+from cpd.settings import Settings
+from emails.message import build_message
+from emails.render import EmailRenderer
+
+REPLACED = (
+    "This link has been replaced by a newer one. Please use the most recent email about "
+    "this follow-through, or ask for a fresh link to your portfolio."
+)
+
+
+async def holder(db: Db, claims: LinkClaims) -> Participant:
+    """The participant a link is for, if it has not been revoked."""
+    person = await db.get(Participant, claims.participant_id)
+    if person is None:
+        raise LinkError("This follow-through no longer exists.")
+    current = await db.run(revocation.current, [person.id])
+    if current[person.id] != claims.version:
+        raise LinkError(REPLACED, expired=True)
+    return person
+
+
+async def covered(db: Db, claims: LinkClaims) -> dict[str, int]:
+    """The follow-throughs a portfolio link still covers, with their versions: itself and
+    the others it was signed for whose version is unchanged."""
+    signed = dict(claims.also) or {claims.participant_id: claims.version}
+    current = await db.run(revocation.current, list(signed))
+    return {pid: version for pid, version in signed.items() if current[pid] == version}
+
+
+class FreshLinks:
+    """A teacher asks for a fresh portfolio link by typing their address.
+
+    Every earlier link of theirs is revoked, and a new portfolio link goes to that address
+    (one email per school they are known at). The caller says the same whatever happens:
+    nobody learns from it who is registered. At most one email an address per
+    ``per_seconds``, in this process: the form cannot be used to flood an inbox.
+    """
+
+    def __init__(self, per_seconds: float = 900.0) -> None:
+        self._per_seconds = per_seconds
+        self._last: dict[str, float] = {}
+
+    def _allowed(self, address: str) -> bool:
+        now = time.monotonic()
+        self._last = {k: t for k, t in self._last.items() if now - t < self._per_seconds}
+        key = hashlib.sha256(address.encode()).hexdigest()
+        if key in self._last:
+            return False
+        self._last[key] = now
+        return True
+
+    async def send(
+        self, db: Db, mailer: SmtpSender, settings: Settings, signer: LinkSigner, email: str
+    ) -> None:
+        address = email.strip().lower()
+        if not address or not self._allowed(address):
+            return
+        found = await db.exec(select(Participant).where(func.lower(Participant.email) == address))
+        schools: dict[str, list[Participant]] = {}
+        for person in found.all():
+            schools.setdefault(person.school_id, []).append(person)
+        for people in schools.values():
+            for person in people:
+                await db.run(revocation.bump, person.id)
+            first = people[0]
+            scope = await db.run(revocation.portfolio_scope, first)
+            await db.commit()
+            token = signer.sign(first.id, "*", "portfolio", scope[0][1], scope)
+            school = await db.get(School, first.school_id)
+            link = f"{settings.public_base_url.rstrip('/')}/p/{token}"
+            rendered = EmailRenderer().render(
+                "portfolio_link", {"link": link, "school_name": school.name if school else ""}
+            )
+            message = build_message(rendered, mail_from=settings.mail_from, to=first.email)
+            await mailer.send(Outgoing.of(message))
