@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from cpd.branding import CopyOverride
-from cpd.plans import Step, StepKind, choices_for
+from cpd.branding import Branding
+from cpd.plans import IMPACT_CHOICES, Step, StepKind, choices_for
+from cpd.security import Links
 
 CHOICE_LABELS = {
     "tried_twice": "Tried it twice or more",
@@ -68,17 +69,45 @@ INTROS = {
 }
 
 
+def reply_hint(kind: StepKind) -> str:
+    """How to answer by reply, in words a teacher would type; true of emails/reading.py."""
+    choices = choices_for(kind)
+    if choices == IMPACT_CHOICES:
+        return "Or just reply to this email with a number from 1 to 5."
+    if choices:
+        numbers = ", ".join(str(n) for n in range(1, len(choices))) + f" or {len(choices)}"
+        return f"Or just reply to this email: {numbers}, or a few words of your own."
+    if kind is StepKind.REFLECTION:
+        return (
+            "You can also reply to this email with your answer. A reflection sent by reply "
+            "stays private to you; to share it with your CPD lead, use the button."
+        )
+    return "You can also just reply to this email with your answer."
+
+
 def step_email_context(
     step: Step,
     purpose: str,
-    answer_url: str,
+    links: Links,
     action_plan_text: str,
-    override: CopyOverride | None = None,
+    branding: Branding,
+    *,
+    teacher_name: str,
+    event_title: str,
+    school_name: str,
+    said: str = "",
 ) -> dict[str, Any]:
+    """Everything a step's email says: to whom, for what, with which choices and links.
+    ``said``: the words of a reply we could not read (purpose "clarify")."""
+    override = branding.copy_overrides.get(step.kind)
     choices = choices_for(step.kind)
+    numbered = choices != IMPACT_CHOICES
     options = [
-        {"label": choice_label(c), "url": f"{answer_url}?{urlencode({'choice': c})}"}
-        for c in choices
+        {
+            "label": f"{n}. {choice_label(c)}" if numbered else choice_label(c),
+            "url": f"{links.answer}?{urlencode({'choice': c})}",
+        }
+        for n, c in enumerate(choices, start=1)
     ]
     return {
         "headline": (override and override.headline) or HEADLINES[step.kind],
@@ -86,10 +115,19 @@ def step_email_context(
         "level_note": GUSKEY_NOTES.get(step.guskey_level or 0, ""),
         "question": step.prompt or HEADLINES[step.kind],
         "options": options,
-        "form_url": answer_url if not choices else "",
+        "form_url": links.answer if not choices else "",
         "form_label": FORM_LABELS.get(step.kind, "Answer"),
         "purpose": purpose,
         "support_tip": SUPPORT_TIP,
         "action_plan_text": action_plan_text if step.kind is not StepKind.ACTION_PLAN else "",
-        "reply_hint": "You can also just reply to this email with your answer.",
+        "reply_hint": reply_hint(step.kind),
+        "said": said,
+        "teacher_name": " ".join(teacher_name.split()),
+        "event_title": event_title,
+        "school_name": school_name,
+        "sign_off": branding.sign_off,
+        "signature": branding.signature,
+        "logo_url": str(branding.logo_url) if branding.logo_url else "",
+        "pause_url": links.pause,
+        "portfolio_url": links.portfolio,
     }

@@ -8,13 +8,13 @@ signatures and "Sent from my phone" lines are dropped.
 
 from __future__ import annotations
 
-import html
 import re
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from html.parser import HTMLParser
 
-from cpd.plans import StepKind, choices_for
+from mailparser_reply import EmailReplyParser
 
 _AUTO_SUBJECT = re.compile(
     r"^(out of (the )?office|automatic reply|auto(matic)?[- ]?(reply|response)|autoreply|"
@@ -24,6 +24,7 @@ _AUTO_SUBJECT = re.compile(
 )
 _QUOTE_HEADERS = [
     re.compile(r"^On .+ wrote:\s*$"),  # Gmail, Apple Mail
+    re.compile(r"^On .+\d{4}.+<\s*$"),  # Gmail's header wrapped before the address
     re.compile(r"^On .+,$"),  # the first half of a wrapped "On ... wrote:"
     re.compile(r"^-{2,}\s*Original Message\s*-{2,}", re.IGNORECASE),  # Outlook
     re.compile(r"^_{10,}\s*$"),  # Outlook's rule before the quoted headers
@@ -60,49 +61,85 @@ def is_automatic(message: EmailMessage, mail_from: str) -> bool:
     return bool(_AUTO_SUBJECT.match(subject))
 
 
+# Enough for any real answer; a larger body is cut before it is read, so a huge or
+# hostile message costs no more than this.
+MAX_BODY_CHARS = 100_000
+_READER = EmailReplyParser(languages=["en"])
+
+
 def new_text(message: EmailMessage) -> str:
-    """The lines the teacher wrote in this reply, without quotes or signature."""
+    """The lines the teacher wrote in this reply, without quotes, signature or disclaimer."""
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
-    body = str(part.get_content())
+    try:
+        body = str(part.get_content())[:MAX_BODY_CHARS]
+    except (LookupError, ValueError):
+        return ""  # an unknown charset or broken encoding: nothing we can read
     if part.get_content_type() == "text/html":
-        body = _html_to_text(body)
+        body = html_to_text(body)
+    body = body.replace("\r\n", "\n")
+    # The maintained parser finds the quoted history, signatures and disclaimers; the
+    # patterns below catch what it leaves (a phone's sign-off, a stray quoted line).
+    text = _unquoted(_first_reply(body))
+    if not text:
+        # Written below the quote: what is left once the quoted lines are gone.
+        lines = body.split("\n")
+        rest = [ln for ln in lines if not any(p.match(ln.strip()) for p in _QUOTE_HEADERS)]
+        text = _unquoted(_first_reply("\n".join(ln for ln in rest if not _quoted(ln))))
+    return text
+
+
+def _quoted(line: str) -> bool:
+    return line.lstrip().startswith(">")
+
+
+def _unquoted(text: str) -> str:
     kept: list[str] = []
-    for line in body.replace("\r\n", "\n").split("\n"):
+    for line in text.split("\n"):
         stripped = line.strip()
         if any(p.match(stripped) for p in _QUOTE_HEADERS + _SIGN_OFFS):
             break
-        if stripped.startswith(">"):
-            continue
-        kept.append(line.rstrip())
+        if not _quoted(line):
+            kept.append(line.rstrip())
     return "\n".join(kept).strip()
 
 
-def _html_to_text(body: str) -> str:
-    body = re.sub(r"(?is)<(script|style|blockquote).*?</\1>", "", body)
-    body = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", body)
-    return html.unescape(re.sub(r"<[^>]+>", "", body))
+def _first_reply(body: str) -> str:
+    replies = _READER.read(body).replies
+    return replies[0].body if replies else body
 
 
-_WORDS = {
-    "tried_twice": ("twice", "two times", "2 times", "more than once", "several"),
-    "tried_once": ("once", "one time"),
-    "not_yet": ("not yet", "haven't", "have not", "no "),
-    "need_help": ("help", "stuck", "support"),
-    "done": ("done", "did it", "yes"),
-}
+class _Text(HTMLParser):
+    """Text of an HTML body in one linear pass; quoted and hidden parts left out."""
+
+    SKIP = frozenset({"script", "style", "blockquote", "head", "title"})
+    BREAKS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIP:
+            self._skipping += 1
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
 
 
-def choice_from(text: str, kind: StepKind) -> str | None:
-    """The one-tap choice a short reply means, or None if it is not clear."""
-    allowed = choices_for(kind)
-    first = text.strip().split("\n", 1)[0].lower() + " "
-    if allowed and allowed[0] == "1":  # a 1-5 rating
-        found = re.match(r"\s*([1-5])\b", first)
-        return found.group(1) if found else None
-    # "need help" outranks "not yet", which outranks "once"/"twice" ("not once" is not once).
-    for choice in ("need_help", "not_yet", "tried_twice", "tried_once", "done"):
-        if choice in allowed and any(w in first for w in _WORDS[choice]):
-            return choice
-    return None
+def html_to_text(body: str) -> str:
+    parser = _Text()
+    parser.feed(body[:MAX_BODY_CHARS])
+    parser.close()
+    return "".join(parser.parts)

@@ -1,8 +1,9 @@
 """The reply server: an SMTP endpoint for the per-step Reply-To addresses (``cpd inbound``).
 
-Point the reply domain's MX here. Each reply is recorded by services/replies.py;
-refusals are SMTP 5xx replies, so the teacher's mail server tells them why.
-Bounces and auto-replies are accepted and never counted as answers.
+Point the reply domain's MX here. Each reply is read by services/replies.py: recorded,
+or answered with a short email asking which answer was meant. Only a reply to an
+address that does not exist (or was revoked) is refused with an SMTP 5xx. Bounces and
+auto-replies are accepted and never counted as answers.
 """
 
 from __future__ import annotations
@@ -16,22 +17,24 @@ from typing import Any
 from aiosmtpd.smtp import SMTP
 from temporalio.client import Client
 
+from activities.smtp import SmtpSender
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
+from cpd.security import link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
 from emails.replies import is_automatic, parse_message
-from services.replies import ReplyRefused, record_reply, send_for
+from services.replies import Replies, ReplyRefused, send_for
 
 log = logging.getLogger("cpd.inbound")
 
 # RFC 3463 enhanced status codes for each kind of refusal.
-ENHANCED = {"address": "5.1.1", "content": "5.6.0", "answer": "5.7.1"}
+ENHANCED = {"address": "5.1.1", "answer": "5.7.1"}
 
 
 class ReplyHandler:
-    def __init__(self, settings: Settings, sessionmaker: Sessionmaker, client: Client) -> None:
+    def __init__(self, settings: Settings, sessionmaker: Sessionmaker, replies: Replies) -> None:
         self._db = sessionmaker
-        self._client = client
+        self._replies = replies
         self._address = re.compile(
             rf"^reply\+([a-z2-7]{{24}})@{re.escape(settings.mail_reply_domain)}$", re.IGNORECASE
         )
@@ -58,29 +61,37 @@ class ReplyHandler:
             # Accepted so the sender stops retrying, and never counted as an answer.
             log.info("ignored an automatic message from %s", envelope.mail_from)
             return "250 OK: automatic message ignored"
-        outcomes = [await self._record(rcpt, message) for rcpt in envelope.rcpt_tos]
+        sender = str(message.get("From", envelope.mail_from or ""))
+        outcomes = [await self._take(rcpt, message, sender) for rcpt in envelope.rcpt_tos]
         return next((o for o in outcomes if not o.startswith("250")), outcomes[0])
 
-    async def _record(self, rcpt: str, message: Any) -> str:
+    async def _take(self, rcpt: str, message: Any, sender: str) -> str:
         code = self._code(rcpt)
         if code is None:
             return "550 5.1.1 No such reply address"
         async with self._db() as db:
             try:
-                recorded = await record_reply(self._client, db, code, message)
+                outcome = await self._replies.take(db, code, message, sender)
             except ReplyRefused as exc:
                 return f"550 {ENHANCED[exc.about]} {exc.reason}"
-        log.info(
-            "recorded an emailed answer for %s step %s", recorded.participant_id, recorded.step_id
-        )
-        if recorded.before:
+        where = (outcome.participant_id, outcome.step_id)
+        if not outcome.recorded:
+            log.info("asked %s which answer they meant (step %s)", *where)
+            return "250 Thank you: we have emailed you to check which answer you meant"
+        log.info("recorded an emailed answer for %s step %s", *where)
+        if outcome.before:
             return "250 Thank you: your answer is already recorded"
         return "250 Thank you: your answer is recorded"
 
 
-async def serve(settings: Settings, sessionmaker: Sessionmaker, client: Client) -> asyncio.Server:
+async def serve(
+    settings: Settings, sessionmaker: Sessionmaker, client: Client, mailer: SmtpSender
+) -> asyncio.Server:
     """Start the reply endpoint on this event loop (the Temporal client lives here too)."""
-    handler = ReplyHandler(settings, sessionmaker, client)
+    # aiosmtpd logs each line of a message at DEBUG: a teacher's words must never reach a log.
+    logging.getLogger("mail.log").setLevel(logging.INFO)
+    replies = Replies(client, settings, mailer, link_signer(settings))
+    handler = ReplyHandler(settings, sessionmaker, replies)
     loop = asyncio.get_running_loop()
     return await loop.create_server(
         lambda: SMTP(handler, hostname=settings.mail_reply_domain, data_size_limit=2 * 1024 * 1024),
@@ -94,13 +105,15 @@ async def main() -> None:
     settings = get_settings()
     engine = create_engine(settings.resolved_database_url)
     await create_tables(engine)
-    server = await serve(settings, create_sessionmaker(engine), await connect(settings))
+    mailer = SmtpSender(settings)
+    server = await serve(settings, create_sessionmaker(engine), await connect(settings), mailer)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     log.info("accepting replies on %s:%s", settings.inbound_smtp_host, settings.inbound_smtp_port)
     async with server:
         await stop.wait()
+    await mailer.close()
     await engine.dispose()
 
 

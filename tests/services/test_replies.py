@@ -12,16 +12,19 @@ from sqlmodel import select
 
 from cpd.models import Participant
 from cpd.plans import StepKind
-from emails.replies import choice_from, is_automatic, new_text
+from emails.reading import read_choice
+from emails.replies import is_automatic, new_text
 from run.inbound import serve
-from tests.support.events import event
-from tests.support.inbox import free_port
+from tests.support.events import days_ago, event
+from tests.support.inbox import free_port, links_of, text_of
 from tests.support.stack import Stack, StackFactory
 
 CHECKIN_PLAN = {
     "id": "checkin-now",
     "name": "A check-in",
-    "steps": [{"id": "checkin", "kind": "practice_checkin", "offset_days": 0}],
+    "steps": [
+        {"id": "checkin", "kind": "practice_checkin", "offset_days": 0, "send_time": "00:00"}
+    ],
 }
 
 
@@ -60,12 +63,12 @@ def test_the_new_text_is_kept_and_quotes_and_signatures_dropped(
 ) -> None:
     found = new_text(reply(body))
     assert found == text
-    assert choice_from(found, StepKind.PRACTICE_CHECKIN) == choice
+    assert read_choice(found, StepKind.PRACTICE_CHECKIN) == choice
 
 
 def test_ratings_come_from_the_first_number() -> None:
-    assert choice_from("4 - much more confident", StepKind.IMPACT_CHECK) == "4"
-    assert choice_from("about a 7", StepKind.IMPACT_CHECK) is None
+    assert read_choice("4 - much more confident", StepKind.IMPACT_CHECK) == "4"
+    assert read_choice("about a 7", StepKind.IMPACT_CHECK) is None
 
 
 @pytest.mark.parametrize(
@@ -95,8 +98,10 @@ async def replies(dev_stack: StackFactory) -> AsyncIterator[tuple[Stack, int, st
     """A stack with a check-in sent to Ada, and the reply endpoint on a free port."""
     port = free_port()
     async with dev_stack(inbound_smtp_port=port) as s:
-        server = await serve(s.settings, s.db, s.client)
-        created = await s.api.post("/v1/events", json=event(plan=CHECKIN_PLAN), headers=s.auth())
+        server = await serve(s.settings, s.db, s.client, s.app.state.resources.mailer)
+        created = await s.api.post(
+            "/v1/events", json=event(plan=CHECKIN_PLAN, event_date=days_ago(0)), headers=s.auth()
+        )
         assert created.status_code == 201
         [mail] = await s.smtp.inbox.wait_for(1)
         try:
@@ -143,13 +148,29 @@ async def test_auto_replies_and_bounces_never_count(replies: tuple[Stack, int, s
     assert await answers(s) == []
 
 
-async def test_unclear_or_misaddressed_replies_are_refused_with_a_reason(
+async def test_an_unclear_reply_is_asked_back_not_bounced_and_its_words_are_kept(
     replies: tuple[Stack, int, str],
 ) -> None:
     s, port, reply_to = replies
-    with pytest.raises(aiosmtplib.SMTPDataError) as unclear:
-        await send(port, reply_to, reply("Maybe next week?"))
-    assert unclear.value.code == 550 and "Tried it twice or more" in unclear.value.message
+    response = await send(port, reply_to, reply("Maybe, sort of, with 9X2?"))
+    assert response.code == 250 and "emailed you to check" in response.message
+    assert await answers(s) == []
+    [_, asked] = await s.smtp.inbox.wait_for(2, "ada@")
+    assert "Which did you mean?" in str(asked["Subject"])
+    text = text_of(asked)
+    assert "We weren't sure what you meant" in text and "Maybe, sort of, with 9X2?" in text
+    tap = next(link for link in links_of(asked) if "choice=tried_once" in link)
+    page = await s.api.get(tap)
+    assert "Confirm: Tried it once" in page.text and "Maybe, sort of, with 9X2?" in page.text
+    recorded = await s.api.post(
+        tap.split("?")[0], data={"choice": "tried_once", "text": "Maybe, sort of, with 9X2?"}
+    )
+    assert "your answer is recorded" in recorded.text
+    assert await answers(s) == [("tried_once", "Maybe, sort of, with 9X2?")]
+
+
+async def test_misaddressed_replies_are_refused(replies: tuple[Stack, int, str]) -> None:
+    s, port, _ = replies
     with pytest.raises(aiosmtplib.SMTPRecipientRefused) as unknown:
         await send(port, "reply+aaaaaaaaaaaaaaaaaaaaaaaa@cpd.test", reply("Tried it twice"))
     assert unknown.value.code == 550
