@@ -5,12 +5,13 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request, Response
 from temporalio.client import Client
 
 from activities.smtp import SmtpSender
-from api.deps import Resources
+from api.deps import Clock, Resources
 from api.errors import error_responses, install_error_handlers
 from api.pages import problem
 from api.routes import answers, dashboard, events, participants, portfolio, rosters, school
@@ -19,11 +20,20 @@ from cpd.db import create_engine, create_sessionmaker, create_tables, one_hop_re
 from cpd.security import link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
+from services.links import FreshLinks
 
 CallNext = Callable[[Request], Awaitable[Response]]
 
 
-def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
+async def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings | None = None, client: Client | None = None, clock: Clock = wall_clock
+) -> FastAPI:
+    """The app; ``clock`` is what "now" is for a trigger's dates (a test server's clock in
+    tests that skip time)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -38,6 +48,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
             signer=link_signer(settings),
             sessions=Sessions(settings.secret_key, settings.public_base_url.startswith("https")),
             mailer=SmtpSender(settings),
+            clock=clock,
+            fresh_links=FreshLinks(),
         )
         # Everything made so far lives as long as the app: keep it out of the garbage
         # collector's full passes, which otherwise walk it all, mid-request, now and then.

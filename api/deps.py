@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -18,6 +19,9 @@ from cpd.security import LinkSigner
 from cpd.settings import Settings
 from services import tenancy
 from services.errors import Unauthorized
+from services.links import FreshLinks
+
+Clock = Callable[[], Awaitable[datetime]]
 
 
 @dataclass
@@ -30,6 +34,8 @@ class Resources:
     signer: LinkSigner
     sessions: Sessions
     mailer: SmtpSender
+    clock: Clock
+    fresh_links: FreshLinks
 
 
 async def get_resources(request: Request) -> Resources:

@@ -7,7 +7,7 @@ the event with a progress bar and starts the fan-out, exactly as the API does.
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 
 from cpd.db import create_engine, create_sessionmaker, create_tables, unit_of_work
 from cpd.models import School
@@ -57,7 +57,13 @@ async def import_roster(
                 print(f"error: {exc.detail}", file=sys.stderr)
                 return 2
             print(f"recording {len(body.participants)} teachers", file=sys.stderr)
-            event, created = await record_event(db, school, body, progress_bar)
+            try:
+                event, created = await record_event(
+                    db, school, body, datetime.now(UTC), progress_bar
+                )
+            except Refused as exc:
+                print(f"error: {exc.detail}", file=sys.stderr)
+                return 2
         await start_event(await connect(settings), settings.task_queue, event.id)
     finally:
         await engine.dispose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from contextlib import suppress
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from cpd import census
+from cpd.calendar import SchoolCalendar
 from cpd.db import Db
 from cpd.models import Event, Participant, School, utcnow
 from cpd.names import (
@@ -29,7 +31,7 @@ from cpd.names import (
     fanout_workflow_id,
     participant_workflow_id,
 )
-from services.errors import Conflict
+from services.errors import Conflict, Invalid
 from services.reports import participant_counts
 from services.schemas import (
     EventCreate,
@@ -43,6 +45,21 @@ from services.tenancy import owned_event
 from workflows.fanout import EventFanoutWorkflow, FanoutInput
 
 CHUNK = 500
+# How far from today an event's date may be: further is a typo in the year, and an event
+# months ago would start a plan whose first steps are long past.
+MOST_DAYS_AGO, MOST_DAYS_AHEAD = 90, 400
+
+
+def check_event_date(event_date: date, today: date) -> None:
+    earliest = today - timedelta(days=MOST_DAYS_AGO)
+    latest = today + timedelta(days=MOST_DAYS_AHEAD)
+    if earliest <= event_date <= latest:
+        return
+    message = (
+        f"must be from {earliest.isoformat()} to {latest.isoformat()} "
+        f"(at most {MOST_DAYS_AGO} days ago, {MOST_DAYS_AHEAD} ahead): check the year"
+    )
+    raise Invalid(f"event_date: {message}", [{"field": "event_date", "message": message}])
 
 
 def new_participants(event: Event, people: list[ParticipantIn], batch: int) -> list[Participant]:
@@ -69,10 +86,10 @@ async def event_by_reference(db: Db, school_id: str, reference: str) -> Event | 
 
 
 async def trigger(
-    client: Client, task_queue: str, db: Db, school: School, body: EventCreate
+    client: Client, task_queue: str, db: Db, school: School, body: EventCreate, now: datetime
 ) -> EventOut:
     """Record the event (once per reference) and start its fan-out: ``created`` says which."""
-    event, created = await record_event(db, school, body)
+    event, created = await record_event(db, school, body, now)
     # Started on every post, so a retry after a crash here still fans out;
     # the fixed workflow id makes the second start a no-op.
     await start_event(client, task_queue, event.id)
@@ -83,12 +100,15 @@ async def record_event(
     db: Db,
     school: School,
     body: EventCreate,
+    now: datetime,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Event, bool]:
     """The event for this reference, and whether this call created it."""
     existing = await event_by_reference(db, school.id, body.reference)
     if existing is not None:
         return existing, False
+    calendar = SchoolCalendar.model_validate_json(school.calendar_json)
+    check_event_date(body.event_date, now.astimezone(calendar.zone).date())
     plan = body.resolved_plan()
     event = Event(
         id=uuid.uuid4().hex[:16],

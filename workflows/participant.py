@@ -49,6 +49,7 @@ PATCH_PROJECT_PAUSES = "project-pauses-2026-11"
 PATCH_WALL_CLOCK_SHIFT = "wall-clock-shift-2026-11"
 PATCH_LOCAL_DB = "local-db-activities-2026-11"
 PATCH_LOCAL_EMAIL = "local-first-email-2026-11"
+PATCH_JOINED_LATE = "joined-late-2026-12"
 
 # Routine steps that give way when a holiday makes the next step due the same day.
 SKIPPABLE = frozenset({StepKind.CUE, StepKind.PRACTICE_CHECKIN})
@@ -89,10 +90,18 @@ class ParticipantWorkflow:
         self._wall_clock_shift = workflow.patched(PATCH_WALL_CLOCK_SHIFT)
         self._local_db = workflow.patched(PATCH_LOCAL_DB)
         self._local_email = workflow.patched(PATCH_LOCAL_EMAIL)
+        if input.state is None and workflow.patched(PATCH_JOINED_LATE):
+            self._st.joined_at = workflow.now()
         steps = input.plan.steps
         support = asyncio.ensure_future(self._support_loop())
         while self._st.next_index < len(steps) and not self._withdrawn:
             step = steps[self._st.next_index]
+            if self._before_joining(step):
+                # Triggered late, or added weeks after the event: the plan is joined where
+                # it stands, not caught up on in a burst of stale cues and check-ins.
+                self._st.records[step.id].status = "before_joined"
+                self._st.next_index += 1
+                continue
             self._set_stage("waiting")
             await self._project(step)
             if not await self._sleep_until_open(lambda s=step: self._due(s)):  # type: ignore[misc]
@@ -223,6 +232,8 @@ class ParticipantWorkflow:
                 to=self._st.email,
                 at=workflow.now(),
                 timezone=self._cal.timezone,
+                # An input only: the commands this workflow issues are the same.
+                school_id=self._in.school_id,
             ),
         )
         return grant.granted
@@ -270,6 +281,13 @@ class ParticipantWorkflow:
     # ---- time -----------------------------------------------------------
 
     def _due(self, step: Step) -> datetime:
+        due = self._planned(step)
+        # At most one new step a day: one held back by a holiday goes the day after.
+        not_before = self._st.not_before
+        return max(due, not_before) if not_before is not None else due
+
+    def _planned(self, step: Step) -> datetime:
+        """When the plan puts ``step``, in the school's open hours, before any day's limit."""
         cal = self._cal
         day = self._in.event_date + timedelta(days=step.offset_days)
         shift = timedelta(seconds=self._st.shift_seconds)
@@ -279,10 +297,15 @@ class ParticipantWorkflow:
             nominal = cal.at_local(wall.date(), wall.time())
         else:
             nominal = cal.at_local(day, step.send_time) + shift
-        due = cal.next_open_slot(nominal)
-        # At most one new step a day: one held back by a holiday goes the day after.
-        not_before = self._st.not_before
-        return max(due, not_before) if not_before is not None else due
+        return cal.next_open_slot(nominal)
+
+    def _before_joining(self, step: Step) -> bool:
+        """A routine cue or check-in planned for a day before this follow-through began."""
+        joined = self._st.joined_at
+        if joined is None or step.kind not in SKIPPABLE:
+            return False
+        zone = self._cal.zone
+        return self._planned(step).astimezone(zone).date() < joined.astimezone(zone).date()
 
     def _next_open_day(self) -> datetime:
         cal = self._cal

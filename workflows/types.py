@@ -14,7 +14,9 @@ from pydantic import BaseModel, Field
 from cpd.calendar import SchoolCalendar
 from cpd.plans import Plan, StepKind
 
-StepStatus = Literal["upcoming", "sent", "answered", "missed", "skipped"]
+# before_joined: a cue or check-in whose day had passed when the teacher's follow-through
+# began (triggered late, or added later); never sent.
+StepStatus = Literal["upcoming", "sent", "answered", "missed", "skipped", "before_joined"]
 Stage = Literal["scheduled", "waiting", "awaiting_answer", "paused", "completed", "withdrawn"]
 
 
@@ -54,6 +56,8 @@ class ParticipantState(BaseModel):
     not_before: datetime | None = None
     # The school's calendar as last read; None until the first refresh.
     calendar: SchoolCalendar | None = None
+    # When this follow-through began (its first run); None in runs from before it was kept.
+    joined_at: datetime | None = None
 
 
 class ParticipantInput(BaseModel):

@@ -37,7 +37,8 @@ async def create_event(
     body: EventCreate, school: SchoolDep, db: DbDep, res: ResourcesDep, response: Response
 ) -> EventOut:
     """Trigger a follow-through for every participant of a CPD event."""
-    out = await triggers.trigger(res.client, res.settings.task_queue, db, school, body)
+    now = await res.clock()
+    out = await triggers.trigger(res.client, res.settings.task_queue, db, school, body, now)
     if not out.created:
         response.status_code = 200
     return out

@@ -52,7 +52,8 @@ async def create_event_from_csv(
 ) -> EventOut:
     """Trigger a follow-through for everyone in a roster CSV."""
     body = rosters.event_from(await _roster(file), reference, title, event_date, plan_id)
-    out = await triggers.trigger(res.client, res.settings.task_queue, db, school, body)
+    now = await res.clock()
+    out = await triggers.trigger(res.client, res.settings.task_queue, db, school, body, now)
     if not out.created:
         response.status_code = 200
     return out
