@@ -102,6 +102,8 @@ class Event(SQLModel, table=True):
 class Participant(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("event_id", "email"),
+        # A teacher's follow-throughs at a school, for their portfolio link (cpd/revocation.py).
+        Index("ix_participant_school_email", "school_id", "email"),
         # Leaders' lists have an index each (below); their counts are running totals.
     )
 
@@ -163,6 +165,17 @@ RETIRED_INDEXES = [
 ]
 
 
+class LinkVersion(SQLModel, table=True):
+    """A participant's link version; links signed with an older one are revoked.
+
+    Raised when the school corrects the address or the teacher asks for fresh links.
+    No row: version 0. A table of its own, so existing databases gain it as they start.
+    """
+
+    participant_id: str = Field(primary_key=True, max_length=64)
+    version: int = 0
+
+
 class EmailSend(SQLModel, table=True):
     # Leaders' response rates count first emails per step of an event from this index.
     __table_args__ = (Index("ix_emailsend_report", "event_id", "purpose", "status", "step_id"),)
@@ -204,9 +217,21 @@ class Answer(SQLModel, table=True):
     # Named parts of a structured answer (an action plan's class, frequency...), as JSON.
     fields_json: str = Field(default="{}")
     late: bool = False
-    # Reflections are private unless the teacher ticks "share with my CPD lead".
-    shared: bool = True
+    # May the CPD lead read the words? cpd/privacy.py decides: a reflection is private
+    # unless the teacher ticked "share with my CPD lead".
+    shared: bool = False
     answered_at: datetime = Field(sa_column=_ts())
+
+
+class UnclearReply(SQLModel, table=True):
+    """An emailed reply we could not read as one of the choices: kept, and offered back to
+    the teacher with the answer page, so their words go with the answer they tap."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: str = Field(index=True, max_length=64)
+    step_id: str = Field(max_length=64)
+    text: str = Field(default="", max_length=5000)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 class EmailBudgetSlot(SQLModel, table=True):

@@ -10,8 +10,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cpd.codec import parse_keys
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused outside development
@@ -72,12 +74,25 @@ class Settings(BaseSettings):
     evidence_dir: Path | None = None
     evidence_max_bytes: int = 10 * 1024 * 1024
 
-    # Signed answer links stay valid long enough to answer a late check-in.
-    answer_link_max_age_days: int = 60
+    # Keys that encrypt what the service hands Temporal (cpd/codec.py): "id:base64key", comma
+    # separated, the first encrypting and all decrypting. Empty: one key derived from
+    # secret_key. A key: python -c "import os,base64;print(base64.b64encode(os.urandom(32)))"
+    payload_keys: str = ""
+
+    # How long a portfolio link in an email keeps working. Answer and unsubscribe links do
+    # not expire: the follow-through decides what can still be answered, and a change of
+    # address (or a teacher asking for fresh links) revokes them all.
+    portfolio_link_max_age_days: int = Field(default=400, ge=1)
 
     # Where the embedded SMTP server keeps every message (dev mailbox page).
     # Empty outside development: the page does not exist there.
     dev_mailbox_dir: Path | None = None
+
+    @field_validator("payload_keys")
+    @classmethod
+    def _keys_parse(cls, value: str) -> str:
+        parse_keys(value)
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:

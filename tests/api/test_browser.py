@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from tests.support.browser import artifact, browser, served
-from tests.support.events import event
+from tests.support.events import days_ago, event
 from tests.support.inbox import free_port, links_of
 from tests.support.stack import StackFactory
 
 CHECKIN_PLAN = {
     "id": "checkin-now",
     "name": "A check-in",
-    "steps": [{"id": "checkin", "kind": "practice_checkin", "offset_days": 0}],
+    "steps": [
+        {"id": "checkin", "kind": "practice_checkin", "offset_days": 0, "send_time": "00:00"}
+    ],
 }
 
 
 async def test_one_tap_from_the_email_then_the_leader_sees_it(dev_stack: StackFactory) -> None:
     port = free_port()
     async with dev_stack(public_base_url=f"http://127.0.0.1:{port}") as s, served(s.app, port):
-        created = await s.api.post("/v1/events", json=event(plan=CHECKIN_PLAN), headers=s.auth())
+        created = await s.api.post(
+            "/v1/events", json=event(plan=CHECKIN_PLAN, event_date=days_ago(0)), headers=s.auth()
+        )
         [mail] = await s.smtp.inbox.wait_for(1)
         tap = next(link for link in links_of(mail) if "choice=tried_twice" in link)
 

@@ -6,6 +6,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from services import admin
 from tests.support.browser import artifact, browser, served
+from tests.support.events import days_ago
 from tests.support.inbox import free_port, links_of
 from tests.support.reports import run_a_term
 from tests.support.stack import Stack, StackFactory
@@ -53,7 +54,7 @@ async def test_roles_see_what_they_should(dev_stack: StackFactory) -> None:
         body = {
             "reference": "inset",
             "title": "Retrieval practice",
-            "event_date": "2026-11-20",
+            "event_date": days_ago(12),
             "participants": [{"name": "Ada Lovelace", "email": "ada@hillside.example"}],
         }
         event_id = (await s.api.post("/v1/events", json=body, headers=s.auth())).json()["id"]
@@ -117,7 +118,7 @@ async def test_a_private_reflection_stays_private(dev_stack: StackFactory) -> No
         body = {
             "reference": "r",
             "title": "Coaching",
-            "event_date": "2026-11-20",
+            "event_date": days_ago(12),
             "plan": plan,
             "participants": people,
         }

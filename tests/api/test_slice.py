@@ -10,6 +10,7 @@ from sqlmodel import func, select
 from temporalio.client import Client
 
 from cpd.models import Event, Participant
+from tests.support.events import days_ago
 from tests.support.inbox import html_of, links_of, text_of
 from tests.support.stack import StackFactory
 
@@ -25,7 +26,7 @@ def event_body(
     return {
         "reference": reference,
         "title": "Retrieval practice",
-        "event_date": "2026-11-20",
+        "event_date": days_ago(12),
         "participants": people,
     }
 
@@ -87,7 +88,9 @@ async def test_trigger_email_answer_status(dev_stack: StackFactory) -> None:
         assert answer["step_id"] == "action-plan"
         assert answer["text"] == plan
         assert after["timeline"]["steps"][0]["status"] == "answered"
-        assert after["timeline"]["next_step_id"] == "cue-week-1"
+        # Triggered 12 days after the event: the week-1 cue is past and never sent.
+        assert after["timeline"]["steps"][1]["status"] == "before_joined"
+        assert after["timeline"]["next_step_id"] == "checkin-week-2"
 
         status = (
             await s.api.get(f"/v1/events/{event['id']}/participants", headers=s.auth())
@@ -160,6 +163,14 @@ async def test_malformed_event_names_the_field_and_starts_nothing(dev_stack: Sta
         assert bad.status_code == 422
         fields = {f["field"] for f in bad.json()["fields"]}
         assert fields == {"event_date", "participants.0.email"}
+
+        # Dates a school could not have meant: a typo in the year, or a plan long past.
+        for when in ("0224-11-20", days_ago(91), days_ago(-401)):
+            body = {**event_body(), "event_date": when}
+            typo = await s.api.post("/v1/events", json=body, headers=s.auth())
+            assert typo.status_code == 422, when
+            assert [f["field"] for f in typo.json()["fields"]] == ["event_date"]
+            assert "check the year" in typo.json()["detail"]
 
         broken = await s.api.post(
             "/v1/events",

@@ -210,3 +210,28 @@ async def test_a_budget_gap_left_by_an_erasure_does_not_block_the_next_email(
     assert (third.granted, third.used) == (True, 3)
     assert (over.granted, over.used) == (False, 3)
     assert (again.granted, again.used) == (True, 3)
+
+
+async def test_one_school_cannot_spend_another_schools_budget_for_a_teacher(
+    db: Sessionmaker,
+) -> None:
+    """Hillside adds Meadow's teacher to three events of its own: Meadow's emails still go."""
+    transactions = Transactions(db)
+    budget = BudgetActivities(transactions, per_week=3)
+    at = datetime(2026, 9, 2, 9, tzinfo=UTC)
+
+    def reserve(key: str, school_id: str) -> ReserveIn:
+        return ReserveIn(
+            send_key=key,
+            to="ann@meadow.example",
+            at=at,
+            timezone="Europe/London",
+            school_id=school_id,
+        )
+
+    spent = [await budget.reserve_email(reserve(f"h{n}:1", "hillside")) for n in range(4)]
+    meadows = await budget.reserve_email(reserve("m1:1", "meadow"))
+    transactions.close()
+
+    assert [g.granted for g in spent] == [True, True, True, False]
+    assert (meadows.granted, meadows.used) == (True, 1)

@@ -8,6 +8,7 @@ import pytest
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
 from cpd.plans import StepKind
+from tests.support.events import days_ago
 from tests.support.inbox import text_of
 from tests.support.stack import StackFactory
 
@@ -53,7 +54,7 @@ def event_with(plan: dict[str, Any]) -> dict[str, Any]:
     return {
         "reference": "custom",
         "title": "Feedback that moves learning on",
-        "event_date": "2026-11-20",
+        "event_date": days_ago(12),
         "plan": plan,
         "participants": [{"name": "Ada Lovelace", "email": "ada@hillside.example"}],
     }

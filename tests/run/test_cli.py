@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from cpd.names import fanout_workflow_id
 from cpd.settings import PROJECT_ROOT
+from tests.support.events import days_ago
 from tests.support.rosters import SIMS
 
 
@@ -60,7 +61,7 @@ async def test_schools_keys_and_a_roster_import(
         "--title",
         "Retrieval",
         "--date",
-        "2027-01-04",
+        days_ago(-30),
     ]
     refused = await run(*args)
     assert refused.returncode == 2

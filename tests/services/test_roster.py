@@ -6,6 +6,7 @@ from sqlmodel import func, select
 
 from cpd.models import Event
 from cpd.roster import parse_roster
+from tests.support.events import days_ago
 from tests.support.rosters import SIMS
 from tests.support.stack import StackFactory
 
@@ -54,7 +55,7 @@ async def test_a_roster_with_errors_creates_nothing_and_names_the_rows(
     dev_stack: StackFactory,
 ) -> None:
     async with dev_stack() as s:
-        form = {"reference": "inset-jan", "title": "Retrieval practice", "event_date": "2026-11-20"}
+        form = {"reference": "inset-jan", "title": "Retrieval practice", "event_date": days_ago(12)}
         files = {"file": ("staff.csv", SIMS.encode("utf-8"), "text/csv")}
         check = await s.api.post("/v1/rosters/check", files=files, headers=s.auth())
         assert check.json()["people"] == 2 and check.json()["errors"] == 1

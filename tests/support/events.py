@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 TEACHER = {"name": "Ada Lovelace", "email": "ada@hillside.example"}
+
+
+def days_ago(days: int) -> str:
+    """A date relative to today in London (the test schools' zone), as the API takes it:
+    events must be dated within 90 days of the day they are triggered."""
+    return (
+        datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date() - timedelta(days)
+    ).isoformat()
 
 
 def event(
@@ -13,7 +23,7 @@ def event(
     return {
         "reference": ref,
         "title": "Retrieval practice",
-        "event_date": "2026-11-20",
+        "event_date": days_ago(12),
         "participants": people or [TEACHER],
         **extra,
     }

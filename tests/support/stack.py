@@ -19,17 +19,22 @@ from sqlmodel import select
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api.app import create_app
+from api.app import create_app, wall_clock
+from api.deps import Clock
 from cpd.calendar import SchoolCalendar
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
 from cpd.models import Participant
-from cpd.security import LinkSigner
+from cpd.security import LinkSigner, link_signer
 from cpd.settings import Settings
-from run.worker import build_worker, link_signer
+from cpd.temporal import data_converter
+from run.worker import build_worker
 from services import admin
 from tests.support.inbox import SmtpServer
 
 TEST_SECRET = "test-secret-" + "x" * 32
+# What the test servers' clients encode with: the same key a worker process of the tests
+# derives from TEST_SECRET, as production's processes do from theirs.
+TEST_CONVERTER = data_converter(Settings(environment="test", secret_key=TEST_SECRET))
 
 
 @dataclass
@@ -79,6 +84,7 @@ async def running_stack(
     smtp: SmtpServer,
     calendar: SchoolCalendar | None = None,
     in_process_worker: bool = True,
+    clock: Clock = wall_clock,
     **overrides: object,
 ) -> AsyncIterator[Stack]:
     settings = make_settings(tmp, smtp.port, **overrides)
@@ -89,7 +95,7 @@ async def running_stack(
     school_id = unique("school")
     await admin.create_school(db, school_id, "Hillside Academy", calendar)
     key = await admin.create_key(db, school_id, "test")
-    app = create_app(settings, client)
+    app = create_app(settings, client, clock)
     transport = httpx.ASGITransport(app=app)
     worker = build_worker(client, settings, db) if in_process_worker else nullcontext()
     async with (
