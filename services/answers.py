@@ -31,6 +31,10 @@ REASONS = {
 }
 
 
+# An unsubscribe or pause link used after the follow-through ended: nothing more is sent.
+ENDED = "This follow-through has already ended: you will get no more emails about it."
+
+
 class AnswerRefused(Exception):
     def __init__(self, reason: str, invalid: bool = False) -> None:
         super().__init__(reason)
@@ -159,5 +163,5 @@ async def manage_by_link(
             else:
                 raise AnswerRefused("Choose pause, resume or stop.", invalid=True)
     except WorkflowGone as exc:
-        raise AnswerRefused(REASONS["Withdrawn"]) from exc
+        raise AnswerRefused(ENDED) from exc
     return event
