@@ -77,6 +77,11 @@ class ReserveOut(BaseModel):
     per_week: int
 
 
+class CalendarIn(BaseModel):
+    school_id: str
+    at: datetime  # the workflow's now: the school year is looked up around it
+
+
 class FanoutPageIn(BaseModel):
     event_id: str
     batch: int | None = None  # None: every participant of the event
@@ -123,6 +128,13 @@ async def record_answer(inp: AnswerRecordIn) -> None:
 @activity.defn(name="school_calendar")
 async def school_calendar(school_id: str) -> SchoolCalendar | None:
     """The school's calendar as it is now (activities/records.py)."""
+    raise NotImplementedError
+
+
+@activity.defn(name="school_calendar_at")
+async def school_calendar_at(inp: CalendarIn) -> SchoolCalendar | None:
+    """The school's calendar as it is now, with the school year it did not type in
+    (bank holidays, estimated holidays) around the workflow's time (activities/records.py)."""
     raise NotImplementedError
 
 

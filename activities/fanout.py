@@ -19,6 +19,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.contracts import FanoutPageIn, FanoutPageOut
+from cpd import school_year
 from cpd.calendar import SchoolCalendar
 from cpd.db import Transactions
 from cpd.models import Event, Participant, School
@@ -53,7 +54,9 @@ class FanoutActivities:
         found = await self._tx.read(_event_and_page, inp)
         if found is None:
             return FanoutPageOut(done=0, skipped=0, next_cursor=None)
-        event, calendar, page = found.event, found.calendar, found.page
+        event, page = found.event, found.page
+        today = activity.info().current_attempt_scheduled_time.date()
+        calendar = school_year.effective(found.calendar, today)
         plan = event.plan
         gate = asyncio.Semaphore(self._concurrency)
         delays = self._delays(inp, len(page))

@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
 
-from activities.contracts import AnswerRecordIn, ProjectionIn
-from cpd import census
+from activities.contracts import AnswerRecordIn, CalendarIn, ProjectionIn
+from cpd import census, school_year
 from cpd.calendar import SchoolCalendar
 from cpd.counters import bump
 from cpd.db import Transactions
@@ -31,9 +31,22 @@ class RecordActivities:
 
     @activity.defn
     async def school_calendar(self, school_id: str) -> SchoolCalendar | None:
-        """The school's current calendar, so running workflows see holidays added later."""
+        """The school's calendar as entered (workflows from before school_calendar_at)."""
         found = await self._tx.read(_calendar_json, school_id)
+        print("DEBUG old school_calendar")
         return SchoolCalendar.model_validate_json(found) if found is not None else None
+
+    @activity.defn
+    async def school_calendar_at(self, inp: CalendarIn) -> SchoolCalendar | None:
+        """The school's calendar, so running workflows see holidays added later, with
+        its nation's bank holidays and estimated holidays around the workflow's time."""
+        found = await self._tx.read(_calendar_json, inp.school_id)
+        if found is None:
+            return None
+        entered = SchoolCalendar.model_validate_json(found)
+        out = school_year.effective(entered, inp.at.astimezone(entered.zone).date())
+        print("DEBUG at", inp.at, len(out.closures), entered.nation)
+        return out
 
     @activity.defn
     async def record_answer(self, inp: AnswerRecordIn) -> None:

@@ -9,6 +9,7 @@ school's own time zone, across DST changes.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -36,7 +37,13 @@ class DateRange(BaseModel):
         return self.start <= day <= self.end
 
 
+Nation = Literal["england", "wales", "scotland", "northern_ireland"]
+
+
 class SchoolCalendar(BaseModel):
+    # Whose bank holidays apply, and whose usual school holidays are assumed where no term
+    # dates were entered (cpd/school_year.py). None: neither (an always-open test school).
+    nation: Nation | None = "england"
     timezone: str = "Europe/London"
     working_days: list[int] = Field(default=[0, 1, 2, 3, 4], description="0=Monday .. 6=Sunday")
     send_window_start: time = time(7, 30)
@@ -107,6 +114,7 @@ class SchoolCalendar(BaseModel):
     def always_open(cls, timezone: str = "Europe/London") -> SchoolCalendar:
         """Every day, all day: the development school, so a trigger shows its email at once."""
         return cls(
+            nation=None,
             timezone=timezone,
             working_days=[0, 1, 2, 3, 4, 5, 6],
             send_window_start=time(0, 0),

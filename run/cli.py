@@ -14,6 +14,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from pydantic import ValidationError
 
+from cpd import school_year
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
 from cpd.calendar import SchoolCalendar
 from cpd.codec import UnknownKey, readable
@@ -116,6 +117,8 @@ def main(argv: list[str] | None = None) -> None:
         calendar = _calendar(args.calendar) if args.calendar else None
         _run(admin.create_school, args.school_id, args.name, calendar)
         print(f"created school {args.school_id}")
+        for warning in school_year.warnings(calendar or SchoolCalendar(), date.today()):
+            print(f"note: {warning}", file=sys.stderr)
     elif args.command == "create-key":
         print(_run(admin.create_key, args.school_id, args.label))
     elif args.command == "revoke-key":

@@ -128,6 +128,7 @@ def build_worker(
             records.project_participant,
             records.record_answer,
             records.school_calendar,
+            records.school_calendar_at,
             *fanout_activities,
         ],
     )

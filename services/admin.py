@@ -3,13 +3,17 @@ and the school's own settings in the API."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import select
 
+from cpd import school_year
 from cpd.branding import Branding
 from cpd.calendar import SchoolCalendar
 from cpd.db import Db, Sessionmaker, unit_of_work
 from cpd.models import ApiKey, Leader, School, Trust, utcnow
 from cpd.security import new_api_key
+from services.schemas import SchoolYearOut
 
 
 async def create_school(
@@ -95,3 +99,16 @@ async def set_calendar(db: Db, school: School, calendar: SchoolCalendar) -> None
 async def set_branding(db: Db, school: School, branding: Branding) -> None:
     school.branding_json = branding.model_dump_json()
     await db.merge(school)
+
+
+def school_year_view(school: School, now: datetime) -> SchoolYearOut:
+    calendar = SchoolCalendar.model_validate_json(school.calendar_json)
+    today = now.astimezone(calendar.zone).date()
+    added = school_year.effective(calendar, today).closures[len(calendar.closures) :]
+    return SchoolYearOut(
+        nation=calendar.nation,
+        terms_entered=bool(calendar.terms),
+        bank_holidays=[c for c in added if c.name.startswith(school_year.BANK_HOLIDAY)],
+        estimated=[c for c in added if c.name.startswith(school_year.ESTIMATED)],
+        warnings=school_year.warnings(calendar, today),
+    )

@@ -8,6 +8,7 @@ from pydantic import BaseModel, EmailStr, Field, field_validator, model_validato
 from pydantic.json_schema import JsonDict
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
+from cpd.calendar import DateRange
 from cpd.models import Answer, Event, Participant
 from cpd.plans import Plan, StepKind
 from workflows.types import Timeline
@@ -81,6 +82,10 @@ class EventOut(BaseModel):
     participant_count: int
     created: bool = Field(description="False when this reference was already posted.")
     cancelled: bool = False
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What the school should know, e.g. that its holidays are only estimated",
+    )
 
     @classmethod
     def of(cls, event: Event, created: bool, participant_count: int) -> EventOut:
@@ -345,3 +350,15 @@ class Erased(BaseModel):
 
 class ErasureRequest(BaseModel):
     email: EmailStr
+
+
+class SchoolYearOut(BaseModel):
+    """The days a school is closed that it did not type in, and which of them are guesses."""
+
+    nation: str | None
+    terms_entered: bool
+    bank_holidays: list[DateRange]
+    estimated: list[DateRange] = Field(
+        description="Usual school holidays assumed where no term dates were entered"
+    )
+    warnings: list[str]

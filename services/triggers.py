@@ -20,7 +20,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from cpd import census
+from cpd import census, school_year
 from cpd.calendar import SchoolCalendar
 from cpd.db import Db
 from cpd.models import Event, Participant, School, utcnow
@@ -93,7 +93,12 @@ async def trigger(
     # Started on every post, so a retry after a crash here still fans out;
     # the fixed workflow id makes the second start a no-op.
     await start_event(client, task_queue, event.id)
-    return await event_out(db, event, created)
+    out = await event_out(db, event, created)
+    calendar = SchoolCalendar.model_validate_json(school.calendar_json)
+    last_step = event.event_date + timedelta(days=event.plan.steps[-1].offset_days)
+    today = now.astimezone(calendar.zone).date()
+    out.warnings = school_year.warnings(calendar, today, until=last_step)
+    return out
 
 
 async def record_event(

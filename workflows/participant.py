@@ -50,6 +50,7 @@ PATCH_WALL_CLOCK_SHIFT = "wall-clock-shift-2026-11"
 PATCH_LOCAL_DB = "local-db-activities-2026-11"
 PATCH_LOCAL_EMAIL = "local-first-email-2026-11"
 PATCH_JOINED_LATE = "joined-late-2026-12"
+PATCH_SCHOOL_YEAR = "school-year-2026-12"
 
 # Routine steps that give way when a holiday makes the next step due the same day.
 SKIPPABLE = frozenset({StepKind.CUE, StepKind.PRACTICE_CHECKIN})
@@ -340,7 +341,12 @@ class ParticipantWorkflow:
                 return True
 
     async def _refresh_calendar(self) -> None:
-        latest = await self._db(contracts.school_calendar, self._in.school_id)
+        if workflow.patched(PATCH_SCHOOL_YEAR):
+            # With the bank holidays and estimated holidays of the school year around now.
+            at = contracts.CalendarIn(school_id=self._in.school_id, at=workflow.now())
+            latest = await self._db(contracts.school_calendar_at, at)
+        else:
+            latest = await self._db(contracts.school_calendar, self._in.school_id)
         if latest is not None:
             self._st.calendar = latest
 

@@ -15,7 +15,7 @@ from cpd.branding import Branding
 from cpd.calendar import SchoolCalendar
 from services import admin
 from services.erasure import erase_by_email
-from services.schemas import Erased, ErasureRequest
+from services.schemas import Erased, ErasureRequest, SchoolYearOut
 
 router = APIRouter(prefix="/v1/school", tags=["school"])
 
@@ -30,6 +30,13 @@ async def put_calendar(body: SchoolCalendar, school: SchoolDep, db: DbDep) -> Sc
     """Time zone, working days, send window, term dates and closures (holidays, INSET days)."""
     await admin.set_calendar(db, school, body)
     return body
+
+
+@router.get("/year", response_model=SchoolYearOut, responses=error_responses(401))
+async def get_school_year(school: SchoolDep, res: ResourcesDep) -> SchoolYearOut:
+    """Bank holidays for the school's nation, and the holidays assumed where no term dates
+    were entered (marked estimated), over the coming year."""
+    return admin.school_year_view(school, await res.clock())
 
 
 @router.get("/branding", response_model=Branding, responses=error_responses(401))

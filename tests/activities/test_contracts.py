@@ -38,6 +38,7 @@ def test_every_contract_is_implemented_once_with_the_same_shape() -> None:
         "reserve_email",
         "resume_participant_page",
         "school_calendar",
+        "school_calendar_at",
         "send_step_email",
         "start_participant_page",
         "withdraw_participant_page",

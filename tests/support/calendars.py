@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import holidays
+
 from cpd.calendar import DateRange, SchoolCalendar
 
 LONDON = ZoneInfo("Europe/London")
@@ -90,8 +92,11 @@ def english_school_years(first_autumn: int, years: int = 2) -> SchoolYear:
         terms=terms,
         closures=closures,
     )
-    closed: set[date] = set()
     first, last = terms[0].start, terms[-1].end
+    # England's bank holidays close the school too, entered or not.
+    closed: set[date] = set(
+        holidays.UnitedKingdom(subdiv="ENG", years=range(first.year, last.year + 1))
+    )
     day = first
     while day <= last:
         in_term = any(t.start <= day <= t.end for t in terms)

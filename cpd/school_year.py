@@ -1,0 +1,135 @@
+"""The school year a school did not type in: its nation's bank holidays, and the usual
+school holidays as an estimate wherever no term dates were entered.
+
+Looked up by activities (the calendar a workflow starts with, and re-reads on waking),
+never in workflow code: a new release of the ``holidays`` library changes what the next
+lookup returns, not what a recorded history replays.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import holidays
+from dateutil.easter import easter
+
+from cpd.calendar import DateRange, Nation, SchoolCalendar
+
+SUBDIVISION: dict[Nation, str] = {
+    "england": "ENG",
+    "wales": "WLS",
+    "scotland": "SCT",
+    "northern_ireland": "NIR",
+}
+BANK_HOLIDAY = "Bank holiday: "
+ESTIMATED = "Estimated: "
+# How far a calendar looks ahead: beyond the longest wait a workflow plans in one go.
+LOOK_BACK, LOOK_AHEAD = timedelta(days=14), timedelta(days=430)
+
+
+def bank_holidays(nation: Nation, start: date, end: date) -> list[DateRange]:
+    found = holidays.UnitedKingdom(
+        subdiv=SUBDIVISION[nation], years=range(start.year, end.year + 1)
+    )
+    return [
+        DateRange(name=f"{BANK_HOLIDAY}{name}", start=day, end=day)
+        for day, name in sorted(found.items())
+        if start <= day <= end
+    ]
+
+
+def _monday_on_or_after(day: date) -> date:
+    return day + timedelta(days=-day.weekday() % 7)
+
+
+def _last_monday(year: int, month: int) -> date:
+    day = date(year, month + 1, 1) - timedelta(days=1) if month < 12 else date(year, 12, 31)
+    return day - timedelta(days=day.weekday())
+
+
+def _week(name: str, monday: date, days: int = 5) -> DateRange:
+    return DateRange(name=f"{ESTIMATED}{name}", start=monday, end=monday + timedelta(days - 1))
+
+
+def estimated_holidays(nation: Nation, autumn: int) -> list[DateRange]:
+    """The usual holidays of the school year that starts in the autumn of ``autumn``:
+    a guess from each nation's common pattern, for a school that has not said."""
+    spring = autumn + 1
+    sunday = easter(spring)
+    if nation == "scotland":
+        return [
+            _week("October week", _monday_on_or_after(date(autumn, 10, 12))),
+            DateRange(
+                name=f"{ESTIMATED}Christmas", start=date(autumn, 12, 21), end=date(spring, 1, 5)
+            ),
+            _week("February mid-term", _monday_on_or_after(date(spring, 2, 12)), days=2),
+            DateRange(
+                name=f"{ESTIMATED}Easter",
+                start=sunday - timedelta(days=9),
+                end=sunday + timedelta(days=8),
+            ),
+            DateRange(
+                name=f"{ESTIMATED}summer", start=date(spring, 6, 27), end=date(spring, 8, 16)
+            ),
+        ]
+    if nation == "northern_ireland":
+        summer = (date(spring, 7, 1), date(spring, 8, 31))
+        october = _monday_on_or_after(date(autumn, 10, 27))
+    else:
+        summer = (date(spring, 7, 21), date(spring, 9, 2))
+        october = _monday_on_or_after(date(autumn, 10, 24))
+    return [
+        _week("October half-term", october),
+        DateRange(name=f"{ESTIMATED}Christmas", start=date(autumn, 12, 20), end=date(spring, 1, 3)),
+        _week("February half-term", _monday_on_or_after(date(spring, 2, 12))),
+        DateRange(
+            name=f"{ESTIMATED}Easter",
+            start=sunday - timedelta(days=9),
+            end=sunday + timedelta(days=8),
+        ),
+        _week("May half-term", _last_monday(spring, 5)),
+        DateRange(name=f"{ESTIMATED}summer", start=summer[0], end=summer[1]),
+    ]
+
+
+def effective(calendar: SchoolCalendar, today: date) -> SchoolCalendar:
+    """The school's calendar with what it did not type in: its nation's bank holidays,
+    and estimated holidays wherever no entered term covers the day (all year, for a
+    school with no term dates; after its last entered term, otherwise)."""
+    if calendar.nation is None:
+        return calendar
+    start, end = today - LOOK_BACK, today + LOOK_AHEAD
+    added = bank_holidays(calendar.nation, start, end)
+    first = min((t.start for t in calendar.terms), default=None)
+    last = max((t.end for t in calendar.terms), default=None)
+    for autumn in range(start.year - 1, end.year + 1):
+        for span in estimated_holidays(calendar.nation, autumn):
+            if span.end < start or span.start > end:
+                continue
+            if first is not None and last is not None and first <= span.start and span.end <= last:
+                continue  # the school's own terms say when it is closed here
+            added.append(span)
+    return calendar.model_copy(update={"closures": [*calendar.closures, *added]})
+
+
+def estimated(calendar: SchoolCalendar, today: date) -> list[DateRange]:
+    """The estimated holidays in force now: what a school is told to confirm."""
+    return [c for c in effective(calendar, today).closures if c.name.startswith(ESTIMATED)]
+
+
+def warnings(calendar: SchoolCalendar, today: date, until: date | None = None) -> list[str]:
+    """What a CPD lead should be told: where emails only avoid estimated holidays."""
+    if calendar.nation is None:
+        return []
+    last = max((t.end for t in calendar.terms), default=None)
+    if last is None:
+        return [
+            "No term dates are entered, so emails avoid estimated school holidays and bank "
+            "holidays. Enter your term dates (PUT /v1/school/calendar) so they follow yours."
+        ]
+    if until is not None and until > last:
+        return [
+            f"Your entered term dates end on {last.isoformat()}; after that, emails avoid "
+            "estimated school holidays until you enter next year's dates."
+        ]
+    return []
