@@ -18,10 +18,13 @@ from cpd import school_year
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
 from cpd.calendar import SchoolCalendar
 from cpd.codec import UnknownKey, readable
-from cpd.db import create_engine, create_sessionmaker, create_tables
+from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables, unit_of_work
+from cpd.models import School
 from cpd.settings import get_settings
 from cpd.temporal import payload_codec
 from services import admin
+from services.errors import Refused
+from services.schemas import CalendarImport
 
 
 async def _with_db(action: Callable[..., Awaitable[Any]], *args: Any) -> Any:
@@ -61,6 +64,19 @@ def _decode() -> None:
     print()
 
 
+async def _import_calendar(
+    sessionmaker: Sessionmaker, school_id: str, data: bytes, apply: bool
+) -> CalendarImport:
+    async with unit_of_work(sessionmaker) as db:
+        school = await db.get(School, school_id)
+        if school is None:
+            raise ValueError(f"no school {school_id!r}")
+        try:
+            return await admin.import_calendar(db, school, data, apply)
+        except Refused as exc:
+            raise ValueError(exc.detail) from exc
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="cpd", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -97,6 +113,11 @@ def main(argv: list[str] | None = None) -> None:
     roster.add_argument("--title", required=True)
     roster.add_argument("--date", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
     roster.add_argument("--plan", default=DEFAULT_PLAN_ID, choices=sorted(BUILTIN_PLANS))
+
+    ics = sub.add_parser("import-calendar", help="term dates and closures from an .ics file")
+    ics.add_argument("school_id")
+    ics.add_argument("ics", type=Path)
+    ics.add_argument("--apply", action="store_true", help="save it (without: a preview only)")
 
     sub.add_parser("dev", help="run the whole service locally with embedded defaults")
     worker = sub.add_parser("worker", help="run a Temporal worker")
@@ -146,6 +167,15 @@ def main(argv: list[str] | None = None) -> None:
             )
         )
         raise SystemExit(code)
+    elif args.command == "import-calendar":
+        result = _run(_import_calendar, args.school_id, args.ics.read_bytes(), args.apply)
+        for term in result.terms:
+            print(f"term     {term.start} to {term.end}  {term.name}")
+        for closure in result.closures:
+            print(f"closed   {closure.start} to {closure.end}  {closure.name}")
+        for left_out in result.not_understood:
+            print(f"left out {left_out}")
+        print("saved" if result.applied else "preview only: run again with --apply to save it")
     elif args.command == "dev":
         from run.devstack import run
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import ValidationError
 from sqlmodel import select
 
 from cpd import school_year
 from cpd.branding import Branding
 from cpd.calendar import SchoolCalendar
 from cpd.db import Db, Sessionmaker, unit_of_work
+from cpd.ics import IcsRejected, read_ics
 from cpd.models import ApiKey, Leader, School, Trust, utcnow
 from cpd.security import new_api_key
-from services.schemas import SchoolYearOut
+from services.errors import Invalid
+from services.schemas import CalendarImport, SchoolYearOut
 
 
 async def create_school(
@@ -112,3 +115,35 @@ def school_year_view(school: School, now: datetime) -> SchoolYearOut:
         estimated=[c for c in added if c.name.startswith(school_year.ESTIMATED)],
         warnings=school_year.warnings(calendar, today),
     )
+
+
+def calendar_from_ics(school: School, data: bytes) -> CalendarImport:
+    """What a school's .ics says, as its calendar would become: terms and closures replaced,
+    its nation, time zone, working days and send window kept. Refused if unreadable."""
+    try:
+        found = read_ics(data)
+        current = SchoolCalendar.model_validate_json(school.calendar_json)
+        calendar = SchoolCalendar.model_validate(
+            {**current.model_dump(), "terms": found.terms, "closures": found.closures}
+        )
+    except IcsRejected as exc:
+        raise Invalid(str(exc), [{"field": "file", "message": str(exc)}]) from exc
+    except ValidationError as exc:
+        message = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise Invalid(message, [{"field": "file", "message": message}]) from exc
+    return CalendarImport(
+        applied=False,
+        terms=found.terms,
+        closures=found.closures,
+        not_understood=found.not_understood,
+        calendar=calendar,
+    )
+
+
+async def import_calendar(db: Db, school: School, data: bytes, apply: bool) -> CalendarImport:
+    """Preview an .ics import, or (``apply``) save it."""
+    result = calendar_from_ics(school, data)
+    if apply:
+        await set_calendar(db, school, result.calendar)
+        result.applied = True
+    return result

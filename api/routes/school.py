@@ -7,15 +7,19 @@ holidays apply at once; branding applies to the next email sent.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
 
 from api.deps import DbDep, ResourcesDep, SchoolDep
 from api.errors import error_responses
 from cpd.branding import Branding
 from cpd.calendar import SchoolCalendar
+from cpd.ics import MAX_BYTES
 from services import admin
 from services.erasure import erase_by_email
-from services.schemas import Erased, ErasureRequest, SchoolYearOut
+from services.errors import TooLarge
+from services.schemas import CalendarImport, Erased, ErasureRequest, SchoolYearOut
 
 router = APIRouter(prefix="/v1/school", tags=["school"])
 
@@ -30,6 +34,23 @@ async def put_calendar(body: SchoolCalendar, school: SchoolDep, db: DbDep) -> Sc
     """Time zone, working days, send window, term dates and closures (holidays, INSET days)."""
     await admin.set_calendar(db, school, body)
     return body
+
+
+@router.post(
+    "/calendar.ics", response_model=CalendarImport, responses=error_responses(401, 413, 422)
+)
+async def import_calendar(
+    file: Annotated[UploadFile, File(description="The school's calendar (.ics)")],
+    school: SchoolDep,
+    db: DbDep,
+    apply: Annotated[bool, Form(description="Save it; without it, only a preview")] = False,
+) -> CalendarImport:
+    """Term dates and closures from the school's published calendar: a preview of what was
+    understood, saved only with ``apply``."""
+    data = await file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise TooLarge("The calendar file is over 1 MB.")
+    return await admin.import_calendar(db, school, data, apply)
 
 
 @router.get("/year", response_model=SchoolYearOut, responses=error_responses(401))
