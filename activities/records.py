@@ -17,7 +17,7 @@ from cpd import census, school_year
 from cpd.calendar import SchoolCalendar
 from cpd.counters import bump
 from cpd.db import Transactions
-from cpd.models import Answer, Event, Participant, School, utcnow
+from cpd.models import Answer, Event, HelpRequest, Participant, School, utcnow
 from cpd.privacy import shared_with_lead
 
 
@@ -87,6 +87,17 @@ def _record_answer(session: Session, inp: AnswerRecordIn) -> None:
     row.fields_json = json.dumps(inp.fields)
     row.shared = shared_with_lead(step.kind if step else None, inp.fields)
     session.add(row)
+    if inp.choice == "need_help" and person is not None:
+        # Somebody must hear: the help notifier tells the school's CPD lead (services/support.py).
+        session.add(
+            HelpRequest(
+                school_id=person.school_id,
+                event_id=person.event_id,
+                participant_id=person.id,
+                step_id=inp.step_id,
+                text=inp.text if row.shared else "",
+            )
+        )
 
 
 def _answer_exists(session: Session, participant_id: str, step_id: str) -> bool:

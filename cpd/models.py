@@ -223,6 +223,32 @@ class Answer(SQLModel, table=True):
     answered_at: datetime = Field(sa_column=_ts())
 
 
+class HelpRequest(SQLModel, table=True):
+    """A teacher asked for help on a step: the CPD lead is told (batched, in school hours),
+    marks it in hand, then supported; "supported" clears the teacher's flag."""
+
+    __table_args__ = (UniqueConstraint("participant_id", "step_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(index=True, max_length=64)
+    event_id: str = Field(max_length=64)
+    participant_id: str = Field(index=True, max_length=64)
+    step_id: str = Field(max_length=64)
+    # What the teacher wrote with it (a check-in's words are the CPD lead's to read).
+    text: str = Field(default="", max_length=5000)
+    status: str = Field(default="open", max_length=20)  # open | in_hand | supported
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    notified_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class LeadEmail(SQLModel, table=True):
+    """One email to a leader, by a key such as help:<school>:<leader>:<day>: the first to
+    claim it sends it, so several workers never send the same one twice."""
+
+    key: str = Field(primary_key=True, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
 class UnclearReply(SQLModel, table=True):
     """An emailed reply we could not read as one of the choices: kept, and offered back to
     the teacher with the answer page, so their words go with the answer they tap."""

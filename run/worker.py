@@ -7,7 +7,7 @@ import compileall
 import logging
 import os
 import signal
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from pathlib import Path
 
 from temporalio.client import Client
@@ -30,6 +30,7 @@ from cpd.security import link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
 from emails.render import EmailRenderer
+from services.support import HelpNotifier
 from workflows.fanout import EventFanoutWorkflow
 from workflows.participant import ParticipantWorkflow
 
@@ -39,20 +40,37 @@ WORKFLOWS = [ParticipantWorkflow, EventFanoutWorkflow]
 class Workers:
     """The two workers of one process, run together: ``async with build_worker(...)``."""
 
-    def __init__(self, *workers: Worker, transactions: Transactions) -> None:
+    def __init__(
+        self,
+        *workers: Worker,
+        transactions: Transactions,
+        help_notifier: HelpNotifier | None = None,
+        notify_every: float = 300.0,
+    ) -> None:
         self._workers = workers
         self._stack = AsyncExitStack()
         self._tx = transactions
+        self._help = help_notifier
+        self._notify_every = notify_every
 
     async def __aenter__(self) -> Workers:
         # Closed last: the workers' in-flight activities finish before their DB goes.
         self._stack.callback(self._tx.close)
         for worker in self._workers:
             await self._stack.enter_async_context(worker)
+        if self._help is not None:
+            telling = asyncio.create_task(self._help.run_every(self._notify_every))
+            self._stack.push_async_callback(_cancelled, telling)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.aclose()
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
 
 
 LANES = ("main", "fanout")
@@ -96,9 +114,8 @@ def build_worker(
     queue = task_queue or settings.task_queue
     precompile_workflows()
     tx = Transactions(sessionmaker)
-    emails = EmailActivities(
-        settings, tx, SmtpSender(settings), EmailRenderer(), link_signer(settings)
-    )
+    sender = SmtpSender(settings)
+    emails = EmailActivities(settings, tx, sender, EmailRenderer(), link_signer(settings))
     records = RecordActivities(tx)
     budget = BudgetActivities(tx, settings.email_budget_per_week)
     fanout = FanoutActivities(
@@ -139,7 +156,15 @@ def build_worker(
         activities=fanout_activities,
     )
     chosen = (w for name, w in (("main", main), ("fanout", lane)) if name in lanes)
-    return Workers(*chosen, transactions=tx)
+    # The participants' lane tells CPD leads about help requests (one process's worth is
+    # enough, and several are safe: each email is claimed before it is sent).
+    notifier = HelpNotifier(sessionmaker, sender, settings) if "main" in lanes else None
+    return Workers(
+        *chosen,
+        transactions=tx,
+        help_notifier=notifier,
+        notify_every=settings.help_notify_seconds,
+    )
 
 
 async def main(lanes: tuple[str, ...] = LANES) -> None:

@@ -25,6 +25,7 @@ from cpd.models import (
     EmailBudgetSlot,
     EmailSend,
     Evidence,
+    HelpRequest,
     LinkVersion,
     Participant,
     UnclearReply,
@@ -52,6 +53,7 @@ async def erase(client: Client, db: Db, settings: Settings, people: list[Partici
         await _delete(db, Evidence, col(Evidence.participant_id) == person.id)
         await _delete(db, LinkVersion, col(LinkVersion.participant_id) == person.id)
         await _delete(db, UnclearReply, col(UnclearReply.participant_id) == person.id)
+        await _delete(db, HelpRequest, col(HelpRequest.participant_id) == person.id)
         erased.emails += await _delete(db, EmailSend, col(EmailSend.participant_id) == person.id)
         # Budget slots are keyed by send key, which starts with the workflow id.
         await _delete(

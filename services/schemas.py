@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 from pydantic.json_schema import JsonDict
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
-from cpd.calendar import DateRange
+from cpd.calendar import DateRange, SchoolCalendar
 from cpd.models import Answer, Event, Participant
 from cpd.plans import Plan, StepKind
 from workflows.types import Timeline
@@ -362,3 +363,21 @@ class SchoolYearOut(BaseModel):
         description="Usual school holidays assumed where no term dates were entered"
     )
     warnings: list[str]
+
+
+class CalendarImport(BaseModel):
+    """What a calendar file was understood to say, and whether it was saved."""
+
+    applied: bool = Field(description="False: a preview; nothing was saved")
+    terms: list[DateRange]
+    closures: list[DateRange]
+    not_understood: list[str] = Field(description="Events left out: not a term or a closure")
+    calendar: SchoolCalendar = Field(description="The school's calendar with these dates")
+
+
+class SupportMark(BaseModel):
+    """A CPD lead's note on a teacher's request for help; "supported" clears the flag."""
+
+    status: Literal["in_hand", "supported"]
+
+    model_config = {"json_schema_extra": {"examples": [{"status": "supported"}]}}

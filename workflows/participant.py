@@ -479,6 +479,12 @@ class ParticipantWorkflow:
     def change_email(self, email: str) -> None:
         self._st.email = email
 
+    @workflow.signal
+    def support_given(self) -> None:
+        # The CPD lead marked the help given (services/support.py): the flag is cleared in the
+        # app at once, and here so the next projection keeps it cleared.
+        self._st.needs_help = False
+
     @workflow.query
     def timeline(self) -> Timeline:
         steps = self._in.plan.steps

@@ -6,16 +6,16 @@ shown as the viewer's role allows.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.charts import impact_over_time
 from api.deps import DbDep, ResourcesDep
-from api.pages import page
+from api.pages import page, problem
 from cpd.security import LinkError
-from services import dashboard, signin
+from services import dashboard, signin, support
 from services.errors import NotFound, Unauthorized
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
@@ -129,3 +129,27 @@ async def event_page(event_id: str, request: Request, res: ResourcesDep, db: DbD
         chart=impact_over_time(view.impact.checkpoints),
         reflections=view.reflections,
     )
+
+
+@router.post("/events/{event_id}/support/{participant_id}", response_model=None)
+async def mark_support(
+    event_id: str,
+    participant_id: str,
+    request: Request,
+    res: ResourcesDep,
+    db: DbDep,
+    status: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """A CPD lead marks a request for help in hand, or supported (which clears the flag)."""
+    who = res.sessions.current(request)
+    if who is None:
+        return RedirectResponse("/dashboard/login", status_code=303)
+    if not who.sees_names or status not in ("in_hand", "supported"):
+        refusal = "Only the school's CPD lead can mark this, as in hand or supported."
+        return problem(request, refusal, 422)
+    mark: Literal["in_hand", "supported"] = "supported" if status == "supported" else "in_hand"
+    try:
+        await support.mark(res.client, db, who.scope, event_id, participant_id, mark)
+    except NotFound:
+        return page(request, "dashboard/missing.html", status=404, who=who)
+    return RedirectResponse(f"/dashboard/events/{event_id}", status_code=303)

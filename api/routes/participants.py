@@ -6,9 +6,9 @@ from fastapi import APIRouter
 
 from api.deps import DbDep, ResourcesDep, SchoolDep
 from api.errors import error_responses
-from services import participants
+from services import participants, support
 from services.erasure import erase
-from services.schemas import EmailChange, Erased, ParticipantDetail, PauseRequest
+from services.schemas import EmailChange, Erased, ParticipantDetail, PauseRequest, SupportMark
 from services.tenancy import owned_participant
 
 router = APIRouter(prefix="/v1/events/{event_id}/participants", tags=["participants"])
@@ -74,6 +74,23 @@ async def change_email(
     """Send the rest of this follow-through to a new address."""
     person = await owned_participant(db, school.id, event_id, participant_id)
     return await participants.change_email(res.client, db, person, body.email)
+
+
+@router.post(
+    ONE + "/support", response_model=ParticipantDetail, responses=error_responses(401, 404, 422)
+)
+async def mark_support(
+    event_id: str,
+    participant_id: str,
+    body: SupportMark,
+    school: SchoolDep,
+    db: DbDep,
+    res: ResourcesDep,
+) -> ParticipantDetail:
+    """The CPD lead has a teacher's request for help in hand, or has given it: "supported"
+    clears their flag."""
+    person = await support.mark(res.client, db, school.id, event_id, participant_id, body.status)
+    return await participants.detail(res.client, db, person)
 
 
 @router.delete(ONE + "/data", response_model=Erased, responses=error_responses(401, 404))

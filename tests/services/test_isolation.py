@@ -33,6 +33,9 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/v1/events/{event_id}/participants/{participant_id}/email"): {
         "json": {"email": "mallory@elsewhere.example"}
     },
+    ("POST", "/v1/events/{event_id}/participants/{participant_id}/support"): {
+        "json": {"status": "supported"}
+    },
     ("DELETE", "/v1/events/{event_id}/participants/{participant_id}/data"): {},
 }
 

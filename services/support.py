@@ -1,0 +1,169 @@
+"""When a teacher asks for help, somebody hears: their school's CPD lead, by email.
+
+Batched: each CPD lead gets at most one email a school day, in school hours (the
+school's calendar, with its bank holidays and estimated holidays), listing every
+request not yet told. The lead marks a request in hand, then supported; supported
+clears the teacher's flag, in the app and in their follow-through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from temporalio.client import Client
+
+from activities.smtp import Outgoing, SmtpSender
+from cpd import census, school_year
+from cpd.calendar import SchoolCalendar
+from cpd.db import Db, Sessionmaker, unit_of_work
+from cpd.models import Event, HelpRequest, LeadEmail, Leader, Participant, School
+from cpd.settings import Settings
+from cpd.temporal import WorkflowGone, gone_if_not_found
+from emails.message import build_message
+from emails.render import EmailRenderer
+from services.tenancy import owned_participant
+
+log = logging.getLogger("cpd.help")
+
+
+class HelpNotifier:
+    def __init__(self, sessionmaker: Sessionmaker, mailer: SmtpSender, settings: Settings) -> None:
+        self._db = sessionmaker
+        self._mailer = mailer
+        self._settings = settings
+        self._renderer = EmailRenderer()
+
+    async def run_every(self, seconds: float) -> None:
+        """Tell leads now and then, until cancelled; a failed round is tried again later."""
+        while True:
+            try:
+                await self.tell_leads(datetime.now(UTC))
+            except Exception:  # noqa: BLE001 - the next round retries; nothing is marked told
+                log.exception("telling CPD leads about help requests failed; will retry")
+            await asyncio.sleep(seconds)
+
+    async def tell_leads(self, now: datetime) -> int:
+        """One email to each CPD lead of each school with requests not yet told, if the
+        school is open now and the lead has not had one today. The emails sent."""
+        async with unit_of_work(self._db) as db:
+            waiting = (
+                await db.exec(
+                    select(HelpRequest).where(
+                        col(HelpRequest.notified_at).is_(None), HelpRequest.status == "open"
+                    )
+                )
+            ).all()
+        by_school: dict[str, list[HelpRequest]] = defaultdict(list)
+        for request in waiting:
+            by_school[request.school_id].append(request)
+        sent = 0
+        for school_id, requests in by_school.items():
+            sent += await self._tell_school(school_id, requests, now)
+        return sent
+
+    async def _tell_school(self, school_id: str, requests: list[HelpRequest], now: datetime) -> int:
+        async with unit_of_work(self._db) as db:
+            school = await db.get(School, school_id)
+            if school is None:
+                return 0
+            entered = SchoolCalendar.model_validate_json(school.calendar_json)
+            calendar = school_year.effective(entered, now.astimezone(entered.zone).date())
+            if calendar.next_open_slot(now) != now:
+                return 0  # outside school hours, a weekend or a holiday: later
+            leads = (
+                await db.exec(
+                    select(Leader).where(Leader.school_id == school_id, Leader.role == "cpd_lead")
+                )
+            ).all()
+            lines = await self._lines(db, requests)
+        day = now.astimezone(calendar.zone).date().isoformat()
+        sent = 0
+        for lead in leads:
+            if not await self._claim(f"help:{school_id}:{lead.id}:{day}"):
+                continue  # this lead has had today's email: tomorrow's lists these
+            context = {
+                "school_name": school.name,
+                "requests": lines,
+                "link": f"{self._settings.public_base_url.rstrip('/')}/dashboard",
+            }
+            rendered = self._renderer.render("help_requests", context)
+            message = build_message(rendered, mail_from=self._settings.mail_from, to=lead.email)
+            await self._mailer.send(Outgoing.of(message))
+            sent += 1
+        if sent:
+            async with unit_of_work(self._db) as db:
+                for request in requests:
+                    row = await db.get(HelpRequest, request.id)
+                    if row is not None:
+                        row.notified_at = now
+        return sent
+
+    async def _claim(self, key: str) -> bool:
+        try:
+            async with unit_of_work(self._db) as db:
+                db.add(LeadEmail(key=key))
+        except IntegrityError:
+            return False
+        return True
+
+    async def _lines(self, db: Db, requests: list[HelpRequest]) -> list[dict[str, str]]:
+        lines = []
+        for request in sorted(requests, key=lambda r: r.created_at):
+            person = await db.get(Participant, request.participant_id)
+            event = await db.get(Event, request.event_id)
+            if person is None or event is None:
+                continue  # erased since
+            step = event.plan.step(request.step_id)
+            lines.append(
+                {
+                    "name": person.name,
+                    "event": event.title,
+                    "question": step.prompt if step else request.step_id,
+                    "text": request.text,
+                }
+            )
+        return lines
+
+
+async def mark(
+    client: Client,
+    db: Db,
+    school_id: str,
+    event_id: str,
+    participant_id: str,
+    status: Literal["in_hand", "supported"],
+) -> Participant:
+    """The CPD lead has it in hand, or has given the support: supported clears the flag."""
+    person = await owned_participant(db, school_id, event_id, participant_id)
+    requests = (
+        await db.exec(
+            select(HelpRequest).where(
+                HelpRequest.participant_id == person.id, HelpRequest.status != "supported"
+            )
+        )
+    ).all()
+    for request in requests:
+        request.status = status
+    if status == "supported":
+        await db.run(_clear_flag, person.id)
+        handle = client.get_workflow_handle(person.workflow_id)
+        try:
+            with gone_if_not_found():
+                await handle.signal("support_given")
+        except WorkflowGone:
+            pass  # ended: nothing more will ask again
+    await db.commit()
+    return person
+
+
+def _clear_flag(session: Session, participant_id: str) -> None:
+    with census.kept(session, participant_id):
+        row = session.get(Participant, participant_id)
+        if row is not None:
+            row.needs_help = False
