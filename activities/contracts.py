@@ -154,6 +154,12 @@ async def pause_participant_page(inp: FanoutPageIn) -> FanoutPageOut:
     raise NotImplementedError
 
 
+@activity.defn(name="recalendar_participant_page")
+async def recalendar_participant_page(inp: FanoutPageIn) -> FanoutPageOut:
+    """Tell a page of an event's participants that the school's calendar changed."""
+    raise NotImplementedError
+
+
 @activity.defn(name="resume_participant_page")
 async def resume_participant_page(inp: FanoutPageIn) -> FanoutPageOut:
     raise NotImplementedError

@@ -129,6 +129,10 @@ class FanoutActivities:
     async def resume_participant_page(self, inp: FanoutPageIn) -> FanoutPageOut:
         return await self._signal_page(inp, "resume")
 
+    @activity.defn
+    async def recalendar_participant_page(self, inp: FanoutPageIn) -> FanoutPageOut:
+        return await self._signal_page(inp, "calendar_changed")
+
     async def _signal_page(self, inp: FanoutPageIn, signal: str, *args: str) -> FanoutPageOut:
         page = await self._tx.read(_page, inp)
         gate = asyncio.Semaphore(self._concurrency)

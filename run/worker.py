@@ -132,6 +132,7 @@ def build_worker(
         fanout.withdraw_participant_page,
         fanout.pause_participant_page,
         fanout.resume_participant_page,
+        fanout.recalendar_participant_page,
     ]
     main = Worker(
         client,

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -216,6 +216,21 @@ async def cancel_event(
         FanoutInput(event_id=event.id, action="withdraw", reason="cancelled"),
     )
     return await event_out(db, event, False)
+
+
+async def recalendar(client: Client, task_queue: str, db: Db, school_id: str) -> None:
+    """Tell every running follow-through at the school that its calendar changed, so the
+    sleeping ones re-plan now (the calendar must be committed first: they re-read it)."""
+    events = await db.exec(
+        select(Event).where(Event.school_id == school_id, col(Event.cancelled_at).is_(None))
+    )
+    for event in events.all():
+        await _start_fanout(
+            client,
+            event_signal_workflow_id(event.id, "calendar", uuid.uuid4().hex[:8]),
+            task_queue,
+            FanoutInput(event_id=event.id, action="calendar"),
+        )
 
 
 async def _start_fanout(

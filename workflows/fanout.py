@@ -26,7 +26,7 @@ class FanoutInput(BaseModel):
     event_id: str
     # "start" starts one batch of participants (0: those posted with the event,
     # then one batch per later addition); "withdraw" ends everyone's (a cancelled event).
-    action: Literal["start", "withdraw", "pause", "resume"] = "start"
+    action: Literal["start", "withdraw", "pause", "resume", "calendar"] = "start"
     batch: int = 0
     reason: str = ""
     cursor: str = ""
@@ -48,6 +48,7 @@ class EventFanoutWorkflow:
             "withdraw": contracts.withdraw_participant_page,
             "pause": contracts.pause_participant_page,
             "resume": contracts.resume_participant_page,
+            "calendar": contracts.recalendar_participant_page,
         }[inp.action]
         for _ in range(PAGES_PER_RUN):
             if cursor is None:

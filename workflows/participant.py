@@ -85,6 +85,8 @@ class ParticipantWorkflow:
         self._wall_clock_shift = False
         self._local_db = False
         self._local_email = False
+        # The school changed its calendar while this slept (services/triggers.py tells it).
+        self._calendar_changed = False
 
     @workflow.run
     async def run(self, input: ParticipantInput) -> ParticipantOutcome:
@@ -381,11 +383,21 @@ class ParticipantWorkflow:
                 return True
             try:
                 await workflow.wait_condition(
-                    lambda: self._withdrawn or stop() or self._st.paused_since is not None,
+                    lambda: (
+                        self._withdrawn
+                        or stop()
+                        or self._st.paused_since is not None
+                        or self._calendar_changed
+                    ),
                     timeout=remaining,
                 )
             except TimeoutError:
                 return True
+            if self._calendar_changed:
+                # Re-plan now with the new calendar, not only on waking: a step that moved
+                # earlier goes out on time, and one that moved later never goes early.
+                self._calendar_changed = False
+                await self._refresh_calendar()
 
     # ---- answers --------------------------------------------------------
 
@@ -478,6 +490,10 @@ class ParticipantWorkflow:
     @workflow.signal
     def change_email(self, email: str) -> None:
         self._st.email = email
+
+    @workflow.signal
+    def calendar_changed(self) -> None:
+        self._calendar_changed = True
 
     @workflow.signal
     def support_given(self) -> None:

@@ -16,7 +16,7 @@ from api.errors import error_responses
 from cpd.branding import Branding
 from cpd.calendar import SchoolCalendar
 from cpd.ics import MAX_BYTES
-from services import admin
+from services import admin, triggers
 from services.erasure import erase_by_email
 from services.errors import TooLarge
 from services.schemas import CalendarImport, Erased, ErasureRequest, SchoolYearOut
@@ -30,9 +30,14 @@ async def get_calendar(school: SchoolDep) -> SchoolCalendar:
 
 
 @router.put("/calendar", response_model=SchoolCalendar, responses=error_responses(401, 422))
-async def put_calendar(body: SchoolCalendar, school: SchoolDep, db: DbDep) -> SchoolCalendar:
-    """Time zone, working days, send window, term dates and closures (holidays, INSET days)."""
+async def put_calendar(
+    body: SchoolCalendar, school: SchoolDep, db: DbDep, res: ResourcesDep
+) -> SchoolCalendar:
+    """Time zone, working days, send window, term dates and closures (holidays, INSET days).
+    Running follow-throughs re-plan at once."""
     await admin.set_calendar(db, school, body)
+    await db.commit()
+    await triggers.recalendar(res.client, res.settings.task_queue, db, school.id)
     return body
 
 
@@ -43,6 +48,7 @@ async def import_calendar(
     file: Annotated[UploadFile, File(description="The school's calendar (.ics)")],
     school: SchoolDep,
     db: DbDep,
+    res: ResourcesDep,
     apply: Annotated[bool, Form(description="Save it; without it, only a preview")] = False,
 ) -> CalendarImport:
     """Term dates and closures from the school's published calendar: a preview of what was
@@ -50,7 +56,11 @@ async def import_calendar(
     data = await file.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise TooLarge("The calendar file is over 1 MB.")
-    return await admin.import_calendar(db, school, data, apply)
+    result = await admin.import_calendar(db, school, data, apply)
+    if result.applied:
+        await db.commit()
+        await triggers.recalendar(res.client, res.settings.task_queue, db, school.id)
+    return result
 
 
 @router.get("/year", response_model=SchoolYearOut, responses=error_responses(401))

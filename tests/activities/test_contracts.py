@@ -34,6 +34,7 @@ def test_every_contract_is_implemented_once_with_the_same_shape() -> None:
     assert sorted(promised) == [
         "pause_participant_page",
         "project_participant",
+        "recalendar_participant_page",
         "record_answer",
         "reserve_email",
         "resume_participant_page",
