@@ -249,6 +249,13 @@ class LeadEmail(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
+class DigestOptOut(SQLModel, table=True):
+    """A CPD lead who switched off the weekly summary (services/digest.py)."""
+
+    leader_id: int = Field(primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
 class UnclearReply(SQLModel, table=True):
     """An emailed reply we could not read as one of the choices: kept, and offered back to
     the teacher with the answer page, so their words go with the answer they tap."""

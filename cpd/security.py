@@ -102,6 +102,8 @@ def link_signer(settings: Settings) -> LinkSigner:
             "answer": None,
             "pause": None,
             "portfolio": settings.portfolio_link_max_age_days * 86400,
+            # A CPD lead's "no more weekly summaries" link (services/digest.py).
+            "digest": None,
         },
     )
 

@@ -66,7 +66,8 @@ class Settings(BaseSettings):
     # nothing. 0: the same priority as everything else.
     worker_nice: int = Field(default=10, ge=0, le=19)
 
-    # How often the worker looks for help requests to tell CPD leads about (services/support.py).
+    # How often the worker sends leaders what is due: help requests (services/support.py),
+    # the weekly summary (services/digest.py).
     help_notify_seconds: float = Field(default=300.0, gt=0)
 
     # A participant's workflow continues as new past this many history events

@@ -7,7 +7,9 @@ import compileall
 import logging
 import os
 import signal
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 
 from temporalio.client import Client
@@ -30,6 +32,7 @@ from cpd.security import link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
 from emails.render import EmailRenderer
+from services.digest import WeeklyDigest
 from services.support import HelpNotifier
 from workflows.fanout import EventFanoutWorkflow
 from workflows.participant import ParticipantWorkflow
@@ -44,27 +47,43 @@ class Workers:
         self,
         *workers: Worker,
         transactions: Transactions,
-        help_notifier: HelpNotifier | None = None,
-        notify_every: float = 300.0,
+        lead_mail: Sequence[LeadMail] = (),
+        lead_mail_every: float = 300.0,
     ) -> None:
         self._workers = workers
         self._stack = AsyncExitStack()
         self._tx = transactions
-        self._help = help_notifier
-        self._notify_every = notify_every
+        self._lead_mail = lead_mail
+        self._every = lead_mail_every
 
     async def __aenter__(self) -> Workers:
         # Closed last: the workers' in-flight activities finish before their DB goes.
         self._stack.callback(self._tx.close)
         for worker in self._workers:
             await self._stack.enter_async_context(worker)
-        if self._help is not None:
-            telling = asyncio.create_task(self._help.run_every(self._notify_every))
-            self._stack.push_async_callback(_cancelled, telling)
+        if self._lead_mail:
+            mailing = asyncio.create_task(_every(self._every, self._lead_mail))
+            self._stack.push_async_callback(_cancelled, mailing)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.aclose()
+
+
+# What the worker sends leaders now and then: each returns the emails it sent.
+LeadMail = Callable[[datetime], Awaitable[int]]
+
+
+async def _every(seconds: float, jobs: Sequence[LeadMail]) -> None:
+    """Each job now and then, until cancelled; a failed round is simply tried again: each
+    email is claimed before it is sent, and what was not told stays to be told."""
+    while True:
+        await asyncio.sleep(seconds)
+        for job in jobs:
+            try:
+                await job(datetime.now(UTC))
+            except Exception:  # noqa: BLE001 - the next round retries
+                logging.exception("emails to leaders failed; will retry")
 
 
 async def _cancelled(task: asyncio.Task[None]) -> None:
@@ -157,14 +176,18 @@ def build_worker(
         activities=fanout_activities,
     )
     chosen = (w for name, w in (("main", main), ("fanout", lane)) if name in lanes)
-    # The participants' lane tells CPD leads about help requests (one process's worth is
-    # enough, and several are safe: each email is claimed before it is sent).
-    notifier = HelpNotifier(sessionmaker, sender, settings) if "main" in lanes else None
+    # The participants' lane emails CPD leads: help requests, the weekly summary (one
+    # process's worth is enough, and several are safe: each email is claimed first).
+    lead_mail: list[LeadMail] = []
+    if "main" in lanes:
+        signer = link_signer(settings)
+        lead_mail.append(HelpNotifier(sessionmaker, sender, settings).tell_leads)
+        lead_mail.append(WeeklyDigest(sessionmaker, sender, settings, signer).send_due)
     return Workers(
         *chosen,
         transactions=tx,
-        help_notifier=notifier,
-        notify_every=settings.help_notify_seconds,
+        lead_mail=lead_mail,
+        lead_mail_every=settings.help_notify_seconds,
     )
 
 

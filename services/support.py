@@ -8,10 +8,9 @@ clears the teacher's flag, in the app and in their follow-through.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
@@ -38,15 +37,6 @@ class HelpNotifier:
         self._mailer = mailer
         self._settings = settings
         self._renderer = EmailRenderer()
-
-    async def run_every(self, seconds: float) -> None:
-        """Tell leads now and then, until cancelled; a failed round is tried again later."""
-        while True:
-            try:
-                await self.tell_leads(datetime.now(UTC))
-            except Exception:  # noqa: BLE001 - the next round retries; nothing is marked told
-                log.exception("telling CPD leads about help requests failed; will retry")
-            await asyncio.sleep(seconds)
 
     async def tell_leads(self, now: datetime) -> int:
         """One email to each CPD lead of each school with requests not yet told, if the

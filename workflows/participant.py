@@ -419,6 +419,12 @@ class ParticipantWorkflow:
             rec.status = "answered"
         if rec.kind is StepKind.ACTION_PLAN and text:
             self._st.action_plan_text = text
+        help_wanted = answer.choice in HELP_CHOICES and not late
+        if help_wanted:
+            # Set before the answer is recorded: the answer has already woken the main loop,
+            # whose next projection must carry the flag (it may be weeks until another).
+            # State only: the commands are the same as before.
+            self._st.needs_help = True
         await self._db(
             contracts.record_answer,
             AnswerRecordIn(
@@ -432,10 +438,9 @@ class ParticipantWorkflow:
                 answered_at=now,
             ),
         )
-        if answer.choice in HELP_CHOICES and not late:
+        if help_wanted:
             # The extra cue goes out from the support loop, in open hours, not from here:
             # the teacher's page should not wait, and nothing is sent at night.
-            self._st.needs_help = True
             self._st.pending_support.append(answer.step_id)
         return AnswerReceipt(step_id=answer.step_id, late=late)
 

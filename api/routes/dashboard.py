@@ -15,7 +15,7 @@ from api.charts import impact_over_time
 from api.deps import DbDep, ResourcesDep
 from api.pages import page, problem
 from cpd.security import LinkError
-from services import dashboard, signin, support
+from services import dashboard, digest, signin, support
 from services.errors import NotFound, Unauthorized
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
@@ -153,3 +153,16 @@ async def mark_support(
     except NotFound:
         return page(request, "dashboard/missing.html", status=404, who=who)
     return RedirectResponse(f"/dashboard/events/{event_id}", status_code=303)
+
+
+@router.get("/digest/{token}", response_class=HTMLResponse)
+async def digest_off_page(token: str, request: Request, res: ResourcesDep) -> HTMLResponse:
+    res.signer.verify(token, "digest")  # a bad link is a clear page (api/errors.py)
+    return page(request, "dashboard/digest_off.html", token=token)
+
+
+@router.post("/digest/{token}", response_class=HTMLResponse)
+async def digest_off(token: str, request: Request, res: ResourcesDep, db: DbDep) -> HTMLResponse:
+    """No more weekly summaries for this CPD lead (a mail client's one-click too)."""
+    await digest.switch_off(db, res.signer, token)
+    return page(request, "dashboard/digest_off.html", done=True)

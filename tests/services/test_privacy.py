@@ -43,8 +43,8 @@ PEOPLE = [
     {"name": "Grace Hopper", "email": "grace@hillside.example"},  # ticks "share"
 ]
 # Routes whose reader is the teacher themself (their own words are theirs to see), and
-# the sign-in link's page (no school data).
-NOT_THE_SCHOOLS = ("/a/", "/u/", "/p/", "/dashboard/auth/")
+# a leader's sign-in and summary opt-out links' pages (no school data).
+NOT_THE_SCHOOLS = ("/a/", "/u/", "/p/", "/dashboard/auth/", "/dashboard/digest/")
 
 
 def _reply(text: str) -> EmailMessage:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from email.message import EmailMessage
 
 from sqlmodel import select
 
@@ -10,7 +11,7 @@ from cpd.models import Participant
 from services import admin
 from tests.support.events import days_ago, event
 from tests.support.inbox import links_of, text_of
-from tests.support.stack import StackFactory
+from tests.support.stack import Stack, StackFactory
 
 CHECKIN = {
     "id": "checkin-now",
@@ -26,6 +27,19 @@ PEOPLE = [
 ]
 
 
+def help_emails(s: Stack) -> list[EmailMessage]:
+    # The lead's other email (the weekly summary) may come too.
+    return [m for m in s.smtp.inbox.to("lead@") if "asked for support" in str(m["Subject"])]
+
+
+async def asked(s: Stack, timeout: float = 30) -> EmailMessage:
+    for _ in range(int(timeout / 0.1)):
+        if found := help_emails(s):
+            return found[0]
+        await asyncio.sleep(0.1)
+    raise AssertionError("the CPD lead was not told")
+
+
 async def test_a_request_for_help_reaches_the_cpd_lead_who_marks_it_supported(
     dev_stack: StackFactory,
 ) -> None:
@@ -39,7 +53,7 @@ async def test_a_request_for_help_reaches_the_cpd_lead_who_marks_it_supported(
         data = {"choice": "need_help", "text": "Not sure how to start it with 9X2"}
         assert "recorded" in (await s.api.post(tap, data=data)).text
 
-        [told] = await s.smtp.inbox.wait_for(1, "lead@")
+        told = await asked(s)
         assert "1 colleague has asked for support" in str(told["Subject"])
         words = text_of(told)
         assert "Ada Lovelace" in words and "Not sure how to start it with 9X2" in words
@@ -49,7 +63,7 @@ async def test_a_request_for_help_reaches_the_cpd_lead_who_marks_it_supported(
         tap = next(x for x in links_of(mail) if "choice=need_help" in x).split("?")[0]
         await s.api.post(tap, data={"choice": "need_help"})
         await asyncio.sleep(1.5)
-        assert len(s.smtp.inbox.to("lead@")) == 1
+        assert len(help_emails(s)) == 1
 
         async with s.db() as session:
             ada = (
