@@ -112,11 +112,6 @@ def effective(calendar: SchoolCalendar, today: date) -> SchoolCalendar:
     return calendar.model_copy(update={"closures": [*calendar.closures, *added]})
 
 
-def estimated(calendar: SchoolCalendar, today: date) -> list[DateRange]:
-    """The estimated holidays in force now: what a school is told to confirm."""
-    return [c for c in effective(calendar, today).closures if c.name.startswith(ESTIMATED)]
-
-
 def warnings(calendar: SchoolCalendar, today: date, until: date | None = None) -> list[str]:
     """What a CPD lead should be told: where emails only avoid estimated holidays."""
     if calendar.nation is None:

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
-from activities.smtp import Outgoing, SmtpSender
+from activities.smtp import SmtpSender
 from cpd import school_year
 from cpd.calendar import SchoolCalendar
 from cpd.db import Db, Sessionmaker, unit_of_work
-from cpd.models import Answer, DigestOptOut, Evidence, LeadEmail, Leader, Participant, School
+from cpd.models import Answer, DigestOptOut, Evidence, Leader, Participant, School
 from cpd.security import LinkSigner
 from cpd.settings import Settings
-from emails.message import build_message
-from emails.render import EmailRenderer
+from services.mail import claim_once, send_now
 
 WEEK = timedelta(days=7)
 NAMES = 10
@@ -35,7 +33,6 @@ class WeeklyDigest:
         self._mailer = mailer
         self._settings = settings
         self._signer = signer
-        self._renderer = EmailRenderer()
 
     async def send_due(self, now: datetime) -> int:
         """This week's summary to every CPD lead who has not had it, where the school is
@@ -58,7 +55,7 @@ class WeeklyDigest:
             if calendar.next_open_slot(now) != now:
                 continue
             year, week, _ = now.astimezone(calendar.zone).isocalendar()
-            if not await self._claim(f"digest:{school.id}:{lead.id}:{year}-W{week:02d}"):
+            if not await claim_once(self._db, f"digest:{school.id}:{lead.id}:{year}-W{week:02d}"):
                 continue
             async with unit_of_work(self._db) as db:
                 figures = await _figures(db, school.id, now)
@@ -70,24 +67,16 @@ class WeeklyDigest:
                 "link": f"{base}/dashboard",
                 "off_link": off_link,
             }
-            rendered = self._renderer.render("weekly_digest", context)
-            message = build_message(
-                rendered,
-                mail_from=self._settings.mail_from,
+            await send_now(
+                self._mailer,
+                self._settings,
+                "weekly_digest",
+                context,
                 to=lead.email,
                 unsubscribe_url=off_link,
             )
-            await self._mailer.send(Outgoing.of(message))
             sent += 1
         return sent
-
-    async def _claim(self, key: str) -> bool:
-        try:
-            async with unit_of_work(self._db) as db:
-                db.add(LeadEmail(key=key))
-        except IntegrityError:
-            return False
-        return True
 
 
 async def _figures(db: Db, school_id: str, now: datetime) -> dict[str, object]:

@@ -13,14 +13,13 @@ import time
 
 from sqlmodel import func, select
 
-from activities.smtp import Outgoing, SmtpSender
+from activities.smtp import SmtpSender
 from cpd import revocation
 from cpd.db import Db
 from cpd.models import Participant, School
 from cpd.security import LinkClaims, LinkError, LinkSigner
 from cpd.settings import Settings
-from emails.message import build_message
-from emails.render import EmailRenderer
+from services.mail import send_now
 
 REPLACED = (
     "This link has been replaced by a newer one. Please use the most recent email about "
@@ -88,8 +87,5 @@ class FreshLinks:
             token = signer.sign(first.id, "*", "portfolio", scope[0][1], scope)
             school = await db.get(School, first.school_id)
             link = f"{settings.public_base_url.rstrip('/')}/p/{token}"
-            rendered = EmailRenderer().render(
-                "portfolio_link", {"link": link, "school_name": school.name if school else ""}
-            )
-            message = build_message(rendered, mail_from=settings.mail_from, to=first.email)
-            await mailer.send(Outgoing.of(message))
+            context = {"link": link, "school_name": school.name if school else ""}
+            await send_now(mailer, settings, "portfolio_link", context, to=first.email)

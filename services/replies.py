@@ -18,7 +18,7 @@ from typing import Literal
 from sqlmodel import col, func, select
 from temporalio.client import Client
 
-from activities.smtp import Outgoing, SmtpSender
+from activities.smtp import SmtpSender
 from cpd import revocation
 from cpd.branding import Branding
 from cpd.db import Db
@@ -27,11 +27,10 @@ from cpd.plans import Step, choices_for
 from cpd.security import LinkSigner, signed_links
 from cpd.settings import Settings
 from emails.content import step_email_context
-from emails.message import build_message
 from emails.reading import read_choice
-from emails.render import EmailRenderer
 from emails.replies import new_text
 from services.answers import AnswerRefused, submit_answer
+from services.mail import send_now
 from workflows.types import AnswerIn
 
 log = logging.getLogger("cpd.replies")
@@ -70,7 +69,6 @@ class Replies:
         self._settings = settings
         self._mailer = mailer
         self._signer = signer
-        self._renderer = EmailRenderer()
 
     async def take(self, db: Db, code: str, message: EmailMessage, sender: str) -> Outcome:
         """Record a teacher's reply as their answer, or ask them what they meant."""
@@ -130,13 +128,13 @@ class Replies:
             school_name=school.name if school else "",
             said=text[:300],
         )
-        rendered = self._renderer.render("step", context)
-        message = build_message(
-            rendered,
-            mail_from=self._settings.mail_from,
-            sender_name=branding.sender_name,
+        await send_now(
+            self._mailer,
+            self._settings,
+            "step",
+            context,
             to=person.email,
             to_name=person.name,
+            sender_name=branding.sender_name,
             unsubscribe_url=links.pause,
         )
-        await self._mailer.send(Outgoing.of(message))

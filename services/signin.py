@@ -11,13 +11,12 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
-from activities.smtp import Outgoing, SmtpSender
+from activities.smtp import SmtpSender
 from cpd.db import Db
 from cpd.models import Leader
 from cpd.settings import Settings
-from emails.message import build_message
-from emails.render import EmailRenderer
 from services.errors import Unauthorized
+from services.mail import send_now
 from services.tenancy import school_for_key
 
 
@@ -41,9 +40,8 @@ async def email_link(
     found = await db.exec(select(Leader).where(Leader.email == email.strip().lower()))
     for leader in found.all()[:1]:
         assert leader.id is not None
-        rendered = EmailRenderer().render("magic_link", {"link": link_for(leader.id)})
-        message = build_message(rendered, mail_from=settings.mail_from, to=leader.email)
-        await mailer.send(Outgoing.of(message))
+        context = {"link": link_for(leader.id)}
+        await send_now(mailer, settings, "magic_link", context, to=leader.email)
 
 
 async def leader_viewer(db: Db, leader_id: int) -> Viewer:

@@ -13,19 +13,17 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
-from activities.smtp import Outgoing, SmtpSender
+from activities.smtp import SmtpSender
 from cpd import census, school_year
 from cpd.calendar import SchoolCalendar
 from cpd.db import Db, Sessionmaker, unit_of_work
-from cpd.models import Event, HelpRequest, LeadEmail, Leader, Participant, School
+from cpd.models import Event, HelpRequest, Leader, Participant, School
 from cpd.settings import Settings
 from cpd.temporal import WorkflowGone, gone_if_not_found
-from emails.message import build_message
-from emails.render import EmailRenderer
+from services.mail import claim_once, send_now
 from services.tenancy import owned_participant
 
 log = logging.getLogger("cpd.help")
@@ -36,7 +34,6 @@ class HelpNotifier:
         self._db = sessionmaker
         self._mailer = mailer
         self._settings = settings
-        self._renderer = EmailRenderer()
 
     async def tell_leads(self, now: datetime) -> int:
         """One email to each CPD lead of each school with requests not yet told, if the
@@ -75,16 +72,14 @@ class HelpNotifier:
         day = now.astimezone(calendar.zone).date().isoformat()
         sent = 0
         for lead in leads:
-            if not await self._claim(f"help:{school_id}:{lead.id}:{day}"):
+            if not await claim_once(self._db, f"help:{school_id}:{lead.id}:{day}"):
                 continue  # this lead has had today's email: tomorrow's lists these
             context = {
                 "school_name": school.name,
                 "requests": lines,
                 "link": f"{self._settings.public_base_url.rstrip('/')}/dashboard",
             }
-            rendered = self._renderer.render("help_requests", context)
-            message = build_message(rendered, mail_from=self._settings.mail_from, to=lead.email)
-            await self._mailer.send(Outgoing.of(message))
+            await send_now(self._mailer, self._settings, "help_requests", context, to=lead.email)
             sent += 1
         if sent:
             async with unit_of_work(self._db) as db:
@@ -93,14 +88,6 @@ class HelpNotifier:
                     if row is not None:
                         row.notified_at = now
         return sent
-
-    async def _claim(self, key: str) -> bool:
-        try:
-            async with unit_of_work(self._db) as db:
-                db.add(LeadEmail(key=key))
-        except IntegrityError:
-            return False
-        return True
 
     async def _lines(self, db: Db, requests: list[HelpRequest]) -> list[dict[str, str]]:
         lines = []
