@@ -22,7 +22,7 @@ from email.message import EmailMessage
 
 import aiosmtplib
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from temporalio import activity
 
 from activities.contracts import SendResult, StepEmailIn
@@ -31,7 +31,7 @@ from cpd import census, revocation
 from cpd.branding import Branding
 from cpd.counters import bump
 from cpd.db import Transactions
-from cpd.models import EmailSend, Participant, School, utcnow
+from cpd.models import EmailSend, HelpRequest, Leader, Participant, School, utcnow
 from cpd.security import Links, LinkSigner, signed_links
 from cpd.settings import Settings
 from emails.content import step_email_context
@@ -81,7 +81,12 @@ class EmailActivities:
             return claim.settled
         branding = Branding.model_validate_json(claim.branding_json)
         links = signed_links(
-            self._signer, self._s.public_base_url, inp.participant_id, inp.step.id, claim.portfolio
+            self._signer,
+            self._s.public_base_url,
+            inp.participant_id,
+            inp.step.id,
+            claim.portfolio,
+            claim.support_followup,
         )
         rendered = self._render(inp, claim, links, branding)
         message = Outgoing.of(self._build(inp, rendered, message_id, reply_code, links, branding))
@@ -114,6 +119,7 @@ class EmailActivities:
             teacher_name=inp.teacher_name,
             event_title=inp.event_title,
             school_name=claim.school_name,
+            lead_told=claim.lead_told,
         )
         return self._renderer.render("step", context)
 
@@ -149,6 +155,10 @@ class Claim:
     branding_json: str = "{}"
     # What a portfolio link covers, this participant (at its link version) first.
     portfolio: tuple[tuple[str, int], ...] = ()
+    # A supported request for help this email asks about ("did it help?").
+    support_followup: int | None = None
+    # A support email for a "need help" answer that the school's CPD lead is emailed about.
+    lead_told: bool = False
 
 
 def _claim(session: Session, inp: StepEmailIn, message_id: str, reply_code: str) -> Claim:
@@ -183,7 +193,46 @@ def _claim(session: Session, inp: StepEmailIn, message_id: str, reply_code: str)
     if school is None:
         return Claim(None)
     scope = tuple(revocation.portfolio_scope(session, person)) if person else ()
-    return Claim(None, school.name, school.branding_json, scope)
+    return Claim(
+        None,
+        school.name,
+        school.branding_json,
+        scope,
+        support_followup=_support_to_ask_about(session, inp),
+        lead_told=inp.purpose == "support" and _lead_told(session, inp),
+    )
+
+
+def _support_to_ask_about(session: Session, inp: StepEmailIn) -> int | None:
+    """The first step email after a lead marked help given asks whether it helped: the
+    request is tied to this send key, so a retry of this send asks again and no other does."""
+    if inp.purpose != "initial":
+        return None
+    supported = session.exec(
+        select(HelpRequest).where(
+            HelpRequest.participant_id == inp.participant_id,
+            HelpRequest.status == "supported",
+            col(HelpRequest.helped).is_(None),
+            col(HelpRequest.followup_send_key).in_(("", inp.send_key)),
+        )
+    ).first()
+    if supported is None:
+        return None
+    supported.followup_send_key = inp.send_key
+    return supported.id
+
+
+def _lead_told(session: Session, inp: StepEmailIn) -> bool:
+    """True if this support email answers a "need help" that a CPD lead will be emailed about."""
+    asked = session.exec(
+        select(HelpRequest.id).where(
+            HelpRequest.participant_id == inp.participant_id, HelpRequest.step_id == inp.step.id
+        )
+    ).first()
+    lead = session.exec(
+        select(Leader.id).where(Leader.school_id == inp.school_id, Leader.role == "cpd_lead")
+    ).first()
+    return asked is not None and lead is not None
 
 
 def _mark(session: Session, inp: StepEmailIn, status: str, error: str = "") -> None:

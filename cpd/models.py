@@ -239,6 +239,31 @@ class HelpRequest(SQLModel, table=True):
     status: str = Field(default="open", max_length=20)  # open | in_hand | supported
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     notified_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    supported_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # The teacher's next step email asks whether the support helped: this is its send key.
+    followup_send_key: str = Field(default="", max_length=200)
+    # Their answer: True it helped; False they still want help (the request opens again).
+    helped: bool | None = Field(default=None)
+    helped_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class LeaderCheck(SQLModel, table=True):
+    """A Guskey level 3 question put to one CPD lead about one event's step: have the staff
+    had the time and resources to embed it? Asked once (services/leader_checks.py)."""
+
+    __table_args__ = (UniqueConstraint("event_id", "step_id", "leader_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(index=True, max_length=64)
+    event_id: str = Field(index=True, max_length=64)
+    step_id: str = Field(max_length=64)
+    leader_id: int = Field(index=True)
+    # The unguessable part of the email's Reply-To (lead+<code>@domain).
+    reply_code: str = Field(index=True, max_length=40)
+    sent_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    rating: int | None = Field(default=None, ge=1, le=5)
+    text: str = Field(default="", max_length=5000)
+    answered_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class LeadEmail(SQLModel, table=True):

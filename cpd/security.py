@@ -104,6 +104,10 @@ def link_signer(settings: Settings) -> LinkSigner:
             "portfolio": settings.portfolio_link_max_age_days * 86400,
             # A CPD lead's "no more weekly summaries" link (services/digest.py).
             "digest": None,
+            # "Did the support help?" in the step email after a lead marked it given.
+            "support": None,
+            # A CPD lead's one-tap answer to a level 3 question (services/leader_checks.py).
+            "leader_check": None,
         },
     )
 
@@ -115,6 +119,8 @@ class Links:
     answer: str
     pause: str
     portfolio: str
+    # "Did the support help?" (services/support.py), when this email asks it.
+    support: str = ""
 
 
 def signed_links(
@@ -123,15 +129,20 @@ def signed_links(
     participant_id: str,
     step_id: str,
     scope: Sequence[tuple[str, int]],
+    help_request: int | None = None,
 ) -> Links:
     """Links for this participant at their current version; ``scope`` is what the portfolio
-    link covers, this participant first (cpd/revocation.py ``portfolio_scope``)."""
+    link covers, this participant first (cpd/revocation.py ``portfolio_scope``);
+    ``help_request``: the supported request this email asks about."""
     base = base_url.rstrip("/")
     version = scope[0][1] if scope else 0
     answer = signer.sign(participant_id, step_id, "answer", version)
     pause = signer.sign(participant_id, "*", "pause", version)
     portfolio = signer.sign(participant_id, "*", "portfolio", version, scope)
-    return Links(f"{base}/a/{answer}", f"{base}/u/{pause}", f"{base}/p/{portfolio}")
+    support = ""
+    if help_request is not None:
+        support = f"{base}/s/" + signer.sign(participant_id, str(help_request), "support", version)
+    return Links(f"{base}/a/{answer}", f"{base}/u/{pause}", f"{base}/p/{portfolio}", support)
 
 
 # School API keys look like ``cpd_<prefix>_<secret>``. The prefix finds the row;

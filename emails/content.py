@@ -47,6 +47,10 @@ SUPPORT_TIP = (
 )
 
 
+# "Did the support help?": the answers, and what each does (services/support.py).
+SUPPORT_CHECK_CHOICES = (("yes", "Yes, it helped"), ("no", "Not yet: I'd still like help"))
+
+
 def choice_label(choice: str) -> str:
     return CHOICE_LABELS.get(choice, choice)
 
@@ -96,9 +100,11 @@ def step_email_context(
     event_title: str,
     school_name: str,
     said: str = "",
+    lead_told: bool = False,
 ) -> dict[str, Any]:
     """Everything a step's email says: to whom, for what, with which choices and links.
-    ``said``: the words of a reply we could not read (purpose "clarify")."""
+    ``said``: the words of a reply we could not read (purpose "clarify"); ``lead_told``:
+    a support email for a "need help" answer, which the school's CPD lead is emailed about."""
     override = branding.copy_overrides.get(step.kind)
     choices = choices_for(step.kind)
     numbered = choices != IMPACT_CHOICES
@@ -130,4 +136,14 @@ def step_email_context(
         "logo_url": str(branding.logo_url) if branding.logo_url else "",
         "pause_url": links.pause,
         "portfolio_url": links.portfolio,
+        # A lead marked the teacher's request for help as supported: did it help?
+        "support_check": (
+            [
+                {"label": label, "url": f"{links.support}?{urlencode({'helped': value})}"}
+                for value, label in SUPPORT_CHECK_CHOICES
+            ]
+            if links.support
+            else []
+        ),
+        "lead_told": lead_told,
     }

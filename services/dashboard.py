@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import col, func, select
 
 from cpd.db import Db
-from cpd.models import Event, Participant, School
+from cpd.models import Event, HelpRequest, Participant, School
 from services import reports
 from services.errors import NotFound
 from services.schemas import Attention, ImpactSummary, PersonText, StepRate
@@ -50,6 +50,8 @@ class EventView:
     attention: Attention | None  # None for a trust: figures only
     impact: ImpactSummary
     reflections: list[PersonText]
+    # Requests for help by where they stand: in_hand, supported, helped, asking_again.
+    support: dict[str, int] | None = None
 
 
 async def event_view(db: Db, who: Viewer, event_id: str) -> EventView:
@@ -82,7 +84,27 @@ async def event_view(db: Db, who: Viewer, event_id: str) -> EventView:
         impact=reports.impact_from(rows["ratings"], plan),
         # Shared "with my CPD lead": nobody else reads the words.
         reflections=reports.reflections_from(rows["reflections"]) if who.sees_names else [],
+        support=await support_counts(db, event.id) if leader_view else None,
     )
+
+
+async def support_counts(db: Db, event_id: str) -> dict[str, int]:
+    """Where the event's requests for help stand, and whether the support given helped."""
+    rows = (
+        await db.exec(
+            select(HelpRequest.status, HelpRequest.helped, func.count())
+            .where(HelpRequest.event_id == event_id)
+            .group_by(col(HelpRequest.status), col(HelpRequest.helped))
+        )
+    ).all()
+    counts = dict.fromkeys(("open", "in_hand", "supported", "helped", "asking_again"), 0)
+    for status, helped, n in rows:
+        counts[status] = counts.get(status, 0) + n
+        if helped is True:
+            counts["helped"] += n
+        elif helped is False and status != "supported":
+            counts["asking_again"] += n
+    return counts
 
 
 async def trust_rollup(db: Db, trust_id: str) -> list[dict[str, Any]]:

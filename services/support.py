@@ -3,13 +3,16 @@
 Batched: each CPD lead gets at most one email a school day, in school hours (the
 school's calendar, with its bank holidays and estimated holidays), listing every
 request not yet told. The lead marks a request in hand, then supported; supported
-clears the teacher's flag, in the app and in their follow-through.
+clears the teacher's flag, in the app and in their follow-through. The teacher's next
+step email asks whether the support helped (activities/email.py); "not yet" opens the
+request again, and the lead is told again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -20,9 +23,11 @@ from activities.smtp import SmtpSender
 from cpd import census, school_year
 from cpd.calendar import SchoolCalendar
 from cpd.db import Db, Sessionmaker, unit_of_work
-from cpd.models import Event, HelpRequest, Leader, Participant, School
+from cpd.models import Event, HelpRequest, Leader, Participant, School, utcnow
+from cpd.security import LinkError, LinkSigner
 from cpd.settings import Settings
 from cpd.temporal import WorkflowGone, gone_if_not_found
+from services import links
 from services.mail import claim_once, send_now
 from services.tenancy import owned_participant
 
@@ -103,6 +108,8 @@ class HelpNotifier:
                     "event": event.title,
                     "question": step.prompt if step else request.step_id,
                     "text": request.text,
+                    # "Not yet" to "did the support help?": asking again.
+                    "again": "yes" if request.helped is False else "",
                 }
             )
         return lines
@@ -127,20 +134,65 @@ async def mark(
     ).all()
     for request in requests:
         request.status = status
+        if status == "supported":
+            request.supported_at = utcnow()
     if status == "supported":
-        await db.run(_clear_flag, person.id)
-        handle = client.get_workflow_handle(person.workflow_id)
-        try:
-            with gone_if_not_found():
-                await handle.signal("support_given")
-        except WorkflowGone:
-            pass  # ended: nothing more will ask again
+        await db.run(_set_flag, person.id, False)
+        await _tell_workflow(client, person, "support_given")
     await db.commit()
     return person
 
 
-def _clear_flag(session: Session, participant_id: str) -> None:
+@dataclass(frozen=True)
+class Followup:
+    """A teacher's "did the support help?" link: their request, them and the event."""
+
+    request: HelpRequest
+    person: Participant
+    event: Event
+
+
+async def followup(db: Db, signer: LinkSigner, token: str) -> Followup:
+    claims = signer.verify(token, "support")
+    person = await links.holder(db, claims)
+    request = await db.get(HelpRequest, int(claims.step_id)) if claims.step_id.isdigit() else None
+    event = await db.get(Event, person.event_id)
+    if request is None or request.participant_id != person.id or event is None:
+        raise LinkError("This link does not match a request for support.")
+    return Followup(request, person, event)
+
+
+async def record_helped(client: Client, db: Db, asked: Followup, helped: bool) -> bool:
+    """The teacher says whether the support helped; False if they had said so already.
+    "Not yet" opens the request again: the flag returns and the lead is told again."""
+    request = asked.request
+    if request.helped is not None:
+        return False
+    request.helped = helped
+    request.helped_at = utcnow()
+    if not helped:
+        request.status = "open"
+        request.notified_at = None
+        request.supported_at = None
+        await db.run(_set_flag, asked.person.id, True)
+    await db.commit()
+    if not helped:
+        await _tell_workflow(client, asked.person, "support_needed")
+    return True
+
+
+async def _tell_workflow(client: Client, person: Participant, signal: str) -> None:
+    # The workflow projects its own flag at its next step: it must agree with the app's.
+    handle = client.get_workflow_handle(person.workflow_id)
+    try:
+        with gone_if_not_found():
+            await handle.signal(signal)
+    except WorkflowGone:
+        pass  # ended: nothing more will ask again
+
+
+def _set_flag(session: Session, participant_id: str, needs_help: bool) -> None:
     with census.kept(session, participant_id):
         row = session.get(Participant, participant_id)
         if row is not None:
-            row.needs_help = False
+            row.needs_help = needs_help

@@ -506,6 +506,12 @@ class ParticipantWorkflow:
         # app at once, and here so the next projection keeps it cleared.
         self._st.needs_help = False
 
+    @workflow.signal
+    def support_needed(self) -> None:
+        # The teacher said the support has not helped yet (services/support.py): the flag is
+        # raised in the app at once, and here so the next projection keeps it. State only.
+        self._st.needs_help = True
+
     @workflow.query
     def timeline(self) -> Timeline:
         steps = self._in.plan.steps

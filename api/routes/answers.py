@@ -17,8 +17,8 @@ from api.deps import DbDep, ResourcesDep
 from api.forms import read_upload
 from api.pages import page, problem
 from cpd.plans import ACTION_PLAN_FIELDS, StepKind, choices_for
-from emails.content import HEADLINES, choice_label
-from services import answers
+from emails.content import HEADLINES, SUPPORT_CHECK_CHOICES, choice_label
+from services import answers, support
 from services.answers import AnswerRefused, LinkAnswer
 
 router = APIRouter(tags=["teacher links"], include_in_schema=False)
@@ -115,3 +115,40 @@ async def manage_submit(
     except AnswerRefused as exc:
         return problem(request, exc.reason, 422 if exc.invalid else 409)
     return page(request, "managed.html", event=event, action=action)
+
+
+@router.get("/s/{token}", response_class=HTMLResponse)
+async def support_check_page(
+    token: str, request: Request, db: DbDep, res: ResourcesDep, helped: str = ""
+) -> HTMLResponse:
+    """Did the support help? Asked in the step email after a lead marked it given."""
+    asked = await support.followup(db, res.signer, token)
+    return page(
+        request,
+        "support_check.html",
+        event=asked.event,
+        choices=SUPPORT_CHECK_CHOICES,
+        chosen=helped if helped in ("yes", "no") else "",
+    )
+
+
+@router.post("/s/{token}", response_class=HTMLResponse)
+async def support_check_submit(
+    token: str,
+    request: Request,
+    db: DbDep,
+    res: ResourcesDep,
+    helped: Annotated[str, Form(max_length=3)] = "",
+) -> HTMLResponse:
+    asked = await support.followup(db, res.signer, token)
+    if helped not in ("yes", "no"):
+        return problem(request, "Please choose whether the support helped.", 422)
+    first = await support.record_helped(res.client, db, asked, helped == "yes")
+    return page(
+        request,
+        "support_check.html",
+        event=asked.event,
+        done=True,
+        first=first,
+        helped=helped == "yes",
+    )

@@ -128,6 +128,7 @@ async def event_page(event_id: str, request: Request, res: ResourcesDep, db: DbD
         impact=view.impact,
         chart=impact_over_time(view.impact.checkpoints),
         reflections=view.reflections,
+        support=view.support,
     )
 
 

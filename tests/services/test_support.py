@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from email.message import EmailMessage
 
 from sqlmodel import select
+from temporalio.testing import WorkflowEnvironment
 
-from cpd.models import Participant
+from activities.smtp import SmtpSender
+from cpd.calendar import SchoolCalendar
+from cpd.models import HelpRequest, Participant
 from services import admin
+from services.support import HelpNotifier
+from tests.support.calendars import LONDON
 from tests.support.events import days_ago, event
 from tests.support.inbox import links_of, text_of
 from tests.support.stack import Stack, StackFactory
@@ -93,3 +99,76 @@ async def test_a_request_for_help_reaches_the_cpd_lead_who_marks_it_supported(
         assert marked.status_code == 303
         async with s.db() as session:
             assert (await session.get(Participant, alan.id)).needs_help is False  # type: ignore[union-attr]
+
+
+async def test_the_next_email_asks_whether_the_support_helped(
+    time_env: WorkflowEnvironment, ts_stack: StackFactory
+) -> None:
+    async with ts_stack(SchoolCalendar.always_open()) as s:
+        await admin.add_leader(s.db, "lead@hillside.example", "cpd_lead", school_id=s.school_id)
+        today = (await time_env.get_current_time()).astimezone(LONDON).date()
+        body = event(plan=CHECKIN, people=PEOPLE, event_date=today.isoformat())
+        event_id = (await s.api.post("/v1/events", json=body, headers=s.auth())).json()["id"]
+        people = {}
+        for who in ("ada@", "alan@"):
+            [mail] = await s.smtp.inbox.wait_for(1, who)
+            tap = next(x for x in links_of(mail) if "choice=need_help" in x).split("?")[0]
+            assert "recorded" in (await s.api.post(tap, data={"choice": "need_help"})).text
+            [_, support_mail] = await s.smtp.inbox.wait_for(2, who)
+            # The promise in the support email is what happens: the lead is emailed.
+            assert "Your CPD lead is emailed about it in school hours" in text_of(support_mail)
+            async with s.db() as session:
+                found = select(Participant).where(Participant.email.startswith(who))  # type: ignore[attr-defined]
+                people[who] = (await session.exec(found)).one()
+            url = f"/v1/events/{event_id}/participants/{people[who].id}/support"
+            done = await s.api.post(url, json={"status": "supported"}, headers=s.auth())
+            assert done.json()["participant"]["needs_help"] is False
+
+        await time_env.sleep(timedelta(days=61))  # the next step, two months on
+        asks = {}
+        for who in ("ada@", "alan@"):
+            mail = (await s.smtp.inbox.wait_for(3, who))[2]
+            words = text_of(mail)
+            assert "marked the support you asked for as given. Did it help?" in words
+            asks[who] = [x for x in links_of(mail) if "/s/" in x]
+            assert [x.split("helped=")[1] for x in asks[who]] == ["yes", "no"]
+
+        # Alan: it helped. The page a mail scanner fetches changes nothing.
+        yes = asks["alan@"][0]
+        assert "Did the support help?" in (await s.api.get(yes)).text
+        thanks = await s.api.post(yes.split("?")[0], data={"helped": "yes"})
+        assert "Your CPD lead can see that it helped" in thanks.text
+        # Ada: not yet. Her flag is back and her request opens again, for the lead.
+        no = asks["ada@"][1].split("?")[0]
+        again = await s.api.post(no, data={"helped": "no"})
+        assert "will be emailed again" in again.text
+        twice = await s.api.post(no, data={"helped": "yes"})
+        assert "We already had your answer" in twice.text
+        status = (await s.api.get(f"/v1/events/{event_id}", headers=s.auth())).json()
+        assert [p["name"] for p in status["attention"]["needs_help"]["people"]] == ["Ada Lovelace"]
+        async with s.db() as session:
+            rows = (await session.exec(select(HelpRequest))).all()
+        requests = {r.participant_id: r for r in rows}
+        assert requests[people["ada@"].id].status == "open"
+        assert requests[people["ada@"].id].helped is False
+        assert requests[people["alan@"].id].helped is True
+
+        await s.api.post("/dashboard/key", data={"api_key": s.key})
+        page = (await s.api.get(f"/dashboard/events/{event_id}")).text
+        assert "1 supported, of whom 1 said it helped" in page
+        assert "1 asking again after support" in page
+
+        # The lead hears again, once, saying so.
+        notifier = HelpNotifier(s.db, SmtpSender(s.settings), s.settings)
+        assert await notifier.tell_leads(await time_env.get_current_time()) == 1
+        [told] = [m for m in help_emails(s) if "Ada Lovelace" in text_of(m)][-1:]
+        assert "Asking again: the support marked as given has not helped yet." in text_of(told)
+        assert "Alan Turing" not in text_of(told)
+
+        # Links that are not this teacher's own do nothing.
+        token = no.split("/s/")[1]
+        tampered = await s.api.post(f"/s/{token[:-2]}xx", data={"helped": "yes"})
+        assert tampered.status_code in (400, 403, 404) and "not valid" in tampered.text
+        answer_token = asks["alan@"][0].split("/s/")[1].split("?")[0]
+        wrong_kind = await s.api.get(f"/a/{answer_token}")
+        assert wrong_kind.status_code != 200
