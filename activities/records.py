@@ -33,7 +33,6 @@ class RecordActivities:
     async def school_calendar(self, school_id: str) -> SchoolCalendar | None:
         """The school's calendar as entered (workflows from before school_calendar_at)."""
         found = await self._tx.read(_calendar_json, school_id)
-        print("DEBUG old school_calendar")
         return SchoolCalendar.model_validate_json(found) if found is not None else None
 
     @activity.defn
@@ -45,7 +44,6 @@ class RecordActivities:
             return None
         entered = SchoolCalendar.model_validate_json(found)
         out = school_year.effective(entered, inp.at.astimezone(entered.zone).date())
-        print("DEBUG at", inp.at, len(out.closures), entered.nation)
         return out
 
     @activity.defn

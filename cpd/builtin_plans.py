@@ -15,6 +15,18 @@ K = StepKind
 NO_REMINDERS = ReminderPolicy(max_reminders=0)
 
 
+def _level3(offset: int) -> Step:
+    """Guskey level 3: the school's support. Teachers are asked, and each CPD lead is asked
+    the same of the school on the same day (services/leader_checks.py)."""
+    return Step(
+        id="leader-support",
+        kind=K.LEADER_CHECK,
+        offset_days=offset,
+        guskey_level=3,
+        prompt="Has the school given you the time and resources to keep this going?",
+    )
+
+
 def _impact(step_id: str, offset: int, level: int, prompt: str) -> Step:
     return Step(
         id=step_id,
@@ -75,13 +87,7 @@ WHOLE_SCHOOL_INSET = Plan(
             answer_window_working_days=10,
             prompt="Share one small piece of evidence: a photo of pupils' work, a link or a note.",
         ),
-        Step(
-            id="leader-support",
-            kind=K.LEADER_CHECK,
-            offset_days=60,
-            guskey_level=3,
-            prompt="Has the school given you the time and resources to keep this going?",
-        ),
+        _level3(60),
         _impact("impact-3-months", 91, 4, "Three months on: is it part of how you teach now?"),
         _impact("impact-6-months", 182, 5, "Six months on: what difference do you see in pupils?"),
         _impact("impact-12-months", 365, 5, "A year on: what difference has it made for pupils?"),
@@ -116,6 +122,9 @@ def _cycle(plan_id: str, name: str, stream: str, every: int, cycles: int) -> Pla
                 prompt="Did you practise your step at least twice since last time?",
             )
         )
+    # Level 3 about two months in, between two check-ins (60 is no multiple of 7 or 14).
+    steps.append(_level3(60))
+    steps.sort(key=lambda s: s.offset_days)
     last = cycles * every
     steps.append(_impact("impact-end", last + 7, 4, "Looking back over the cycle: what changed?"))
     steps.append(
@@ -172,6 +181,7 @@ EXTERNAL_COURSE = Plan(
             answer_window_working_days=10,
             prompt="Share one piece of evidence of it in use.",
         ),
+        _level3(60),
         _impact("impact-3-months", 91, 4, "Three months on: is it part of your practice?"),
         _impact("impact-6-months", 182, 5, "Six months on: what difference for pupils?"),
         _impact("impact-12-months", 365, 5, "A year on: what difference for pupils?"),

@@ -25,6 +25,15 @@ CHOICE_LABELS = {
     "5": "5 - it's how I work now",
 }
 
+# The same 1-5 scale, worded for level 3: the support around the teacher, not their practice.
+LEVEL3_LABELS = {
+    "1": "1 - none yet",
+    "2": "2 - a little",
+    "3": "3 - some",
+    "4": "4 - most of what is needed",
+    "5": "5 - all that is needed",
+}
+
 HEADLINES = {
     StepKind.ACTION_PLAN: "Your action plan",
     StepKind.CUE: "This week's cue",
@@ -51,7 +60,9 @@ SUPPORT_TIP = (
 SUPPORT_CHECK_CHOICES = (("yes", "Yes, it helped"), ("no", "Not yet: I'd still like help"))
 
 
-def choice_label(choice: str) -> str:
+def choice_label(choice: str, kind: StepKind | None = None) -> str:
+    if kind is StepKind.LEADER_CHECK:
+        return LEVEL3_LABELS.get(choice, choice)
     return CHOICE_LABELS.get(choice, choice)
 
 
@@ -110,7 +121,7 @@ def step_email_context(
     numbered = choices != IMPACT_CHOICES
     options = [
         {
-            "label": f"{n}. {choice_label(c)}" if numbered else choice_label(c),
+            "label": f"{n}. {choice_label(c)}" if numbered else choice_label(c, step.kind),
             "url": f"{links.answer}?{urlencode({'choice': c})}",
         }
         for n, c in enumerate(choices, start=1)

@@ -19,10 +19,11 @@ from temporalio.client import Client
 
 from activities.smtp import SmtpSender
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
-from cpd.security import link_signer
+from cpd.security import LinkError, link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
 from emails.replies import is_automatic, parse_message
+from services.leader_checks import LeaderChecks, check_for_reply
 from services.replies import Replies, ReplyRefused, send_for
 
 log = logging.getLogger("cpd.inbound")
@@ -32,26 +33,38 @@ ENHANCED = {"address": "5.1.1", "answer": "5.7.1"}
 
 
 class ReplyHandler:
-    def __init__(self, settings: Settings, sessionmaker: Sessionmaker, replies: Replies) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sessionmaker: Sessionmaker,
+        replies: Replies,
+        leader_checks: LeaderChecks,
+    ) -> None:
         self._db = sessionmaker
         self._replies = replies
+        self._leader_checks = leader_checks
+        # reply+<code>: a teacher's step email; lead+<code>: a CPD lead's level 3 question.
         self._address = re.compile(
-            rf"^reply\+([a-z2-7]{{24}})@{re.escape(settings.mail_reply_domain)}$", re.IGNORECASE
+            rf"^(reply|lead)\+([a-z2-7]{{24}})@{re.escape(settings.mail_reply_domain)}$",
+            re.IGNORECASE,
         )
 
-    def _code(self, address: str) -> str | None:
+    def _code(self, address: str) -> tuple[str, str] | None:
         found = self._address.match(address)
-        return found.group(1).lower() if found else None
+        return (found.group(1).lower(), found.group(2).lower()) if found else None
+
+    async def _known(self, kind: str, code: str) -> bool:
+        async with self._db() as db:
+            if kind == "lead":
+                return await check_for_reply(db, code) is not None
+            return await send_for(db, code) is not None
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
-        code = self._code(address)
-        if code is None:
+        found = self._code(address)
+        if found is None or not await self._known(*found):
             return "550 5.1.1 No such reply address"
-        async with self._db() as db:
-            if await send_for(db, code) is None:
-                return "550 5.1.1 No such reply address"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -66,9 +79,12 @@ class ReplyHandler:
         return next((o for o in outcomes if not o.startswith("250")), outcomes[0])
 
     async def _take(self, rcpt: str, message: Any, sender: str) -> str:
-        code = self._code(rcpt)
-        if code is None:
+        found = self._code(rcpt)
+        if found is None:
             return "550 5.1.1 No such reply address"
+        kind, code = found
+        if kind == "lead":
+            return await self._take_leader(code, message)
         async with self._db() as db:
             try:
                 outcome = await self._replies.take(db, code, message, sender)
@@ -83,6 +99,18 @@ class ReplyHandler:
             return "250 Thank you: your answer is already recorded"
         return "250 Thank you: your answer is recorded"
 
+    async def _take_leader(self, code: str, message: Any) -> str:
+        async with self._db() as db:
+            try:
+                replied = await self._leader_checks.take_reply(db, code, message)
+            except LinkError:
+                return "550 5.1.1 No such reply address"
+        if replied.before:
+            return "250 Thank you: your answer is already recorded"
+        if not replied.recorded:
+            return "250 Thank you: we have emailed you to check which answer you meant"
+        return "250 Thank you: your answer is recorded"
+
 
 async def serve(
     settings: Settings, sessionmaker: Sessionmaker, client: Client, mailer: SmtpSender
@@ -90,8 +118,10 @@ async def serve(
     """Start the reply endpoint on this event loop (the Temporal client lives here too)."""
     # aiosmtpd logs each line of a message at DEBUG: a teacher's words must never reach a log.
     logging.getLogger("mail.log").setLevel(logging.INFO)
-    replies = Replies(client, settings, mailer, link_signer(settings))
-    handler = ReplyHandler(settings, sessionmaker, replies)
+    signer = link_signer(settings)
+    replies = Replies(client, settings, mailer, signer)
+    checks = LeaderChecks(sessionmaker, mailer, settings, signer)
+    handler = ReplyHandler(settings, sessionmaker, replies, checks)
     loop = asyncio.get_running_loop()
     return await loop.create_server(
         lambda: SMTP(handler, hostname=settings.mail_reply_domain, data_size_limit=2 * 1024 * 1024),

@@ -71,6 +71,7 @@ async def event_view(db: Db, who: Viewer, event_id: str) -> EventView:
         census=reports.CENSUS,
         steps=reports.STEP_COUNTS,
         ratings=reports.IMPACT,
+        leaders=reports.LEADER_RATINGS,
         names=reports.NAMES,
         reflections=reports.SHARED_REFLECTIONS,
     )
@@ -81,7 +82,7 @@ async def event_view(db: Db, who: Viewer, event_id: str) -> EventView:
         funnel=[(label, census.stages.get(stage, 0)) for stage, label in FUNNEL],
         steps=reports.step_rates_from(rows["steps"], plan),
         attention=reports.attention_from(census, rows["names"]) if leader_view else None,
-        impact=reports.impact_from(rows["ratings"], plan),
+        impact=reports.impact_from(rows["ratings"], plan, rows["leaders"]),
         # Shared "with my CPD lead": nobody else reads the words.
         reflections=reports.reflections_from(rows["reflections"]) if who.sees_names else [],
         support=await support_counts(db, event.id) if leader_view else None,

@@ -46,7 +46,7 @@ def export_rows(plan: Plan, people: Sequence[Participant], answers: Sequence[Ans
                 ""
                 if a is None
                 else " - ".join(
-                    x for x in (choice_label(a.choice) if a.choice else "", a.text) if x
+                    x for x in (choice_label(a.choice, step.kind) if a.choice else "", a.text) if x
                 )
             )
             cells.append(_safe(f"{cell} (late)" if a is not None and a.late else cell))

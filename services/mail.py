@@ -29,6 +29,7 @@ async def send_now(
     to: str,
     to_name: str = "",
     sender_name: str = "",
+    reply_to: str = "",
     unsubscribe_url: str = "",
 ) -> None:
     rendered = _RENDERER.render(template, context)
@@ -38,6 +39,7 @@ async def send_now(
         sender_name=sender_name,
         to=to,
         to_name=to_name,
+        reply_to=reply_to,
         unsubscribe_url=unsubscribe_url,
     )
     await mailer.send(Outgoing.of(message))

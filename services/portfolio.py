@@ -78,7 +78,11 @@ async def portfolio(db: Db, owner: Owner, signer: LinkSigner) -> list[dict[str, 
                         "step_id": a.step_id,
                         "question": steps[a.step_id].prompt if a.step_id in steps else a.step_id,
                         "headline": HEADLINES[steps[a.step_id].kind] if a.step_id in steps else "",
-                        "answer": choice_label(a.choice) if a.choice else "",
+                        "answer": choice_label(
+                            a.choice, steps[a.step_id].kind if a.step_id in steps else None
+                        )
+                        if a.choice
+                        else "",
                         "text": a.text,
                         "late": a.late,
                         "answered_at": a.answered_at.isoformat(),

@@ -33,6 +33,7 @@ from cpd.models import (
     ChoiceCount,
     Event,
     EventCensus,
+    LeaderCheck,
     Participant,
     School,
     StepCount,
@@ -47,6 +48,7 @@ from services.schemas import (
     EventStatus,
     ImpactCheckpoint,
     ImpactSummary,
+    Level3Comparison,
     ParticipantPage,
     ParticipantStatus,
     PersonRef,
@@ -189,8 +191,9 @@ IMPACT = select(ChoiceCount.step_id, ChoiceCount.choice, ChoiceCount.answers).wh
 )
 
 
-def impact_from(rows: Sequence[Any], plan: Plan) -> ImpactSummary:
-    """Ratings 1-5 for each impact check, by Guskey level and checkpoint month."""
+def impact_from(rows: Sequence[Any], plan: Plan, leaders: Sequence[Any] = ()) -> ImpactSummary:
+    """Ratings 1-5 for each impact check, by Guskey level and checkpoint month, and the
+    CPD leads' answers to level 3 beside the teachers' (``leaders``: LEADER_RATINGS rows)."""
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for row in rows:
         if row.choice in IMPACT_CHOICES:
@@ -219,7 +222,43 @@ def impact_from(rows: Sequence[Any], plan: Plan) -> ImpactSummary:
         for cp in series:
             if first is not None and cp.mean is not None:
                 cp.change_from_first = round(cp.mean - first, 2)
-    return ImpactSummary(checkpoints=checkpoints)
+    return ImpactSummary(checkpoints=checkpoints, level3=level3_from(checkpoints, leaders, plan))
+
+
+# A gap of a point or more between leaders and teachers on level 3 is worth a conversation.
+GAP_FLAG = 1.0
+
+
+def level3_from(
+    checkpoints: list[ImpactCheckpoint], leaders: Sequence[Any], plan: Plan
+) -> list[Level3Comparison]:
+    teachers = {cp.step_id: cp for cp in checkpoints}
+    ratings: dict[str, list[int]] = defaultdict(list)
+    for row in leaders:
+        ratings[row.step_id].append(row.rating)
+    out = []
+    for step in (s for s in plan.steps if s.kind is StepKind.LEADER_CHECK):
+        theirs = teachers.get(step.id)
+        mine = ratings.get(step.id, [])
+        leaders_mean = round(sum(mine) / len(mine), 2) if mine else None
+        teachers_mean = theirs.mean if theirs else None
+        gap = (
+            round(leaders_mean - teachers_mean, 2)
+            if leaders_mean is not None and teachers_mean is not None
+            else None
+        )
+        out.append(
+            Level3Comparison(
+                step_id=step.id,
+                teachers_responses=theirs.responses if theirs else 0,
+                teachers_mean=teachers_mean,
+                leaders_responses=len(mine),
+                leaders_mean=leaders_mean,
+                gap=gap,
+                flagged=gap is not None and abs(gap) >= GAP_FLAG,
+            )
+        )
+    return out
 
 
 # Reflections their authors chose to share, newest first; private ones never leave.
@@ -261,11 +300,21 @@ def status_of(school: School, rows: Batch) -> EventStatus:
     )
 
 
-IMPACT_READS: dict[str, Executable] = {"event": EVENT, "ratings": IMPACT}
+# The CPD leads' answers to the event's level 3 questions (services/leader_checks.py).
+LEADER_RATINGS = select(LeaderCheck.step_id, LeaderCheck.rating).where(
+    LeaderCheck.event_id == EVENT_ID, col(LeaderCheck.rating).is_not(None)
+)
+
+IMPACT_READS: dict[str, Executable] = {
+    "event": EVENT,
+    "ratings": IMPACT,
+    "leaders": LEADER_RATINGS,
+}
 
 
 def impact_of(school: School, rows: Batch) -> ImpactSummary:
-    return impact_from(rows["ratings"], owned(rows["event"], school.id).plan)
+    plan = owned(rows["event"], school.id).plan
+    return impact_from(rows["ratings"], plan, rows["leaders"])
 
 
 async def participants_page(

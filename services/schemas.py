@@ -301,8 +301,22 @@ class ImpactCheckpoint(BaseModel):
     )
 
 
+class Level3Comparison(BaseModel):
+    """One level 3 step: the CPD leads' answer beside the teachers' ratings of the same
+    question (the time and resources the school gave)."""
+
+    step_id: str
+    teachers_responses: int
+    teachers_mean: float | None
+    leaders_responses: int
+    leaders_mean: float | None
+    gap: float | None = Field(description="Leaders' mean minus teachers' mean")
+    flagged: bool = Field(description="Leaders and teachers differ by a point or more")
+
+
 class ImpactSummary(BaseModel):
     checkpoints: list[ImpactCheckpoint]
+    level3: list[Level3Comparison] = Field(default_factory=list)
 
     model_config = {
         "json_schema_extra": {

@@ -38,7 +38,7 @@ async def answer_page(
         step=asked.step,
         headline=HEADLINES[asked.step.kind],
         plan_fields=ACTION_PLAN_FIELDS.items() if asked.step.kind is StepKind.ACTION_PLAN else [],
-        choices=[(c, choice_label(c)) for c in choices],
+        choices=[(c, choice_label(c, asked.step.kind)) for c in choices],
         chosen=choice if choice in choices else "",
         said=asked.said,
         max_mb=res.settings.evidence_max_bytes // (1024 * 1024),
@@ -88,7 +88,7 @@ async def answer_submit(
         event=asked.event,
         step=asked.step,
         receipt=receipt,
-        choice_label=choice_label(choice) if choice else "",
+        choice_label=choice_label(choice, asked.step.kind) if choice else "",
     )
 
 

@@ -43,8 +43,16 @@ PEOPLE = [
     {"name": "Grace Hopper", "email": "grace@hillside.example"},  # ticks "share"
 ]
 # Routes whose reader is the teacher themself (their own words are theirs to see), and
-# a leader's sign-in and summary opt-out links' pages (no school data).
-NOT_THE_SCHOOLS = ("/a/", "/u/", "/p/", "/dashboard/auth/", "/dashboard/digest/")
+# a leader's sign-in, summary opt-out and level 3 question pages (no teacher's words).
+NOT_THE_SCHOOLS = (
+    "/a/",
+    "/u/",
+    "/p/",
+    "/s/",
+    "/dashboard/auth/",
+    "/dashboard/digest/",
+    "/dashboard/level3/",
+)
 
 
 def _reply(text: str) -> EmailMessage:

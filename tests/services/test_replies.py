@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
-from typing import Any
 
 import aiosmtplib
 import pytest
@@ -17,6 +16,7 @@ from emails.replies import is_automatic, new_text
 from run.inbound import serve
 from tests.support.events import days_ago, event
 from tests.support.inbox import free_port, links_of, text_of
+from tests.support.inbox import send_reply as send
 from tests.support.stack import Stack, StackFactory
 
 CHECKIN_PLAN = {
@@ -108,16 +108,6 @@ async def replies(dev_stack: StackFactory) -> AsyncIterator[tuple[Stack, int, st
             yield s, port, str(mail["Reply-To"])
         finally:
             server.close()
-
-
-async def send(
-    port: int, to: str, message: EmailMessage, sender: str = "ada@hillside.example"
-) -> Any:
-    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port)
-    async with smtp:
-        await smtp.mail(sender)
-        await smtp.rcpt(to)
-        return await smtp.data(message.as_bytes())
 
 
 async def answers(s: Stack) -> list[tuple[str, str]]:

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import aiosmtplib
 from aiosmtpd.controller import Controller
 
 from devtools.mailbox import body_of, links_in, parse
@@ -122,3 +123,14 @@ def links_of(msg: EmailMessage) -> list[str]:
 
 def sent_at(msg: EmailMessage) -> Any:
     return parsedate_to_datetime(str(msg["Date"]))
+
+
+async def send_reply(
+    port: int, to: str, message: EmailMessage, sender: str = "ada@hillside.example"
+) -> Any:
+    """Send ``message`` to the reply server on ``port``, as a mail client would."""
+    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port)
+    async with smtp:
+        await smtp.mail(sender)
+        await smtp.rcpt(to)
+        return await smtp.data(message.as_bytes())
