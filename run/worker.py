@@ -33,6 +33,8 @@ from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
 from emails.render import EmailRenderer
 from services.digest import WeeklyDigest
+from services.leader_checks import LeaderChecks
+from services.next_year import NextYearDates
 from services.support import HelpNotifier
 from workflows.fanout import EventFanoutWorkflow
 from workflows.participant import ParticipantWorkflow
@@ -176,13 +178,16 @@ def build_worker(
         activities=fanout_activities,
     )
     chosen = (w for name, w in (("main", main), ("fanout", lane)) if name in lanes)
-    # The participants' lane emails CPD leads: help requests, the weekly summary (one
-    # process's worth is enough, and several are safe: each email is claimed first).
+    # The participants' lane emails CPD leads: help requests, level 3 questions, next year's
+    # dates, the weekly summary. One process's worth is enough, and several are safe: each
+    # email is claimed first.
     lead_mail: list[LeadMail] = []
     if "main" in lanes:
         signer = link_signer(settings)
         lead_mail.append(HelpNotifier(sessionmaker, sender, settings).tell_leads)
         lead_mail.append(WeeklyDigest(sessionmaker, sender, settings, signer).send_due)
+        lead_mail.append(LeaderChecks(sessionmaker, sender, settings, signer).send_due)
+        lead_mail.append(NextYearDates(sessionmaker, sender, settings).ask_due)
     return Workers(
         *chosen,
         transactions=tx,

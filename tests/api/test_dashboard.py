@@ -9,15 +9,8 @@ from tests.support.browser import artifact, browser, served
 from tests.support.events import days_ago
 from tests.support.inbox import free_port, links_of
 from tests.support.reports import run_a_term
-from tests.support.stack import Stack, StackFactory
-
-
-async def sign_in_link(s: Stack, email: str) -> str:
-    before = len(s.smtp.inbox.to(email))
-    page = await s.api.post("/dashboard/login", data={"email": email})
-    assert "we have emailed it a link" in page.text
-    [*_, mail] = await s.smtp.inbox.wait_for(before + 1, email)
-    return next(link for link in links_of(mail) if "/dashboard/auth/" in link)
+from tests.support.signin import sign_in_link
+from tests.support.stack import StackFactory
 
 
 async def test_a_cpd_lead_walks_the_dashboard_in_a_browser(

@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 from email.message import EmailMessage
 
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.testing import WorkflowEnvironment
 
 from activities.smtp import SmtpSender
@@ -118,7 +118,7 @@ async def test_the_next_email_asks_whether_the_support_helped(
             # The promise in the support email is what happens: the lead is emailed.
             assert "Your CPD lead is emailed about it in school hours" in text_of(support_mail)
             async with s.db() as session:
-                found = select(Participant).where(Participant.email.startswith(who))  # type: ignore[attr-defined]
+                found = select(Participant).where(col(Participant.email).startswith(who))
                 people[who] = (await session.exec(found)).one()
             url = f"/v1/events/{event_id}/participants/{people[who].id}/support"
             done = await s.api.post(url, json={"status": "supported"}, headers=s.auth())
