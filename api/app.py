@@ -16,7 +16,8 @@ from api.errors import error_responses, install_error_handlers
 from api.pages import problem
 from api.routes import answers, dashboard, events, participants, portfolio, rosters, school
 from api.sessions import Sessions
-from cpd.db import create_engine, create_sessionmaker, create_tables, one_hop_reads
+from cpd.db import create_engine, create_sessionmaker, one_hop_reads
+from cpd.schema import require_current
 from cpd.security import link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
@@ -39,7 +40,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.resolved_database_url)
-        await create_tables(engine)
+        await require_current(engine)  # `cpd migrate` upgrades it; nothing here does
         reads = one_hop_reads(engine)
         app.state.resources = Resources(
             settings=settings,

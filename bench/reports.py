@@ -29,9 +29,10 @@ from api.app import create_app
 from bench.sections import machine, write_section
 from cpd import census, counters
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
-from cpd.db import create_engine, create_sessionmaker, create_tables
+from cpd.db import create_engine, create_sessionmaker
 from cpd.models import Answer, EmailSend, Event, Participant, StepCount
 from cpd.plans import StepKind, choices_for
+from cpd.schema import migrate
 from cpd.settings import Settings
 from cpd.temporal import data_converter
 from devtools import temporal_envs
@@ -46,7 +47,7 @@ STAGES = ["waiting"] * 6 + ["awaiting_answer"] * 3 + ["paused", "withdrawn", "co
 async def seed(settings: Settings) -> tuple[str, str]:
     """A school, its key, and one event of TEACHERS people part-way through the year."""
     engine = create_engine(settings.resolved_database_url)
-    await create_tables(engine)
+    await migrate(engine)
     db = create_sessionmaker(engine)
     await admin.create_school(db, "bench", "Bench Academy")
     key = await admin.create_key(db, "bench")

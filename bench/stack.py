@@ -25,7 +25,8 @@ from temporalio.client import Client
 
 from api.app import create_app
 from cpd.calendar import SchoolCalendar
-from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
+from cpd.db import Sessionmaker, create_engine, create_sessionmaker
+from cpd.schema import migrate
 from cpd.settings import Settings
 from cpd.temporal import data_converter
 from run.worker import LANES, build_worker
@@ -109,7 +110,7 @@ async def app_stack(
     )
     data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.resolved_database_url)
-    await create_tables(engine)
+    await migrate(engine)
     db = create_sessionmaker(engine)
     # A fresh school per stack, so stacks may share one database (CPD_DATABASE_URL).
     school_id = f"bench-{uuid.uuid4().hex[:8]}"

@@ -15,10 +15,7 @@ from sqlalchemy import Executable, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as SqlAlchemyAsyncSession
 from sqlmodel import Session as SyncSession
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
-
-from cpd import census, counters, models, privacy  # models registers the tables
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -219,39 +216,6 @@ class Transactions:
 def create_sessionmaker(engine: AsyncEngine, reads: OneHop | None = None) -> Sessionmaker:
     """Sessions of the ``Db`` kind; ``reads`` is where their batches run (``one_hop_reads``)."""
     return async_sessionmaker(engine, class_=Db, expire_on_commit=False, reads=reads)
-
-
-async def create_tables(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        new = await conn.run_sync(_missing_tables)
-        await conn.run_sync(SQLModel.metadata.create_all)
-        await conn.run_sync(_create_missing_indexes)
-        for table, backfill in BACKFILLS.items():
-            if table in new:
-                # A database from before these running totals: count its rows once.
-                await conn.run_sync(backfill)
-        await conn.run_sync(privacy.unshare_unticked_reflections)
-
-
-# Running totals added after the first release, and how each is counted from its rows.
-BACKFILLS: dict[str, Callable[[sqlalchemy.Connection], None]] = {
-    str(models.EventCensus.__tablename__): census.backfill,
-    str(models.ChoiceCount.__tablename__): counters.backfill_choices,
-}
-
-
-def _missing_tables(conn: sqlalchemy.Connection) -> set[str]:
-    return set(SQLModel.metadata.tables) - set(sqlalchemy.inspect(conn).get_table_names())
-
-
-def _create_missing_indexes(conn: sqlalchemy.Connection) -> None:
-    # create_all makes an index only with its table: an index added later
-    # would never reach a database that already has the table.
-    for table in SQLModel.metadata.sorted_tables:
-        for index in table.indexes:
-            index.create(conn, checkfirst=True)
-    for name in models.RETIRED_INDEXES:
-        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
 
 @asynccontextmanager

@@ -157,12 +157,6 @@ for _kind, _when in ATTENTION_LISTS.items():
         sqlite_where=and_(*_when),
         postgresql_where=and_(*_when),
     )
-# Indexes earlier releases made that nothing reads any more: dropped on upgrade.
-RETIRED_INDEXES = [
-    "ix_participant_census",
-    "ix_participant_names",
-    *(f"ix_participant_list_{kind}" for kind in ATTENTION_LISTS),
-]
 
 
 class LinkVersion(SQLModel, table=True):

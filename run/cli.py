@@ -6,10 +6,10 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from pydantic import ValidationError
@@ -18,19 +18,22 @@ from cpd import school_year
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
 from cpd.calendar import SchoolCalendar
 from cpd.codec import UnknownKey, readable
-from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables, unit_of_work
+from cpd.db import Sessionmaker, create_engine, create_sessionmaker, unit_of_work
 from cpd.models import School
+from cpd.schema import SchemaOutOfDate, current, migrate, require_current
 from cpd.settings import get_settings
 from cpd.temporal import payload_codec
 from services import admin
 from services.errors import Refused
 from services.schemas import CalendarImport
 
+T = TypeVar("T")
+
 
 async def _with_db(action: Callable[..., Awaitable[Any]], *args: Any) -> Any:
     engine = create_engine(get_settings().resolved_database_url)
     try:
-        await create_tables(engine)
+        await require_current(engine)
         return await action(create_sessionmaker(engine), *args)
     finally:
         await engine.dispose()
@@ -39,7 +42,7 @@ async def _with_db(action: Callable[..., Awaitable[Any]], *args: Any) -> Any:
 def _run(coro_fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
     try:
         return asyncio.run(_with_db(coro_fn, *args))
-    except ValueError as exc:
+    except (ValueError, SchemaOutOfDate) as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
 
@@ -77,10 +80,32 @@ async def _import_calendar(
             raise ValueError(exc.detail) from exc
 
 
+async def _migrate() -> str:
+    engine = create_engine(get_settings().resolved_database_url)
+    try:
+        before = await current(engine)
+        await migrate(engine)
+        return f"database schema: {before or 'new'} -> {await current(engine)}"
+    finally:
+        await engine.dispose()
+
+
+def _serve(program: Coroutine[Any, Any, T]) -> T:
+    """Run a process; a database not yet migrated is a one-line error, not a traceback."""
+    try:
+        return asyncio.run(program)
+    except SchemaOutOfDate as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="cpd", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
+    sub.add_parser(
+        "migrate", help="upgrade the app database to this release's schema (run before starting)"
+    )
     school = sub.add_parser("create-school", help="add a school")
     school.add_argument("school_id")
     school.add_argument("name")
@@ -134,7 +159,9 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     args = parser.parse_args(argv)
-    if args.command == "create-school":
+    if args.command == "migrate":
+        print(asyncio.run(_migrate()))
+    elif args.command == "create-school":
         calendar = _calendar(args.calendar) if args.calendar else None
         _run(admin.create_school, args.school_id, args.name, calendar)
         print(f"created school {args.school_id}")
@@ -156,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "import-roster":
         from run.importer import import_roster
 
-        code = asyncio.run(
+        code = _serve(
             import_roster(
                 args.school_id,
                 args.csv.read_bytes(),
@@ -184,11 +211,11 @@ def main(argv: list[str] | None = None) -> None:
         from run.worker import LANES
         from run.worker import main as worker_main
 
-        asyncio.run(worker_main(tuple(args.lane) if args.lane else LANES))
+        _serve(worker_main(tuple(args.lane) if args.lane else LANES))
     elif args.command == "inbound":
         from run.inbound import main as inbound_main
 
-        asyncio.run(inbound_main())
+        _serve(inbound_main())
     elif args.command == "decode":
         _decode()
 

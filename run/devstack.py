@@ -18,8 +18,9 @@ from contextlib import suppress
 from pathlib import Path
 
 from cpd.calendar import SchoolCalendar
-from cpd.db import create_engine, create_sessionmaker, create_tables
+from cpd.db import create_engine, create_sessionmaker
 from cpd.names import SEARCH_ATTRIBUTES
+from cpd.schema import migrate
 from cpd.settings import PROJECT_ROOT, Settings
 from devtools.servers import temporal_cli
 from services import admin
@@ -74,7 +75,9 @@ async def _dev_key(settings: Settings) -> str:
     key_file = settings.data_dir / "dev-api-key"
     engine = create_engine(settings.resolved_database_url)
     try:
-        await create_tables(engine)
+        # The dev stack's one-shot migration step, before it starts the API and workers
+        # (compose runs `cpd migrate` as a job for the same reason).
+        await migrate(engine)
         db = create_sessionmaker(engine)
         if key_file.exists():
             return key_file.read_text().strip()

@@ -9,9 +9,10 @@ from __future__ import annotations
 import sys
 from datetime import UTC, date, datetime
 
-from cpd.db import create_engine, create_sessionmaker, create_tables, unit_of_work
+from cpd.db import create_engine, create_sessionmaker, unit_of_work
 from cpd.models import School
 from cpd.roster import parse_roster
+from cpd.schema import require_current
 from cpd.settings import get_settings
 from cpd.temporal import connect
 from services import rosters
@@ -45,7 +46,7 @@ async def import_roster(
     settings = get_settings()
     engine = create_engine(settings.resolved_database_url)
     try:
-        await create_tables(engine)
+        await require_current(engine)
         async with unit_of_work(create_sessionmaker(engine)) as db:
             school = await db.get(School, school_id)
             if school is None:

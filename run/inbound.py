@@ -18,7 +18,8 @@ from aiosmtpd.smtp import SMTP
 from temporalio.client import Client
 
 from activities.smtp import SmtpSender
-from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
+from cpd.db import Sessionmaker, create_engine, create_sessionmaker
+from cpd.schema import require_current
 from cpd.security import LinkError, link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
@@ -134,7 +135,7 @@ async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s inbound %(levelname)s %(message)s")
     settings = get_settings()
     engine = create_engine(settings.resolved_database_url)
-    await create_tables(engine)
+    await require_current(engine)  # `cpd migrate` upgrades it; nothing here does
     mailer = SmtpSender(settings)
     server = await serve(settings, create_sessionmaker(engine), await connect(settings), mailer)
     stop = asyncio.Event()

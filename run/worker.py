@@ -25,9 +25,9 @@ from cpd.db import (
     Transactions,
     create_engine,
     create_sessionmaker,
-    create_tables,
 )
 from cpd.names import fanout_queue
+from cpd.schema import require_current
 from cpd.security import link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
@@ -201,7 +201,7 @@ async def main(lanes: tuple[str, ...] = LANES) -> None:
     settings = get_settings()
     niceness = yield_cpu(settings, lanes)
     engine = create_engine(settings.resolved_database_url)
-    await create_tables(engine)
+    await require_current(engine)  # `cpd migrate` upgrades it; nothing here does
     client = await connect(settings)
     worker = build_worker(client, settings, create_sessionmaker(engine), lanes=lanes)
     loop = asyncio.get_running_loop()

@@ -19,13 +19,11 @@ from cpd.db import (
     Transactions,
     create_engine,
     create_sessionmaker,
-    create_tables,
     unit_of_work,
 )
 from cpd.models import (
     Answer,
     ApiKey,
-    ChoiceCount,
     EmailBudgetSlot,
     EmailSend,
     Event,
@@ -33,13 +31,12 @@ from cpd.models import (
 )
 from cpd.security import split_api_key
 from services import admin
-from tests.support.census import running_and_recounted
+from tests.support.schema import fresh_sqlite
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Sessionmaker]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
-    await create_tables(engine)
+    engine = create_engine(await fresh_sqlite(tmp_path / "app.db"))
     yield create_sessionmaker(engine)
     await engine.dispose()
 
@@ -126,61 +123,6 @@ async def test_api_keys_are_stored_only_as_hashes(db: Sessionmaker) -> None:
     assert parts[1] not in row.key_hash
     assert await admin.revoke_key(db, parts[0]) is True
     assert await admin.revoke_key(db, parts[0]) is False
-
-
-async def test_a_database_from_before_the_running_totals_is_counted_once(
-    tmp_path: Path,
-) -> None:
-    # Last week's database: people and their projections, but no census table yet.
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
-    await create_tables(engine)
-    db = create_sessionmaker(engine)
-    await admin.create_school(db, "s1", "Hillside")
-    async with unit_of_work(db) as session:
-        session.add(an_event())
-        for i, (stage, help_, missed) in enumerate(
-            [("waiting", False, 0), ("waiting", True, 1), ("withdrawn", False, 2)]
-        ):
-            session.add(
-                Participant(
-                    id=f"p{i}",
-                    event_id="e1",
-                    school_id="s1",
-                    email=f"t{i}@b.example",
-                    name=f"T{i}",
-                    workflow_id=f"w{i}",
-                    stage=stage,
-                    needs_help=help_,
-                    missed_count=missed,
-                )
-            )
-        for i, rating in enumerate(["4", "4", "2"]):
-            session.add(
-                Answer(
-                    participant_id=f"p{i}",
-                    event_id="e1",
-                    school_id="s1",
-                    step_id="impact-1",
-                    choice=rating,
-                    answered_at=datetime(2026, 10, 1, tzinfo=UTC),
-                )
-            )
-    async with engine.begin() as conn:
-        await conn.exec_driver_sql("DROP TABLE eventcensus")
-        await conn.exec_driver_sql("DROP TABLE choicecount")
-
-    await create_tables(engine)  # the new release starts
-    await create_tables(engine)  # and restarts: counted once, not twice
-    running, recounted = await running_and_recounted(db, "e1")
-    # (stage, people, needs help, overdue, bounced, paused, withdrawn)
-    assert running == recounted == {("waiting", 2, 1, 1, 0, 0, 0), ("withdrawn", 1, 0, 0, 0, 0, 1)}
-    async with db() as session:
-        choices = (await session.exec(select(ChoiceCount))).all()
-    assert {(c.step_id, c.choice, c.answers) for c in choices} == {
-        ("impact-1", "4", 2),
-        ("impact-1", "2", 1),
-    }
-    await engine.dispose()
 
 
 async def test_a_budget_gap_left_by_an_erasure_does_not_block_the_next_email(

@@ -41,6 +41,12 @@ async def test_schools_keys_and_a_roster_import(
 ) -> None:
     temporal = dev_env.client.service_client.config.target_host
     run = lambda *a: asyncio.to_thread(cpd, tmp_path, temporal, *a)  # noqa: E731
+    # Nothing alters the schema but `cpd migrate`: before it, a command says what to do.
+    early = await run("create-school", "hillside", "Hillside Academy")
+    assert early.returncode == 2 and "Run `cpd migrate`" in early.stderr
+    migrated = await run("migrate")
+    assert migrated.returncode == 0 and "database schema: new -> " in migrated.stdout
+    assert "-> 0001" in (await run("migrate")).stdout  # again: nothing to do
     assert (await run("create-school", "hillside", "Hillside Academy")).returncode == 0
     again = await run("create-school", "hillside", "Hillside Academy")
     assert again.returncode == 2 and "already exists" in again.stderr

@@ -46,3 +46,15 @@ def test_compose_runs_every_worker_lane() -> None:
     commands = [s.get("command") or [] for s in compose()["services"].values()]
     lanes = {c[c.index("--lane") + 1] for c in commands if "worker" in c and "--lane" in c}
     assert lanes == set(LANES)
+
+
+def test_migrations_run_once_before_anything_that_uses_the_database() -> None:
+    services = compose()["services"]
+    assert services["migrate"]["command"] == ["cpd", "migrate"]
+    assert services["migrate"]["restart"] == "no"
+    users = [name for name, s in services.items() if "CPD_DATABASE_URL" in s.get("environment", {})]
+    assert set(users) >= {"api", "worker", "fanout-worker", "inbound", "migrate"}
+    for name in set(users) - {"migrate"}:
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }, name

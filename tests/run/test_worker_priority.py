@@ -16,6 +16,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from cpd.settings import PROJECT_ROOT
+from tests.support.schema import fresh_sqlite
 from tests.support.stack import unique
 
 
@@ -23,6 +24,7 @@ async def niceness_of_worker(
     env: WorkflowEnvironment, tmp_path: Path, lane: str, **settings: str
 ) -> int:
     """Start ``cpd worker --lane <lane>``; its niceness once it is polling."""
+    await fresh_sqlite(tmp_path / "app.db")
     environ = {
         **{k: v for k, v in os.environ.items() if k != "CPD_WORKER_NICE"},
         "CPD_ENVIRONMENT": "test",

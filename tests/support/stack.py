@@ -22,7 +22,7 @@ from temporalio.service import RPCError
 from api.app import create_app, wall_clock
 from api.deps import Clock
 from cpd.calendar import SchoolCalendar
-from cpd.db import Sessionmaker, create_engine, create_sessionmaker, create_tables
+from cpd.db import Sessionmaker, create_engine, create_sessionmaker
 from cpd.models import Participant
 from cpd.security import LinkSigner, link_signer
 from cpd.settings import Settings
@@ -30,6 +30,7 @@ from cpd.temporal import data_converter
 from run.worker import build_worker
 from services import admin
 from tests.support.inbox import SmtpServer
+from tests.support.schema import fresh_sqlite
 
 TEST_SECRET = "test-secret-" + "x" * 32
 # What the test servers' clients encode with: the same key a worker process of the tests
@@ -88,8 +89,9 @@ async def running_stack(
     **overrides: object,
 ) -> AsyncIterator[Stack]:
     settings = make_settings(tmp, smtp.port, **overrides)
+    if not settings.database_url:
+        await fresh_sqlite(tmp / "app.db")
     engine = create_engine(settings.resolved_database_url)
-    await create_tables(engine)
     db = create_sessionmaker(engine)
     # Unique ids: the dev server is shared by every test in the session.
     school_id = unique("school")

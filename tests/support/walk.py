@@ -55,7 +55,10 @@ class Walker:
         if answer_links:
             token = answer_links[0].split("/a/")[1].split("?")[0]
             step_id = self.stack.signer.verify(token, "answer").step_id
-        return Received(step_id, purpose, sent_at(message).astimezone(LONDON), message)
+        # To the minute, as a person reads it: the email's Date is the workflow's time when
+        # it sent, which on a loaded machine can be a second after the timer fired.
+        at = sent_at(message).astimezone(LONDON).replace(second=0, microsecond=0)
+        return Received(step_id, purpose, at, message)
 
     def answer_link(self, item: Received) -> str:
         return next(link for link in links_of(item.message) if "/a/" in link).split("?")[0]
