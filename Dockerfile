@@ -25,4 +25,4 @@ RUN mkdir -p /evidence && chown app /evidence
 USER app
 ENV PATH=/app/.venv/bin:$PATH
 EXPOSE 8000
-CMD ["uvicorn", "api.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+CMD ["uvicorn", "api.app:serve_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]

@@ -17,6 +17,7 @@ from sqlmodel import Session, func, select
 from temporalio import activity
 
 from activities.contracts import ReserveIn, ReserveOut
+from cpd import metrics
 from cpd.db import Transactions
 from cpd.models import EmailBudgetSlot
 
@@ -42,11 +43,14 @@ class BudgetActivities:
     async def reserve_email(self, inp: ReserveIn) -> ReserveOut:
         for _ in range(self._per_week + 1):
             try:
-                return await self._tx.write(self._reserve, inp)
+                out = await self._tx.write(self._reserve, inp)
             except IntegrityError:
                 # PostgreSQL: another send took that slot first (SQLite writers take
                 # turns, so it cannot happen there). Look again.
                 continue
+            if not out.granted:
+                metrics.email("deferred", "weekly_budget")
+            return out
         raise RuntimeError("could not reserve a budget slot; retrying")
 
     def _reserve(self, session: Session, inp: ReserveIn) -> ReserveOut:

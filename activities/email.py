@@ -27,7 +27,7 @@ from temporalio import activity
 
 from activities.contracts import SendResult, StepEmailIn
 from activities.smtp import Outgoing, PermanentSmtpError, SmtpSender
-from cpd import census, revocation
+from cpd import census, metrics, revocation
 from cpd.branding import Branding
 from cpd.counters import bump
 from cpd.db import Transactions
@@ -94,14 +94,20 @@ class EmailActivities:
             await self._sender.send(message, on_handover=lambda: self._mark(inp, "handed_over"))
         except PermanentSmtpError as exc:
             await self._mark(inp, "bounced", str(exc))
+            metrics.email("bounced", f"smtp_{exc.code}")
             activity.logger.warning("permanent SMTP failure for %s: %s", inp.send_key, exc)
             return SendResult(message_id=message_id, status="bounced")
         except aiosmtplib.SMTPResponseException as exc:
             # The server answered "not now" (4xx): it did not take the message, so the
             # retry may send it again. Only silence after the hand-over is ambiguous.
             await self._mark(inp, "sending", str(exc))
+            metrics.email("failed", f"smtp_{exc.code}")
+            raise
+        except Exception as exc:
+            metrics.email("failed", type(exc).__name__)  # a timeout, a refused connection
             raise
         await self._mark(inp, "sent")
+        metrics.email("sent", inp.purpose)
         return SendResult(message_id=message_id, status="sent")
 
     async def _mark(self, inp: StepEmailIn, status: str, error: str = "") -> None:

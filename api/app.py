@@ -7,20 +7,24 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from activities.smtp import SmtpSender
+from api import observe
 from api.deps import Clock, Resources
 from api.errors import error_responses, install_error_handlers
 from api.pages import problem
 from api.routes import answers, dashboard, events, participants, portfolio, rosters, school
 from api.sessions import Sessions
+from cpd import logs
 from cpd.db import create_engine, create_sessionmaker, one_hop_reads
 from cpd.schema import require_current
 from cpd.security import link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
+from cpd.tracing import temporal_interceptors, tracer_provider
 from services.links import FreshLinks
 
 CallNext = Callable[[Request], Awaitable[Response]]
@@ -30,12 +34,23 @@ async def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def serve_app() -> FastAPI:
+    """The app as a process serves it (uvicorn --factory): its logs set up first."""
+    settings = get_settings()
+    logs.setup("api", settings.json_logs)
+    return create_app(settings)
+
+
 def create_app(
-    settings: Settings | None = None, client: Client | None = None, clock: Clock = wall_clock
+    settings: Settings | None = None,
+    client: Client | None = None,
+    clock: Clock = wall_clock,
+    tracing: TracerProvider | None = None,
 ) -> FastAPI:
     """The app; ``clock`` is what "now" is for a trigger's dates (a test server's clock in
-    tests that skip time)."""
+    tests that skip time); ``tracing``: where spans go (by default from CPD_OTEL_ENDPOINT)."""
     settings = settings or get_settings()
+    tracing = tracing or tracer_provider(settings.otel_endpoint, "api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,7 +60,7 @@ def create_app(
         app.state.resources = Resources(
             settings=settings,
             sessionmaker=create_sessionmaker(engine, reads),
-            client=client or await connect(settings),
+            client=client or await connect(settings, temporal_interceptors(tracing)),
             signer=link_signer(settings),
             sessions=Sessions(settings.secret_key, settings.public_base_url.startswith("https")),
             mailer=SmtpSender(settings),
@@ -69,8 +84,10 @@ def create_app(
         # A bad request gets the one error shape too (install_error_handlers), not
         # FastAPI's own: document it so wherever FastAPI would document its own.
         responses=error_responses(422),
+        dependencies=[Depends(observe.log_context)],
     )
     install_error_handlers(app)
+    observe.install(app, tracing)
 
     @app.middleware("http")
     async def refuse_oversized_bodies(request: Request, call_next: CallNext) -> Response:

@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from activities.smtp import SmtpSender
 from api.sessions import Sessions
+from cpd import logs
 from cpd.db import Batch, Db, Sessionmaker, unit_of_work
 from cpd.models import School
 from cpd.security import LinkSigner
@@ -68,7 +69,9 @@ async def current_school(
     db: DbDep, authorization: Annotated[str | None, Header()] = None
 ) -> School:
     # Every API call starts here, so it is one read in one hop (cpd.db.Db.read).
-    return await tenancy.school_for_key(db, _bearer(authorization))
+    school = await tenancy.school_for_key(db, _bearer(authorization))
+    logs.SCHOOL_ID.set(school.id)
+    return school
 
 
 SchoolDep = Annotated[School, Depends(current_school)]
@@ -96,6 +99,8 @@ def reading(**statements: Executable) -> Any:
         prefix, secret = tenancy.key_parts(_bearer(authorization))
         params = {**request.path_params, "prefix": prefix}
         rows = await db.read(params, key=tenancy.KEY_AND_SCHOOL, **statements)
-        return SchoolRead(tenancy.school_of(rows.pop("key"), secret), rows)
+        school = tenancy.school_of(rows.pop("key"), secret)
+        logs.SCHOOL_ID.set(school.id)
+        return SchoolRead(school, rows)
 
     return Depends(read)

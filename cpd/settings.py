@@ -88,6 +88,16 @@ class Settings(BaseSettings):
     # address (or a teacher asking for fresh links) revokes them all.
     portfolio_link_max_age_days: int = Field(default=400, ge=1)
 
+    # Observability (docs/OPERATIONS.md). Logs: "json" lines, or "text"; empty: json in
+    # production, text elsewhere.
+    log_format: Literal["", "json", "text"] = ""
+    # A worker's or the reply server's own metrics port (0: none; the API has /metrics).
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    # Where a worker exposes the Temporal SDK's metrics ("0.0.0.0:9465"); empty: nowhere.
+    temporal_metrics_address: str = ""
+    # OTLP/HTTP traces endpoint; empty: tracing off.
+    otel_endpoint: str = ""
+
     # Where the embedded SMTP server keeps every message (dev mailbox page).
     # Empty outside development: the page does not exist there.
     dev_mailbox_dir: Path | None = None
@@ -116,6 +126,12 @@ class Settings(BaseSettings):
     @property
     def resolved_evidence_dir(self) -> Path:
         return self.evidence_dir or self.data_dir / "evidence"
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" or (
+            not self.log_format and self.environment == "production"
+        )
 
     @property
     def resolved_database_url(self) -> str:

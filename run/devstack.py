@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -101,6 +102,11 @@ def run() -> None:
     os.environ.setdefault("CPD_SMTP_PORT", str(SMTP_PORT))
     os.environ.setdefault("CPD_INBOUND_SMTP_PORT", str(REPLY_PORT))
     os.environ.setdefault("CPD_PUBLIC_BASE_URL", f"http://127.0.0.1:{API_PORT}")
+    # The API's /metrics adds up what every process here counts (the worker's emails too).
+    metrics_dir = data / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     settings = Settings()
     ports = (
         (TEMPORAL_PORT, "Temporal"),
@@ -147,7 +153,7 @@ def run() -> None:
                 py,
                 "-m",
                 "uvicorn",
-                "api.app:create_app",
+                "api.app:serve_app",
                 "--factory",
                 "--host",
                 "127.0.0.1",

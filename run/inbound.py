@@ -18,6 +18,7 @@ from aiosmtpd.smtp import SMTP
 from temporalio.client import Client
 
 from activities.smtp import SmtpSender
+from cpd import logs, metrics
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker
 from cpd.schema import require_current
 from cpd.security import LinkError, link_signer
@@ -132,10 +133,11 @@ async def serve(
 
 
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s inbound %(levelname)s %(message)s")
     settings = get_settings()
+    logs.setup("inbound", settings.json_logs)
     engine = create_engine(settings.resolved_database_url)
     await require_current(engine)  # `cpd migrate` upgrades it; nothing here does
+    metrics.serve(settings.metrics_port)
     mailer = SmtpSender(settings)
     server = await serve(settings, create_sessionmaker(engine), await connect(settings), mailer)
     stop = asyncio.Event()

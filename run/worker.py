@@ -20,6 +20,7 @@ from activities.email import EmailActivities
 from activities.fanout import FanoutActivities
 from activities.records import RecordActivities
 from activities.smtp import SmtpSender
+from cpd import logs, metrics
 from cpd.db import (
     Sessionmaker,
     Transactions,
@@ -30,7 +31,8 @@ from cpd.names import fanout_queue
 from cpd.schema import require_current
 from cpd.security import link_signer
 from cpd.settings import Settings, get_settings
-from cpd.temporal import connect
+from cpd.temporal import connect, sdk_metrics_runtime
+from cpd.tracing import temporal_interceptors, tracer_provider
 from emails.render import EmailRenderer
 from services.digest import WeeklyDigest
 from services.leader_checks import LeaderChecks
@@ -197,12 +199,17 @@ def build_worker(
 
 
 async def main(lanes: tuple[str, ...] = LANES) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     settings = get_settings()
+    logs.setup("worker", settings.json_logs)
     niceness = yield_cpu(settings, lanes)
     engine = create_engine(settings.resolved_database_url)
     await require_current(engine)  # `cpd migrate` upgrades it; nothing here does
-    client = await connect(settings)
+    metrics.serve(settings.metrics_port)
+    client = await connect(
+        settings,
+        temporal_interceptors(tracer_provider(settings.otel_endpoint, "worker")),
+        sdk_metrics_runtime(settings.temporal_metrics_address),
+    )
     worker = build_worker(client, settings, create_sessionmaker(engine), lanes=lanes)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

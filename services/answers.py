@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from cpd import metrics
 from cpd.db import Db
 from cpd.models import Answer, Event, Participant, UnclearReply
 from cpd.plans import Step, StepKind
@@ -137,13 +138,16 @@ async def answer_by_link(
         fields = {"share": "yes" if form.share else "no"}
     answer = AnswerIn(step_id=step.id, choice=form.choice, text=text.strip(), fields=fields)
     try:
-        return await submit_answer(client, db, person, answer)
+        receipt = await submit_answer(client, db, person, answer)
     except AnswerRefused:
         if evidence is not None:
             await db.delete(evidence)
             await db.commit()
             forget_file(settings, evidence)
         raise
+    if not receipt.duplicate:
+        metrics.ANSWERS.labels(channel="link").inc()
+    return receipt
 
 
 async def manage_by_link(

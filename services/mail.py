@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from activities.smtp import Outgoing, SmtpSender
+from cpd import metrics
 from cpd.db import Sessionmaker, unit_of_work
 from cpd.models import LeadEmail
 from cpd.settings import Settings
@@ -43,6 +44,7 @@ async def send_now(
         unsubscribe_url=unsubscribe_url,
     )
     await mailer.send(Outgoing.of(message))
+    metrics.DIRECT_EMAILS.labels(kind=template).inc()
 
 
 async def claim_once(sessionmaker: Sessionmaker, key: str) -> bool:

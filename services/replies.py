@@ -19,7 +19,7 @@ from sqlmodel import col, func, select
 from temporalio.client import Client
 
 from activities.smtp import SmtpSender
-from cpd import revocation
+from cpd import metrics, revocation
 from cpd.branding import Branding
 from cpd.db import Db
 from cpd.models import EmailSend, Event, Participant, School, UnclearReply
@@ -96,6 +96,8 @@ class Replies:
             receipt = await submit_answer(self._client, db, person, answer)
         except AnswerRefused as exc:
             raise ReplyRefused(exc.reason, "answer") from exc
+        if not receipt.duplicate:
+            metrics.ANSWERS.labels(channel="reply").inc()
         return Outcome(person.id, step.id, recorded=True, before=receipt.duplicate)
 
     async def _ask_back(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from activities.smtp import SmtpSender
+from cpd import metrics
 from cpd.db import Db
 from cpd.models import Leader
 from cpd.settings import Settings
@@ -48,7 +49,9 @@ async def leader_viewer(db: Db, leader_id: int) -> Viewer:
     """What a leader's sign-in link lets them see."""
     leader = await db.get(Leader, leader_id)
     if leader is None:
+        metrics.SIGNINS.labels(method="magic_link", outcome="refused").inc()
         raise Unauthorized("That sign-in link is no longer valid.")
+    metrics.SIGNINS.labels(method="magic_link", outcome="signed_in").inc()
     scope = leader.trust_id if leader.role == "trust" else leader.school_id
     return Viewer(role=leader.role, scope=scope or "", email=leader.email)
 
@@ -58,5 +61,7 @@ async def key_viewer(db: Db, api_key: str) -> Viewer:
     try:
         school = await school_for_key(db, api_key)
     except Unauthorized as exc:
+        metrics.SIGNINS.labels(method="api_key", outcome="refused").inc()
         raise Unauthorized("That API key was not recognised.") from exc
+    metrics.SIGNINS.labels(method="api_key", outcome="signed_in").inc()
     return Viewer(role="cpd_lead", scope=school.id)

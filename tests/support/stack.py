@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from sqlmodel import select
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -86,6 +87,7 @@ async def running_stack(
     calendar: SchoolCalendar | None = None,
     in_process_worker: bool = True,
     clock: Clock = wall_clock,
+    tracing: TracerProvider | None = None,
     **overrides: object,
 ) -> AsyncIterator[Stack]:
     settings = make_settings(tmp, smtp.port, **overrides)
@@ -97,7 +99,7 @@ async def running_stack(
     school_id = unique("school")
     await admin.create_school(db, school_id, "Hillside Academy", calendar)
     key = await admin.create_key(db, school_id, "test")
-    app = create_app(settings, client, clock)
+    app = create_app(settings, client, clock, tracing)
     transport = httpx.ASGITransport(app=app)
     worker = build_worker(client, settings, db) if in_process_worker else nullcontext()
     async with (
