@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,8 +36,8 @@ from tests.support.census import running_and_recounted
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Sessionmaker]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
+async def db(database_url: str) -> AsyncIterator[Sessionmaker]:
+    engine = create_engine(database_url)
     await create_tables(engine)
     yield create_sessionmaker(engine)
     await engine.dispose()
@@ -129,10 +128,10 @@ async def test_api_keys_are_stored_only_as_hashes(db: Sessionmaker) -> None:
 
 
 async def test_a_database_from_before_the_running_totals_is_counted_once(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
     # Last week's database: people and their projections, but no census table yet.
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    engine = create_engine(database_url)
     await create_tables(engine)
     db = create_sessionmaker(engine)
     await admin.create_school(db, "s1", "Hillside")

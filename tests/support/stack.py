@@ -1,7 +1,7 @@
 """The app wired to a Temporal server for a test: ``running_stack`` and its ``Stack``.
 
-A fresh SQLite DB, a school with an API key, a worker on its own task queue,
-and the FastAPI app behind an httpx client. The fixtures in conftest.py
+A fresh database (tests/support/databases.py), a school with an API key, a worker
+on its own task queue, and the FastAPI app behind an httpx client. The fixtures in conftest.py
 (``ts_stack``, ``dev_stack``) hand tests a ``StackFactory`` over these.
 """
 
@@ -83,11 +83,13 @@ async def running_stack(
     tmp: Path,
     smtp: SmtpServer,
     calendar: SchoolCalendar | None = None,
+    *,
+    database_url: str,
     in_process_worker: bool = True,
     clock: Clock = wall_clock,
     **overrides: object,
 ) -> AsyncIterator[Stack]:
-    settings = make_settings(tmp, smtp.port, **overrides)
+    settings = make_settings(tmp, smtp.port, database_url=database_url, **overrides)
     engine = create_engine(settings.resolved_database_url)
     await create_tables(engine)
     db = create_sessionmaker(engine)
