@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -11,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from activities.budget import BudgetActivities
-from activities.contracts import AnswerRecordIn, ReserveIn
+from activities.contracts import AnswerRecordIn, ProjectionIn, ReserveIn
 from activities.records import RecordActivities
+from cpd import census, counters
 from cpd.db import (
     Sessionmaker,
     Transactions,
@@ -29,6 +31,7 @@ from cpd.models import (
     EmailSend,
     Event,
     Participant,
+    StepCount,
 )
 from cpd.security import split_api_key
 from services import admin
@@ -234,3 +237,40 @@ async def test_one_school_cannot_spend_another_schools_budget_for_a_teacher(
 
     assert [g.granted for g in spent] == [True, True, True, False]
     assert (meadows.granted, meadows.used) == (True, 1)
+
+
+async def test_first_counts_made_at_the_same_moment_are_all_kept(db: Sessionmaker) -> None:
+    """An event's people reach a stage nobody was in yet, and its first emails of a step
+    are recorded, all at once (a fan-out's workers): every count is kept, none fails."""
+    await admin.create_school(db, "s1", "Hillside")
+    people = [f"p{i}" for i in range(12)]
+    async with unit_of_work(db) as session:
+        session.add(an_event())
+        for i, pid in enumerate(people):
+            session.add(
+                Participant(
+                    id=pid,
+                    event_id="e1",
+                    school_id="s1",
+                    email=f"t{i}@b.example",
+                    name=f"T{i}",
+                    workflow_id=f"w{i}",
+                )
+            )
+        await session.run(census.add_batch, "e1", 0)
+    transactions = Transactions(db)
+    records = RecordActivities(transactions)
+    await asyncio.gather(
+        *(
+            records.project_participant(ProjectionIn(participant_id=pid, stage="awaiting_answer"))
+            for pid in people
+        ),
+        *(transactions.write(counters.bump, "e1", "checkin", sent=1) for _ in people),
+    )
+    transactions.close()
+
+    running, recounted = await running_and_recounted(db, "e1")
+    assert running == recounted == {("awaiting_answer", 12, 0, 0, 0, 0, 0)}
+    async with db() as session:
+        step = await session.get(StepCount, ("e1", "checkin"))
+    assert step is not None and step.sent == 12
