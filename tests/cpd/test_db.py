@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session as SyncSession
 from sqlmodel import select
 
 from activities.budget import BudgetActivities
@@ -31,6 +33,7 @@ from cpd.models import (
     EmailSend,
     Event,
     Participant,
+    School,
     StepCount,
 )
 from cpd.security import split_api_key
@@ -274,3 +277,35 @@ async def test_first_counts_made_at_the_same_moment_are_all_kept(db: Sessionmake
     async with db() as session:
         step = await session.get(StepCount, ("e1", "checkin"))
     assert step is not None and step.sent == 12
+
+
+async def test_a_read_sees_the_database_as_it_was_when_it_began(
+    db: Sessionmaker, database_url: str
+) -> None:
+    """``Transactions.read``: one snapshot for all its statements, even where something
+    commits between them (on PostgreSQL, by default, each statement would see the latest)."""
+    await admin.create_school(db, "s1", "Hillside")
+
+    def rename_meanwhile() -> None:
+        async def rename() -> None:
+            engine = create_engine(database_url)
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                school = await session.get(School, "s1")
+                assert school is not None
+                school.name = "Renamed"
+            await engine.dispose()
+
+        elsewhere = threading.Thread(target=asyncio.run, args=(rename(),))
+        elsewhere.start()
+        elsewhere.join()
+
+    def twice(session: SyncSession) -> tuple[str, str]:
+        first = session.exec(select(School.name)).one()
+        rename_meanwhile()
+        return first, session.exec(select(School.name)).one()
+
+    transactions = Transactions(db)
+    assert await transactions.read(twice) == ("Hillside", "Hillside")
+    transactions.close()
+    async with db() as session:
+        assert (await session.exec(select(School.name))).one() == "Renamed"
