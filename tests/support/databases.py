@@ -4,6 +4,8 @@ Every test that uses one runs once per backend (``pytest --db sqlite|postgres|bo
 SQLite: a file in the test's temp folder. PostgreSQL: one throwaway server for the
 session (devtools/postgres.py, in data/pg-test), a template database given the tables
 once, and a copy of it per test (CREATE DATABASE ... TEMPLATE), dropped afterwards.
+The run that starts the server stops it; one already running (left by a killed run, or
+started by hand) is used and left running: ``pg_ctl -D data/pg-test stop`` stops it.
 """
 
 from __future__ import annotations
