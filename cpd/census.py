@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, case, insert
 from sqlmodel import Session, col, func, select, update
 from sqlmodel.sql.expression import Select
 
+from cpd.counters import add_first
 from cpd.models import ATTENTION_LISTS, EventCensus, Participant
 
 LISTS = list(ATTENTION_LISTS)
@@ -111,10 +112,8 @@ def _add(session: Session, event_id: str, stage: str, deltas: Sequence[int]) -> 
     people, *on_lists = deltas
     changes = dict(zip(LISTS, on_lists, strict=True), people=people)
     result = session.exec(_ADD, params={"at_event": event_id, "at_stage": stage, **changes})
-    if not result.rowcount:
-        # The stage's first person. A racing insert fails the transaction, and the
-        # caller's retry (an activity, or the client's request) counts again.
-        session.add(EventCensus(event_id=event_id, stage=stage, **changes))
+    if not result.rowcount:  # the stage's first person
+        add_first(session, EventCensus, {"event_id": event_id, "stage": stage}, changes)
 
 
 def backfill(conn: sqlalchemy.Connection) -> None:

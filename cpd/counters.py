@@ -5,9 +5,12 @@ Always in the caller's transaction, so a total and its rows commit together.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy
 from sqlalchemy import bindparam, insert
-from sqlmodel import Session, col, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, func, select, update
 
 from cpd.models import Answer, ChoiceCount, StepCount
 
@@ -46,23 +49,37 @@ def bump(
     with ``choice``, the ``answered`` count is added to that choice's total too.
 
     An UPDATE ... SET n = n + k is atomic, so concurrent workers never lose a count;
-    the first count for a step inserts the row (a racing insert fails the whole
-    transaction, and the activity's retry counts again from scratch). A plain function
-    on a (sync) Session, like cpd/census.py.
+    the first count for a step inserts the row (``add_first``). A plain function on a
+    (sync) Session, like cpd/census.py.
     """
     if not event_id:
         return
     counts = {"sent": sent, "answered": answered, "late": late}
     result = session.exec(_BUMP_STEP, params={"at_event": event_id, "at_step": step_id, **counts})
     if not result.rowcount:
-        session.add(StepCount(event_id=event_id, step_id=step_id, **counts))
+        add_first(session, StepCount, {"event_id": event_id, "step_id": step_id}, counts)
     if choice and answered:
         where = {"at_event": event_id, "at_step": step_id, "at_choice": choice}
         found = session.exec(_BUMP_CHOICE, params={**where, "answers": answered})
         if not found.rowcount:
-            session.add(
-                ChoiceCount(event_id=event_id, step_id=step_id, choice=choice, answers=answered)
-            )
+            key = {"event_id": event_id, "step_id": step_id, "choice": choice}
+            add_first(session, ChoiceCount, key, {"answers": answered})
+
+
+def add_first(
+    session: Session, table: type[SQLModel], key: dict[str, Any], amounts: dict[str, int]
+) -> None:
+    """Insert the row of totals for ``key``, or add to it where another transaction just did.
+
+    Only where an UPDATE found no row. On PostgreSQL two workers can both find none (a
+    fan-out's people reaching a step at once) and both insert: with a plain INSERT all but
+    one would fail, after their email had gone. SQLite's writers take turns, but it reads
+    the same statement.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert_row = dialect.insert(table).values(**key, **amounts)
+    added = {name: getattr(table, name) + insert_row.excluded[name] for name in amounts}
+    session.exec(insert_row.on_conflict_do_update(index_elements=list(key), set_=added))
 
 
 def backfill_choices(conn: sqlalchemy.Connection) -> None:

@@ -34,9 +34,11 @@ class Db(AsyncSession):
     """How a request, a command or the reply server reaches the app DB: one unit of work.
 
     ORM work as on any async session, committed once (``unit_of_work``, or the request's
-    dependency); ``read`` runs a named batch of read-only statements in one snapshot (one
-    hop to a thread on SQLite); ``run`` runs a plain function over the sync Session in this
-    transaction, such as the running totals the worker's activities keep too.
+    dependency); ``read`` runs a named batch of read-only statements (on SQLite in one hop
+    to a thread, one snapshot; on PostgreSQL in this session's transaction, where each
+    statement sees what had committed when it began); ``run`` runs a plain function over
+    the sync Session in this transaction, such as the running totals the worker's
+    activities keep too.
     """
 
     def __init__(self, *args: Any, reads: OneHop | None = None, **kwargs: Any) -> None:
@@ -164,6 +166,10 @@ def one_hop_reads(engine: AsyncEngine) -> OneHop | None:
     return OneHop(engine.url, "BEGIN")
 
 
+# PostgreSQL: a transaction that only reads, as one snapshot (it never has to be retried).
+_SNAPSHOT = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+
+
 class Transactions:
     """Runs a plain function over a Session as one transaction: ``await tx.write(fn, ...)``.
 
@@ -177,7 +183,10 @@ class Transactions:
       it writes (another process still waits up to busy_timeout);
     - reads go to the default thread pool, each one snapshot.
     On PostgreSQL the same function runs through a ``Db``'s ``run``: asyncpg has no hops
-    to save. Only plain values should leave ``fn``.
+    to save. There a read runs at REPEATABLE READ, so it is one snapshot too (by default
+    each statement would see what committed since the last); writes keep the default,
+    READ COMMITTED, where a row's concurrent writers wait for each other rather than
+    fail. Only plain values should leave ``fn``.
     """
 
     def __init__(self, sessionmaker: Sessionmaker) -> None:
@@ -199,12 +208,16 @@ class Transactions:
         self, fn: Callable[Concatenate[SyncSession, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """``fn(session, ...)`` in one read-only snapshot."""
-        return await self._run(self._reader, lambda session: fn(session, *args, **kwargs))
+        return await self._run(self._reader, lambda s: fn(s, *args, **kwargs), _SNAPSHOT)
 
-    async def _run(self, hop: OneHop | None, work: Work[T]) -> T:
+    async def _run(
+        self, hop: OneHop | None, work: Work[T], options: dict[str, Any] | None = None
+    ) -> T:
         if hop is not None:
             return await hop.run(work)
         async with unit_of_work(self._sessionmaker) as db:
+            if options:
+                await db.connection(execution_options=options)  # before the transaction begins
             return await db.run(work)
 
     def close(self) -> None:

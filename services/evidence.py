@@ -28,6 +28,21 @@ def evidence_store(settings: Settings) -> EvidenceStore:
     return EvidenceStore(settings.resolved_evidence_dir, settings.evidence_max_bytes)
 
 
+# Evidence.note's column: PostgreSQL holds a longer note to it (SQLite would keep it all),
+# and an evidence step's answer box takes more than this.
+NOTE_MAX_CHARS = 2000
+
+
+def checked_note(note: str) -> str:
+    note = note.strip()
+    if len(note) > NOTE_MAX_CHARS:
+        raise EvidenceRejected(
+            f"A note can be up to {NOTE_MAX_CHARS} characters; this one has {len(note)}."
+            " Shorten it, or add the rest as a file or a link."
+        )
+    return note
+
+
 def checked_link(link: str) -> str:
     link = link.strip()
     if not link:
@@ -48,13 +63,13 @@ def take_evidence(
     upload: Upload | None,
 ) -> Evidence:
     """Store what was sent and add its row to ``db`` (committed by the caller)."""
-    link = checked_link(link)
+    note, link = checked_note(note), checked_link(link)
     evidence = Evidence(
         id="",
         school_id=person.school_id,
         participant_id=person.id,
         step_id=step_id,
-        note=note.strip(),
+        note=note,
         link=link,
     )
     if upload is not None:

@@ -17,6 +17,7 @@ from api.forms import read_upload
 from api.pages import page, problem
 from services import portfolio
 from services.errors import NotFound
+from services.evidence import NOTE_MAX_CHARS
 
 router = APIRouter(tags=["teacher links"], include_in_schema=False)
 
@@ -70,7 +71,7 @@ async def add_evidence(
     db: DbDep,
     res: ResourcesDep,
     participant_id: Annotated[str, Form(max_length=64)] = "",
-    note: Annotated[str, Form(max_length=2000)] = "",
+    note: Annotated[str, Form(max_length=NOTE_MAX_CHARS)] = "",
     link: Annotated[str, Form(max_length=2000)] = "",
     file: Annotated[UploadFile | None, File()] = None,
 ) -> HTMLResponse:

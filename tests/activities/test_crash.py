@@ -14,12 +14,10 @@ from pathlib import Path
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
-from cpd.calendar import SchoolCalendar
 from cpd.models import EmailSend
 from cpd.settings import PROJECT_ROOT, Settings
 from tests.support.events import event
-from tests.support.inbox import SmtpServer
-from tests.support.stack import running_stack
+from tests.support.stack import StackFactory
 
 
 def start_worker(settings: Settings, temporal: str, log: Path) -> subprocess.Popen[bytes]:
@@ -27,6 +25,7 @@ def start_worker(settings: Settings, temporal: str, log: Path) -> subprocess.Pop
         **os.environ,
         "CPD_ENVIRONMENT": "test",
         "CPD_DATA_DIR": str(settings.data_dir),
+        "CPD_DATABASE_URL": settings.resolved_database_url,
         "CPD_SECRET_KEY": settings.secret_key,
         "CPD_PUBLIC_BASE_URL": settings.public_base_url,
         "CPD_TEMPORAL_ADDRESS": temporal,
@@ -48,17 +47,10 @@ async def until(check: object, timeout: float = 60) -> None:
 
 
 async def test_killed_between_send_and_record_exactly_one_email_arrives(
-    dev_env: WorkflowEnvironment, tmp_path: Path, smtp: SmtpServer
+    dev_env: WorkflowEnvironment, dev_stack: StackFactory, tmp_path: Path
 ) -> None:
     temporal = dev_env.client.service_client.config.target_host
-    async with running_stack(
-        dev_env.client,
-        tmp_path,
-        smtp,
-        SchoolCalendar.always_open(),
-        in_process_worker=False,
-        send_timeout_seconds=5,
-    ) as s:
+    async with dev_stack(in_process_worker=False, send_timeout_seconds=5) as s:
         log = tmp_path / "worker.log"
         worker = start_worker(s.settings, temporal, log)
         killed: list[str] = []

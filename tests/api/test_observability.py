@@ -108,7 +108,7 @@ def test_logs_are_json_lines_with_what_they_are_about() -> None:
 
 
 async def test_one_trace_follows_a_trigger_into_the_workflow_and_its_activities(
-    dev_env: WorkflowEnvironment, tmp_path: Path, smtp: SmtpServer
+    dev_env: WorkflowEnvironment, tmp_path: Path, smtp: SmtpServer, database_url: str
 ) -> None:
     spans = InMemorySpanExporter()
     provider = tracer_provider("", "test", exporter=spans)
@@ -120,7 +120,12 @@ async def test_one_trace_follows_a_trigger_into_the_workflow_and_its_activities(
         interceptors=temporal_interceptors(provider),
     )
     async with running_stack(
-        client, tmp_path, smtp, SchoolCalendar.always_open(), tracing=provider
+        client,
+        tmp_path,
+        smtp,
+        SchoolCalendar.always_open(),
+        database_url=database_url,
+        tracing=provider,
     ) as s:
         body = event(plan=CHECKIN, event_date=days_ago(0))
         assert (await s.api.post("/v1/events", json=body, headers=s.auth())).status_code == 201

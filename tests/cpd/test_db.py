@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session as SyncSession
 from sqlmodel import select
 
 from activities.budget import BudgetActivities
-from activities.contracts import AnswerRecordIn, ReserveIn
+from activities.contracts import AnswerRecordIn, ProjectionIn, ReserveIn
 from activities.records import RecordActivities
+from cpd import census, counters
 from cpd.db import (
     Sessionmaker,
     Transactions,
@@ -28,15 +31,17 @@ from cpd.models import (
     EmailSend,
     Event,
     Participant,
+    School,
+    StepCount,
 )
 from cpd.security import split_api_key
 from services import admin
-from tests.support.schema import fresh_sqlite
+from tests.support.census import running_and_recounted
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Sessionmaker]:
-    engine = create_engine(await fresh_sqlite(tmp_path / "app.db"))
+async def db(database_url: str) -> AsyncIterator[Sessionmaker]:
+    engine = create_engine(database_url)
     yield create_sessionmaker(engine)
     await engine.dispose()
 
@@ -177,3 +182,72 @@ async def test_one_school_cannot_spend_another_schools_budget_for_a_teacher(
 
     assert [g.granted for g in spent] == [True, True, True, False]
     assert (meadows.granted, meadows.used) == (True, 1)
+
+
+async def test_first_counts_made_at_the_same_moment_are_all_kept(db: Sessionmaker) -> None:
+    """An event's people reach a stage nobody was in yet, and its first emails of a step
+    are recorded, all at once (a fan-out's workers): every count is kept, none fails."""
+    await admin.create_school(db, "s1", "Hillside")
+    people = [f"p{i}" for i in range(12)]
+    async with unit_of_work(db) as session:
+        session.add(an_event())
+        for i, pid in enumerate(people):
+            session.add(
+                Participant(
+                    id=pid,
+                    event_id="e1",
+                    school_id="s1",
+                    email=f"t{i}@b.example",
+                    name=f"T{i}",
+                    workflow_id=f"w{i}",
+                )
+            )
+        await session.run(census.add_batch, "e1", 0)
+    transactions = Transactions(db)
+    records = RecordActivities(transactions)
+    await asyncio.gather(
+        *(
+            records.project_participant(ProjectionIn(participant_id=pid, stage="awaiting_answer"))
+            for pid in people
+        ),
+        *(transactions.write(counters.bump, "e1", "checkin", sent=1) for _ in people),
+    )
+    transactions.close()
+
+    running, recounted = await running_and_recounted(db, "e1")
+    assert running == recounted == {("awaiting_answer", 12, 0, 0, 0, 0, 0)}
+    async with db() as session:
+        step = await session.get(StepCount, ("e1", "checkin"))
+    assert step is not None and step.sent == 12
+
+
+async def test_a_read_sees_the_database_as_it_was_when_it_began(
+    db: Sessionmaker, database_url: str
+) -> None:
+    """``Transactions.read``: one snapshot for all its statements, even where something
+    commits between them (on PostgreSQL, by default, each statement would see the latest)."""
+    await admin.create_school(db, "s1", "Hillside")
+
+    def rename_meanwhile() -> None:
+        async def rename() -> None:
+            engine = create_engine(database_url)
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                school = await session.get(School, "s1")
+                assert school is not None
+                school.name = "Renamed"
+            await engine.dispose()
+
+        elsewhere = threading.Thread(target=asyncio.run, args=(rename(),))
+        elsewhere.start()
+        elsewhere.join()
+
+    def twice(session: SyncSession) -> tuple[str, str]:
+        first = session.exec(select(School.name)).one()
+        rename_meanwhile()
+        return first, session.exec(select(School.name)).one()
+
+    transactions = Transactions(db)
+    assert await transactions.read(twice) == ("Hillside", "Hillside")
+    transactions.close()
+    async with db() as session:
+        assert (await session.exec(select(School.name))).one() == "Renamed"

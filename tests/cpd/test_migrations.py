@@ -10,7 +10,7 @@ counted once, and the result the same shape as the models.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,11 @@ from cpd.models import Answer, ChoiceCount, EmailSend, LeaderCheck, Participant,
 from cpd.schema import SchemaOutOfDate, current, head, migrate, require_current
 from services import reports
 from tests.support.census import running_and_recounted
+from tests.support.databases import Databases
 
 SCHEMAS = Path(__file__).parent / "schemas"
 PLAN = WHOLE_SCHOOL_INSET.model_dump_json()
-AT = "2026-10-01 09:00:00"
+AT = datetime(2026, 10, 1, 9, 0)  # as the releases stored it: UTC, no offset
 
 
 def _differences(conn: sqlalchemy.Connection) -> list[Any]:
@@ -43,10 +44,10 @@ async def differences(engine: AsyncEngine) -> list[Any]:
         return await conn.run_sync(_differences)
 
 
-async def old_database(tmp_path: Path, release: str) -> AsyncEngine:
+async def old_database(url: str, dialect: str, release: str) -> AsyncEngine:
     """A database as ``release`` made it, with one school's rows in it."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
-    lines = (SCHEMAS / f"{release}.sqlite.sql").read_text().splitlines()
+    engine = create_engine(url)
+    lines = (SCHEMAS / f"{release}.{dialect}.sql").read_text().splitlines()
     ddl = "\n".join(line for line in lines if not line.startswith("--"))
     async with engine.begin() as conn:
         for statement in ddl.split(";"):
@@ -99,7 +100,7 @@ def rows() -> dict[str, list[dict[str, Any]]]:
                 "title": "Retrieval practice",
                 "plan_id": WHOLE_SCHOOL_INSET.id,
                 "plan_json": PLAN,
-                "event_date": "2026-09-01",
+                "event_date": date(2026, 9, 1),
                 "created_at": AT,
             }
         ],
@@ -190,9 +191,14 @@ def rows() -> dict[str, list[dict[str, Any]]]:
 
 @pytest.mark.parametrize("release", ["before-migrations", "november-2026"])
 async def test_an_earlier_releases_database_upgrades_with_nothing_lost(
-    tmp_path: Path, release: str
+    databases: Databases, tmp_path: Path, release: str
 ) -> None:
-    engine = await old_database(tmp_path, release)
+    with databases.empty(tmp_path) as url:
+        await upgrades_with_nothing_lost(url, databases.name, release)
+
+
+async def upgrades_with_nothing_lost(url: str, dialect: str, release: str) -> None:
+    engine = await old_database(url, dialect, release)
     with pytest.raises(SchemaOutOfDate, match="cpd migrate"):
         await require_current(engine)  # the new release refuses to start on it
     await migrate(engine)
@@ -258,10 +264,11 @@ async def test_an_earlier_releases_database_upgrades_with_nothing_lost(
 
 
 async def test_a_new_database_is_built_by_the_migrations_to_match_the_models(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
-    await migrate(engine)
+    # Every test's database is a copy of one the migrations built (tests/support/databases.py).
+    engine = create_engine(database_url)
+    assert await current(engine) == head()
     assert await differences(engine) == []
     await engine.dispose()
 

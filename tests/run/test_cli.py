@@ -17,11 +17,12 @@ from tests.support.events import days_ago
 from tests.support.rosters import SIMS
 
 
-def cpd(tmp: Path, temporal: str, *args: str) -> subprocess.CompletedProcess[str]:
+def cpd(tmp: Path, database: str, temporal: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "CPD_ENVIRONMENT": "test",
         "CPD_DATA_DIR": str(tmp),
+        "CPD_DATABASE_URL": database,
         "CPD_TEMPORAL_ADDRESS": temporal,
         "CPD_TASK_QUEUE": "cli-test-no-worker",  # started, not run: nothing is sent
     }
@@ -37,16 +38,17 @@ def cpd(tmp: Path, temporal: str, *args: str) -> subprocess.CompletedProcess[str
 
 
 async def test_schools_keys_and_a_roster_import(
-    dev_env: WorkflowEnvironment, tmp_path: Path
+    dev_env: WorkflowEnvironment, tmp_path: Path, database_url: str
 ) -> None:
     temporal = dev_env.client.service_client.config.target_host
-    run = lambda *a: asyncio.to_thread(cpd, tmp_path, temporal, *a)  # noqa: E731
+    run = lambda *a: asyncio.to_thread(cpd, tmp_path, database_url, temporal, *a)  # noqa: E731
     # Nothing alters the schema but `cpd migrate`: before it, a command says what to do.
-    early = await run("create-school", "hillside", "Hillside Academy")
+    empty = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    early = await asyncio.to_thread(cpd, tmp_path, empty, temporal, "create-school", "x", "X")
     assert early.returncode == 2 and "Run `cpd migrate`" in early.stderr
-    migrated = await run("migrate")
+    migrated = await asyncio.to_thread(cpd, tmp_path, empty, temporal, "migrate")
     assert migrated.returncode == 0 and "database schema: new -> " in migrated.stdout
-    assert "-> 0001" in (await run("migrate")).stdout  # again: nothing to do
+    assert "0001 -> 0001" in (await run("migrate")).stdout  # at head already: nothing to do
     assert (await run("create-school", "hillside", "Hillside Academy")).returncode == 0
     again = await run("create-school", "hillside", "Hillside Academy")
     assert again.returncode == 2 and "already exists" in again.stderr

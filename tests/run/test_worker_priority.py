@@ -16,19 +16,18 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from cpd.settings import PROJECT_ROOT
-from tests.support.schema import fresh_sqlite
 from tests.support.stack import unique
 
 
 async def niceness_of_worker(
-    env: WorkflowEnvironment, tmp_path: Path, lane: str, **settings: str
+    env: WorkflowEnvironment, tmp_path: Path, database: str, lane: str, **settings: str
 ) -> int:
     """Start ``cpd worker --lane <lane>``; its niceness once it is polling."""
-    await fresh_sqlite(tmp_path / "app.db")
     environ = {
         **{k: v for k, v in os.environ.items() if k != "CPD_WORKER_NICE"},
         "CPD_ENVIRONMENT": "test",
         "CPD_DATA_DIR": str(tmp_path),
+        "CPD_DATABASE_URL": database,
         "CPD_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
         "CPD_TASK_QUEUE": unique("nice"),
         **{f"CPD_{k.upper()}": v for k, v in settings.items()},
@@ -55,9 +54,10 @@ async def niceness_of_worker(
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 async def test_the_participants_worker_runs_at_a_lower_priority(
-    dev_env: WorkflowEnvironment, tmp_path: Path
+    dev_env: WorkflowEnvironment, tmp_path: Path, database_url: str
 ) -> None:
     ours = os.nice(0)
-    assert await niceness_of_worker(dev_env, tmp_path, "main") == min(19, ours + 10)
-    assert await niceness_of_worker(dev_env, tmp_path, "fanout") == ours
-    assert await niceness_of_worker(dev_env, tmp_path, "main", worker_nice="0") == ours
+    nice = lambda lane, **kw: niceness_of_worker(dev_env, tmp_path, database_url, lane, **kw)  # noqa: E731
+    assert await nice("main") == min(19, ours + 10)
+    assert await nice("fanout") == ours
+    assert await nice("main", worker_nice="0") == ours

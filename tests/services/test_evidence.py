@@ -92,6 +92,9 @@ async def test_too_big_or_forbidden_files_change_nothing(dev_stack: StackFactory
         assert svg.status_code == 422
         huge = await s.api.post(answer, files={"file": ("huge.png", PNG * 5000, "image/png")})
         assert huge.status_code == 413
+        # The answer box takes 5,000 characters; evidence keeps a note of up to 2,000.
+        long = await s.api.post(answer, data={"text": "Year 9 " * 400})
+        assert long.status_code == 422 and "2000 characters" in long.text
 
         assert await evidence_rows(s) == 0
         assert stored_files(s) == []

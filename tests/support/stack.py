@@ -1,7 +1,7 @@
 """The app wired to a Temporal server for a test: ``running_stack`` and its ``Stack``.
 
-A fresh SQLite DB, a school with an API key, a worker on its own task queue,
-and the FastAPI app behind an httpx client. The fixtures in conftest.py
+A fresh database (tests/support/databases.py), a school with an API key, a worker
+on its own task queue, and the FastAPI app behind an httpx client. The fixtures in conftest.py
 (``ts_stack``, ``dev_stack``) hand tests a ``StackFactory`` over these.
 """
 
@@ -31,7 +31,6 @@ from cpd.temporal import data_converter
 from run.worker import build_worker
 from services import admin
 from tests.support.inbox import SmtpServer
-from tests.support.schema import fresh_sqlite
 
 TEST_SECRET = "test-secret-" + "x" * 32
 # What the test servers' clients encode with: the same key a worker process of the tests
@@ -85,14 +84,14 @@ async def running_stack(
     tmp: Path,
     smtp: SmtpServer,
     calendar: SchoolCalendar | None = None,
+    *,
+    database_url: str,
     in_process_worker: bool = True,
     clock: Clock = wall_clock,
     tracing: TracerProvider | None = None,
     **overrides: object,
 ) -> AsyncIterator[Stack]:
-    settings = make_settings(tmp, smtp.port, **overrides)
-    if not settings.database_url:
-        await fresh_sqlite(tmp / "app.db")
+    settings = make_settings(tmp, smtp.port, database_url=database_url, **overrides)
     engine = create_engine(settings.resolved_database_url)
     db = create_sessionmaker(engine)
     # Unique ids: the dev server is shared by every test in the session.
