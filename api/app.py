@@ -46,7 +46,9 @@ def create_app(
             sessionmaker=create_sessionmaker(engine, reads),
             client=client or await connect(settings),
             signer=link_signer(settings),
-            sessions=Sessions(settings.secret_key, settings.public_base_url.startswith("https")),
+            sessions=Sessions(
+                settings.verifying_secrets, settings.public_base_url.startswith("https")
+            ),
             mailer=SmtpSender(settings),
             clock=clock,
             fresh_links=FreshLinks(),

@@ -7,6 +7,8 @@ cookies (itsdangerous), valid for a working day.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import Request, Response
 
 from cpd.security import LinkError, LinkSigner
@@ -18,9 +20,9 @@ MAGIC_LINK_SECONDS = 30 * 60
 
 
 class Sessions:
-    def __init__(self, secret_key: str, secure_cookies: bool) -> None:
-        self._session = LinkSigner(secret_key, {"session": SESSION_SECONDS})
-        self._magic = LinkSigner(secret_key, {"magic-link": MAGIC_LINK_SECONDS})
+    def __init__(self, secret_keys: Sequence[str], secure_cookies: bool) -> None:
+        self._session = LinkSigner(secret_keys, {"session": SESSION_SECONDS})
+        self._magic = LinkSigner(secret_keys, {"magic-link": MAGIC_LINK_SECONDS})
         self._secure = secure_cookies
 
     def magic_link_token(self, leader_id: int) -> str:
