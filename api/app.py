@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from temporalio.client import Client
 
 from activities.smtp import SmtpSender
 from api.deps import Clock, Resources
 from api.errors import error_responses, install_error_handlers
-from api.pages import problem
+from api.limits import BodySizeLimit, body_limits
 from api.routes import answers, dashboard, events, participants, portfolio, rosters, school
 from api.sessions import Sessions
 from cpd.db import create_engine, create_sessionmaker, create_tables, one_hop_reads
@@ -21,8 +21,6 @@ from cpd.security import link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
 from services.links import FreshLinks
-
-CallNext = Callable[[Request], Awaitable[Response]]
 
 
 async def wall_clock() -> datetime:
@@ -73,14 +71,7 @@ def create_app(
     )
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def refuse_oversized_bodies(request: Request, call_next: CallNext) -> Response:
-        # Before the body is read (and spooled to disk): an upload far past the limit.
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > settings.evidence_max_bytes + 256 * 1024:
-            limit = settings.evidence_max_bytes // (1024 * 1024)
-            return problem(request, f"That upload is too big: the limit is {limit} MB.", 413)
-        return await call_next(request)
+    app.add_middleware(BodySizeLimit, limits=body_limits(settings))
 
     app.include_router(rosters.router)
     app.include_router(events.router)
