@@ -21,6 +21,7 @@ from cpd.security import link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
 from services.links import FreshLinks
+from services.ratelimit import RateLimiter
 
 
 async def wall_clock() -> datetime:
@@ -39,6 +40,7 @@ def create_app(
         engine = create_engine(settings.resolved_database_url)
         await create_tables(engine)
         reads = one_hop_reads(engine)
+        limiter = RateLimiter()
         app.state.resources = Resources(
             settings=settings,
             sessionmaker=create_sessionmaker(engine, reads),
@@ -49,7 +51,8 @@ def create_app(
             ),
             mailer=SmtpSender(settings),
             clock=clock,
-            fresh_links=FreshLinks(),
+            limiter=limiter,
+            fresh_links=FreshLinks(limiter),
         )
         # Everything made so far lives as long as the app: keep it out of the garbage
         # collector's full passes, which otherwise walk it all, mid-request, now and then.

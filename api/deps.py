@@ -18,8 +18,9 @@ from cpd.models import School
 from cpd.security import LinkSigner
 from cpd.settings import Settings
 from services import tenancy
-from services.errors import Unauthorized
+from services.errors import TooMany, Unauthorized
 from services.links import FreshLinks
+from services.ratelimit import RateLimiter
 
 Clock = Callable[[], Awaitable[datetime]]
 
@@ -35,6 +36,7 @@ class Resources:
     sessions: Sessions
     mailer: SmtpSender
     clock: Clock
+    limiter: RateLimiter
     fresh_links: FreshLinks
 
 
@@ -53,6 +55,22 @@ async def get_db(res: ResourcesDep) -> AsyncIterator[Db]:
 
 
 DbDep = Annotated[Db, Depends(get_db)]
+
+
+def client_of(request: Request) -> str:
+    # The connecting address; behind a proxy, uvicorn's --proxy-headers (with
+    # --forwarded-allow-ips naming the proxy) makes it the client's own.
+    return request.client.host if request.client else ""
+
+
+async def link_pages_limit(request: Request, res: ResourcesDep) -> None:
+    """Teachers' and leaders' link pages, per client (services/ratelimit.py)."""
+    wait = res.limiter.retry_after("link_client", client_of(request))
+    if wait:
+        raise TooMany("Too many requests from your network.", wait)
+
+
+LinkPagesLimit = Depends(link_pages_limit)
 
 
 def _bearer(authorization: str | None) -> str:

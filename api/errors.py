@@ -15,7 +15,15 @@ from temporalio.service import RPCError
 from api.pages import problem
 from cpd.evidence import EvidenceRejected
 from cpd.security import LinkError
-from services.errors import Conflict, Invalid, NotFound, Refused, TooLarge, Unauthorized
+from services.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    Refused,
+    TooLarge,
+    TooMany,
+    Unauthorized,
+)
 
 
 class ErrorBody(BaseModel):
@@ -49,6 +57,7 @@ STATUS: dict[type[Refused], int] = {
     Conflict: 409,
     TooLarge: 413,
     Invalid: 422,
+    TooMany: 429,
 }
 
 
@@ -66,6 +75,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _refused(_: Request, exc: Refused) -> JSONResponse:
         body = ErrorBody(error=exc.code, detail=exc.detail, fields=exc.fields)
         return JSONResponse(body.model_dump(), status_code=status_of(exc))
+
+    @app.exception_handler(TooMany)
+    async def _too_many(request: Request, exc: TooMany) -> Response:
+        # Only pages are limited so far: the answer is a page that says when to try again.
+        wait = f"{exc.retry_after // 60 + 1} minutes" if exc.retry_after > 60 else "a minute"
+        response = problem(request, f"{exc.detail} Please try again in {wait}.", 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     # Teachers' pages: a bad link or a refused file is a clear page that changes nothing.
     @app.exception_handler(LinkError)
