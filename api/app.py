@@ -14,7 +14,17 @@ from activities.smtp import SmtpSender
 from api.deps import Clock, Resources
 from api.errors import error_responses, install_error_handlers
 from api.limits import BodySizeLimit, body_limits
-from api.routes import answers, dashboard, events, participants, portfolio, rosters, school
+from api.routes import (
+    answers,
+    dashboard,
+    events,
+    leader_links,
+    participants,
+    portfolio,
+    rosters,
+    school,
+    signin,
+)
 from api.sessions import Sessions
 from cpd.db import create_engine, create_sessionmaker, create_tables, one_hop_reads
 from cpd.security import link_signer
@@ -82,7 +92,9 @@ def create_app(
     app.include_router(school.router)
     app.include_router(answers.router)
     app.include_router(portfolio.router)
+    app.include_router(signin.router)
     app.include_router(dashboard.router)
+    app.include_router(leader_links.router)
     if settings.dev_mailbox_dir is not None:
         from api.routes import mailbox  # development only: never imported in production
 

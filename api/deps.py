@@ -21,6 +21,8 @@ from services import tenancy
 from services.errors import TooMany, Unauthorized
 from services.links import FreshLinks
 from services.ratelimit import RateLimiter
+from services.sessions import Session
+from services.signin import Viewer
 
 Clock = Callable[[], Awaitable[datetime]]
 
@@ -71,6 +73,24 @@ async def link_pages_limit(request: Request, res: ResourcesDep) -> None:
 
 
 LinkPagesLimit = Depends(link_pages_limit)
+
+
+async def current_session(request: Request, res: ResourcesDep, db: DbDep) -> Session | None:
+    """The signed-in dashboard session, if the cookie names one that still stands."""
+    found = await res.sessions.current(db, request)
+    if found is not None:
+        request.state.csrf = found.csrf  # every form on its pages carries it (api/pages.py)
+    return found
+
+
+SessionDep = Annotated[Session | None, Depends(current_session)]
+
+
+async def current_viewer(session: SessionDep) -> Viewer | None:
+    return session.viewer if session else None
+
+
+ViewerDep = Annotated[Viewer | None, Depends(current_viewer)]
 
 
 def _bearer(authorization: str | None) -> str:

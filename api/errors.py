@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
+from api.csrf import StaleForm
 from api.pages import problem
 from cpd.evidence import EvidenceRejected
 from cpd.security import LinkError
@@ -89,6 +90,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _bad_link(request: Request, exc: LinkError) -> Response:
         # What a teacher can still do: their portfolio, from a fresh link.
         return problem(request, exc.reason, 410 if exc.expired else 400, fresh_link=True)
+
+    @app.exception_handler(StaleForm)
+    async def _stale_form(request: Request, _: StaleForm) -> Response:
+        message = (
+            "This form has expired, or was not sent from this dashboard. "
+            "Please go back, reload the page and try again."
+        )
+        return problem(request, message, 403)
 
     @app.exception_handler(EvidenceRejected)
     async def _refused_file(request: Request, exc: EvidenceRejected) -> Response:

@@ -50,6 +50,13 @@ async def test_schools_keys_and_a_roster_import(
     assert (await run("revoke-key", prefix)).returncode == 0
     assert (await run("revoke-key", prefix)).returncode == 2
 
+    lead = ("head@hillside.example", "--school", "hillside")
+    assert (await run("add-leader", *lead, "--role", "leader")).returncode == 0
+    role = await run("set-leader-role", "head@hillside.example", "cpd_lead", "--school", "hillside")
+    assert role.returncode == 0 and "signed out" in role.stdout
+    assert (await run("remove-leader", *lead)).returncode == 0
+    assert "no such leader" in (await run("remove-leader", *lead)).stderr
+
     roster = tmp_path / "staff.csv"
     roster.write_text(SIMS, encoding="utf-8")
     args = [
