@@ -13,6 +13,7 @@ from temporalio.client import Client
 from activities.smtp import SmtpSender
 from api.deps import Clock, Resources
 from api.errors import error_responses, install_error_handlers
+from api.headers import SecurityHeaders
 from api.limits import BodySizeLimit, body_limits
 from api.routes import (
     answers,
@@ -85,6 +86,8 @@ def create_app(
     install_error_handlers(app)
 
     app.add_middleware(BodySizeLimit, limits=body_limits(settings))
+    # Added last, so outermost: the body limit's 413 page gets the headers too.
+    app.add_middleware(SecurityHeaders)
 
     app.include_router(rosters.router)
     app.include_router(events.router)

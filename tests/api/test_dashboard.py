@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio.testing import WorkflowEnvironment
 
 from services import admin
-from tests.support.browser import artifact, browser, served
+from tests.support.browser import artifact, browser, refusals, served
 from tests.support.events import days_ago
 from tests.support.inbox import free_port, links_of
 from tests.support.reports import run_a_term
@@ -28,6 +28,7 @@ async def test_a_cpd_lead_walks_the_dashboard_in_a_browser(
         await admin.add_leader(s.db, "head@hillside.example", "cpd_lead", school_id=s.school_id)
         async with served(s.app, port), browser() as chromium:
             page = await chromium.new_page(viewport={"width": 390, "height": 844})
+            refused = refusals(page)
             await page.goto(f"http://127.0.0.1:{port}/dashboard")
             await page.get_by_label("Your school email").fill("head@hillside.example")
             await page.get_by_role("button", name="Email me a sign-in link").click()
@@ -46,6 +47,7 @@ async def test_a_cpd_lead_walks_the_dashboard_in_a_browser(
             chart = page.locator("svg[role=img]")
             assert "level 4 at 1 months: 3.0" in (await chart.locator("desc").text_content() or "")
             await page.screenshot(path=artifact("dashboard-event.png"), full_page=True)
+            assert refused == []
 
 
 async def test_roles_see_what_they_should(dev_stack: StackFactory) -> None:
