@@ -78,6 +78,9 @@ async def test_a_sign_in_link_signs_in_once(dev_stack: StackFactory) -> None:
     async with dev_stack() as s:
         await admin.add_leader(s.db, "head@hillside.example", "cpd_lead", school_id=s.school_id)
         link = await sign_in_link(s, "head@hillside.example")
+        [mail] = s.smtp.inbox.to("head@")
+        assert str(mail["Message-ID"]).endswith("@localhost>")  # the sender's domain
+        assert mail["Date"] is not None
         assert (await follow(link, s.api)).status_code == 303
         async with browser(s) as later:
             again = await follow(link, later)
