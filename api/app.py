@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from activities.smtp import SmtpSender
+from api.access_log import hide_tokens_from_access_log
 from api.deps import Clock, Resources
 from api.errors import error_responses, install_error_handlers
 from api.headers import SecurityHeaders
@@ -45,6 +46,7 @@ def create_app(
     """The app; ``clock`` is what "now" is for a trigger's dates (a test server's clock in
     tests that skip time)."""
     settings = settings or get_settings()
+    hide_tokens_from_access_log()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -45,10 +45,11 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @asynccontextmanager
-async def served(app: FastAPI, port: int) -> AsyncIterator[None]:
-    """The app on a real port; its lifespan is already running in the test's stack."""
+async def served(app: FastAPI, port: int, log_level: str = "warning") -> AsyncIterator[None]:
+    """The app on a real port; its lifespan is already running in the test's stack.
+    (``log_level="info"``: with uvicorn's access log.)"""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level=log_level)
     )
     task = asyncio.create_task(server.serve())
     while not server.started:
