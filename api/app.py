@@ -8,12 +8,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
 from activities.smtp import SmtpSender
 from api.access_log import hide_tokens_from_access_log
-from api.deps import Clock, Resources
-from api.errors import error_responses, install_error_handlers
+from api.deps import Clock, Resources, ResourcesDep
+from api.errors import ErrorBody, error_responses, install_error_handlers
 from api.headers import SecurityHeaders
 from api.limits import BodySizeLimit, body_limits
 from api.routes import (
@@ -32,6 +33,7 @@ from cpd.db import create_engine, create_sessionmaker, create_tables, one_hop_re
 from cpd.security import link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
+from services import health
 from services.links import FreshLinks
 from services.ratelimit import RateLimiter
 
@@ -107,7 +109,17 @@ def create_app(
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
-        """Liveness: the process is up."""
+        """Liveness: the process is up (it asks nothing else, so a slow database or
+        Temporal never gets a live process restarted)."""
         return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"], response_model=None, responses=error_responses(503))
+    async def readyz(res: ResourcesDep) -> JSONResponse:
+        """Readiness: the database and Temporal both answer; 503 with Retry-After if not."""
+        down = await health.not_answering(res.sessionmaker, res.client)
+        if down:
+            body = ErrorBody(error="not_ready", detail=f"Not answering: {', '.join(down)}.")
+            return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse({"status": "ready"})
 
     return app

@@ -46,3 +46,12 @@ def test_compose_runs_every_worker_lane() -> None:
     commands = [s.get("command") or [] for s in compose()["services"].values()]
     lanes = {c[c.index("--lane") + 1] for c in commands if "worker" in c and "--lane" in c}
     assert lanes == set(LANES)
+
+
+def test_workers_stop_gracefully_before_docker_kills_them() -> None:
+    services = compose()["services"]
+    grace = float(services["api"]["environment"]["CPD_WORKER_SHUTDOWN_SECONDS"])
+    workers = [s for s in services.values() if "worker" in (s.get("command") or [])]
+    assert workers
+    for worker in workers:
+        assert float(worker["stop_grace_period"].removesuffix("s")) >= grace + 10
