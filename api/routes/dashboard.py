@@ -37,6 +37,7 @@ async def logout(request: Request, res: ResourcesDep, db: DbDep) -> Response:
     """Sign out: the session ends here, not only in this browser."""
     response = RedirectResponse(SIGN_IN, status_code=303)
     await res.sessions.end(db, request, response)
+    await db.commit()  # before the response goes: the cookie must not outlive it, not even briefly
     return response
 
 

@@ -18,6 +18,7 @@ from api.pages import page
 from cpd.security import LinkError
 from services import signin
 from services.errors import TooMany, Unauthorized
+from services.signin import Viewer
 
 router = APIRouter(
     prefix="/dashboard", tags=["dashboard"], include_in_schema=False, dependencies=[SignInForms]
@@ -85,9 +86,7 @@ async def magic_link_sign_in(
         return _sign_in_page(request, res, status=410 if exc.expired else 400, error=exc.reason)
     except Unauthorized as exc:
         return _sign_in_page(request, res, status=400, error=exc.detail)
-    response = RedirectResponse("/dashboard", status_code=303)
-    await res.sessions.start(db, response, who)
-    return response
+    return await _signed_in(res, db, who)
 
 
 @router.post("/key", response_model=None)
@@ -100,6 +99,13 @@ async def key_sign_in(
         who = await signin.key_viewer(db, api_key)
     except Unauthorized as exc:
         return _sign_in_page(request, res, status=401, error=exc.detail)
+    return await _signed_in(res, db, who)
+
+
+async def _signed_in(res: ResourcesDep, db: DbDep, who: Viewer) -> Response:
     response = RedirectResponse("/dashboard", status_code=303)
     await res.sessions.start(db, response, who)
+    # Now, not after the response has gone (when the request's Db commits): the browser's
+    # very next request, following the redirect, must find the session.
+    await db.commit()
     return response
