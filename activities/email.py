@@ -69,7 +69,7 @@ class EmailActivities:
     @activity.defn
     async def send_step_email(self, inp: StepEmailIn) -> SendResult:
         message_id = message_id_for(inp.send_key, self._s.mail_reply_domain)
-        reply_code = reply_code_for(inp.send_key, self._s.secret_key)
+        reply_code = reply_code_for(inp.send_key, self._s.secret)
         try:
             claim = await self._tx.write(_claim, inp, message_id, reply_code)
         except IntegrityError:

@@ -138,7 +138,7 @@ class SmtpSender:
         )
         await conn.connect()
         if s.smtp_username:
-            await conn.login(s.smtp_username, s.smtp_password)
+            await conn.login(s.smtp_username, s.smtp_password.get_secret_value())
         return conn
 
     async def _reset_or_close(self, conn: aiosmtplib.SMTP) -> None:

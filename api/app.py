@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from activities.smtp import SmtpSender
 from api import observe
-from api.deps import Clock, Resources
-from api.errors import error_responses, install_error_handlers
-from api.pages import problem
-from api.routes import answers, dashboard, events, participants, portfolio, rosters, school
+from api.access_log import hide_tokens_from_access_log
+from api.deps import Clock, Resources, ResourcesDep
+from api.errors import ErrorBody, error_responses, install_error_handlers
+from api.headers import SecurityHeaders
+from api.limits import BodySizeLimit, body_limits
+from api.routes import (
+    answers,
+    dashboard,
+    events,
+    leader_links,
+    participants,
+    portfolio,
+    rosters,
+    school,
+    signin,
+)
 from api.sessions import Sessions
 from cpd import logs
 from cpd.db import create_engine, create_sessionmaker, one_hop_reads
@@ -25,9 +38,9 @@ from cpd.security import link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
 from cpd.tracing import temporal_interceptors, tracer_provider
+from services import health
 from services.links import FreshLinks
-
-CallNext = Callable[[Request], Awaitable[Response]]
+from services.ratelimit import RateLimiter
 
 
 async def wall_clock() -> datetime:
@@ -51,21 +64,26 @@ def create_app(
     tests that skip time); ``tracing``: where spans go (by default from CPD_OTEL_ENDPOINT)."""
     settings = settings or get_settings()
     tracing = tracing or tracer_provider(settings.otel_endpoint, "api")
+    hide_tokens_from_access_log()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.resolved_database_url)
         await require_current(engine)  # `cpd migrate` upgrades it; nothing here does
         reads = one_hop_reads(engine)
+        limiter = RateLimiter()
         app.state.resources = Resources(
             settings=settings,
             sessionmaker=create_sessionmaker(engine, reads),
             client=client or await connect(settings, temporal_interceptors(tracing)),
             signer=link_signer(settings),
-            sessions=Sessions(settings.secret_key, settings.public_base_url.startswith("https")),
+            sessions=Sessions(
+                settings.verifying_secrets, settings.public_base_url.startswith("https")
+            ),
             mailer=SmtpSender(settings),
             clock=clock,
-            fresh_links=FreshLinks(),
+            limiter=limiter,
+            fresh_links=FreshLinks(limiter),
         )
         # Everything made so far lives as long as the app: keep it out of the garbage
         # collector's full passes, which otherwise walk it all, mid-request, now and then.
@@ -87,16 +105,12 @@ def create_app(
         dependencies=[Depends(observe.log_context)],
     )
     install_error_handlers(app)
-    observe.install(app, tracing)
 
-    @app.middleware("http")
-    async def refuse_oversized_bodies(request: Request, call_next: CallNext) -> Response:
-        # Before the body is read (and spooled to disk): an upload far past the limit.
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > settings.evidence_max_bytes + 256 * 1024:
-            limit = settings.evidence_max_bytes // (1024 * 1024)
-            return problem(request, f"That upload is too big: the limit is {limit} MB.", 413)
-        return await call_next(request)
+    app.add_middleware(BodySizeLimit, limits=body_limits(settings))
+    # Added after, so outside: the body limit's 413 page gets the headers too, and a
+    # request id and its time (observe.install, outermost).
+    app.add_middleware(SecurityHeaders)
+    observe.install(app, tracing)
 
     app.include_router(rosters.router)
     app.include_router(events.router)
@@ -104,7 +118,9 @@ def create_app(
     app.include_router(school.router)
     app.include_router(answers.router)
     app.include_router(portfolio.router)
+    app.include_router(signin.router)
     app.include_router(dashboard.router)
+    app.include_router(leader_links.router)
     if settings.dev_mailbox_dir is not None:
         from api.routes import mailbox  # development only: never imported in production
 
@@ -112,7 +128,17 @@ def create_app(
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
-        """Liveness: the process is up."""
+        """Liveness: the process is up (it asks nothing else, so a slow database or
+        Temporal never gets a live process restarted)."""
         return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"], response_model=None, responses=error_responses(503))
+    async def readyz(res: ResourcesDep) -> JSONResponse:
+        """Readiness: the database and Temporal both answer; 503 with Retry-After if not."""
+        down = await health.not_answering(res.sessionmaker, res.client)
+        if down:
+            body = ErrorBody(error="not_ready", detail=f"Not answering: {', '.join(down)}.")
+            return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse({"status": "ready"})
 
     return app

@@ -19,8 +19,11 @@ from cpd.models import School
 from cpd.security import LinkSigner
 from cpd.settings import Settings
 from services import tenancy
-from services.errors import Unauthorized
+from services.errors import TooMany, Unauthorized
 from services.links import FreshLinks
+from services.ratelimit import RateLimiter
+from services.sessions import Session
+from services.signin import Viewer
 
 Clock = Callable[[], Awaitable[datetime]]
 
@@ -36,6 +39,7 @@ class Resources:
     sessions: Sessions
     mailer: SmtpSender
     clock: Clock
+    limiter: RateLimiter
     fresh_links: FreshLinks
 
 
@@ -54,6 +58,40 @@ async def get_db(res: ResourcesDep) -> AsyncIterator[Db]:
 
 
 DbDep = Annotated[Db, Depends(get_db)]
+
+
+def client_of(request: Request) -> str:
+    # The connecting address; behind a proxy, uvicorn's --proxy-headers (with
+    # --forwarded-allow-ips naming the proxy) makes it the client's own.
+    return request.client.host if request.client else ""
+
+
+async def link_pages_limit(request: Request, res: ResourcesDep) -> None:
+    """Teachers' and leaders' link pages, per client (services/ratelimit.py)."""
+    wait = res.limiter.retry_after("link_client", client_of(request))
+    if wait:
+        raise TooMany("Too many requests from your network.", wait)
+
+
+LinkPagesLimit = Depends(link_pages_limit)
+
+
+async def current_session(request: Request, res: ResourcesDep, db: DbDep) -> Session | None:
+    """The signed-in dashboard session, if the cookie names one that still stands."""
+    found = await res.sessions.current(db, request)
+    if found is not None:
+        request.state.csrf = found.csrf  # every form on its pages carries it (api/pages.py)
+    return found
+
+
+SessionDep = Annotated[Session | None, Depends(current_session)]
+
+
+async def current_viewer(session: SessionDep) -> Viewer | None:
+    return session.viewer if session else None
+
+
+ViewerDep = Annotated[Viewer | None, Depends(current_viewer)]
 
 
 def _bearer(authorization: str | None) -> str:

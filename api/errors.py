@@ -12,10 +12,19 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
+from api.csrf import StaleForm
 from api.pages import problem
 from cpd.evidence import EvidenceRejected
 from cpd.security import LinkError
-from services.errors import Conflict, Invalid, NotFound, Refused, TooLarge, Unauthorized
+from services.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    Refused,
+    TooLarge,
+    TooMany,
+    Unauthorized,
+)
 
 
 class ErrorBody(BaseModel):
@@ -49,6 +58,7 @@ STATUS: dict[type[Refused], int] = {
     Conflict: 409,
     TooLarge: 413,
     Invalid: 422,
+    TooMany: 429,
 }
 
 
@@ -67,11 +77,27 @@ def install_error_handlers(app: FastAPI) -> None:
         body = ErrorBody(error=exc.code, detail=exc.detail, fields=exc.fields)
         return JSONResponse(body.model_dump(), status_code=status_of(exc))
 
+    @app.exception_handler(TooMany)
+    async def _too_many(request: Request, exc: TooMany) -> Response:
+        # Only pages are limited so far: the answer is a page that says when to try again.
+        wait = f"{exc.retry_after // 60 + 1} minutes" if exc.retry_after > 60 else "a minute"
+        response = problem(request, f"{exc.detail} Please try again in {wait}.", 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
     # Teachers' pages: a bad link or a refused file is a clear page that changes nothing.
     @app.exception_handler(LinkError)
     async def _bad_link(request: Request, exc: LinkError) -> Response:
         # What a teacher can still do: their portfolio, from a fresh link.
         return problem(request, exc.reason, 410 if exc.expired else 400, fresh_link=True)
+
+    @app.exception_handler(StaleForm)
+    async def _stale_form(request: Request, _: StaleForm) -> Response:
+        message = (
+            "This form has expired, or was not sent from this dashboard. "
+            "Please go back, reload the page and try again."
+        )
+        return problem(request, message, 403)
 
     @app.exception_handler(EvidenceRejected)
     async def _refused_file(request: Request, exc: EvidenceRejected) -> Response:

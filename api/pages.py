@@ -9,7 +9,17 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+def _csrf(request: Request) -> dict[str, Any]:
+    # A signed-in page's forms carry its session's token (api/deps.py, api/csrf.py); the
+    # sign-in pages pass their own.
+    csrf = getattr(request.state, "csrf", None)
+    return {"csrf": csrf} if csrf else {}
+
+
+TEMPLATES = Jinja2Templates(
+    directory=Path(__file__).parent / "templates", context_processors=[_csrf]
+)
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -381,3 +381,32 @@ class EventCensus(SQLModel, table=True):
     bounced: int = 0
     paused: int = 0
     withdrawn: int = 0
+
+
+class DashboardSession(SQLModel, table=True):
+    """A signed-in dashboard session, named by the random token in its cookie.
+
+    Only the token's hash is kept, so this table signs nobody in. Sign-out deletes the
+    row; a session whose API key was revoked, or whose leader was removed or given
+    another role, is refused from then on (services/sessions.py).
+    """
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    role: str = Field(max_length=20)
+    scope: str = Field(max_length=64)
+    email: str = Field(default="", max_length=320)
+    # What let them in: a leader's emailed link, or a school's API key.
+    leader_id: int | None = Field(default=None, index=True)
+    api_key_id: int | None = Field(default=None, index=True)
+    # Every form of the signed-in dashboard carries it back (api/csrf.py).
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts())
+
+
+class UsedSignInLink(SQLModel, table=True):
+    """An emailed sign-in link already used: each signs in once. Kept for the link's
+    lifetime, after which its signature refuses it anyway."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    used_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

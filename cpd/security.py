@@ -45,11 +45,14 @@ class LinkClaims:
 
 class LinkSigner:
     """Signs links for the given purposes, each with its own lifetime (None: no expiry,
-    as for answer and unsubscribe links, which stop when revoked or when the workflow ends)."""
+    as for answer and unsubscribe links, which stop when revoked or when the workflow ends).
 
-    def __init__(self, secret_key: str, lifetimes: Mapping[str, int | None]) -> None:
+    ``secret_keys``: the current one last, which signs; earlier ones still verify, so a
+    secret can be rotated without breaking the links already in people's inboxes."""
+
+    def __init__(self, secret_keys: Sequence[str], lifetimes: Mapping[str, int | None]) -> None:
         self._serializer = URLSafeTimedSerializer(
-            secret_key, salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256}
+            list(secret_keys), salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256}
         )
         self._lifetimes = dict(lifetimes)
 
@@ -97,7 +100,7 @@ class LinkSigner:
 def link_signer(settings: Settings) -> LinkSigner:
     """The signer of the links in teachers' emails: the worker signs, the API verifies."""
     return LinkSigner(
-        settings.secret_key,
+        settings.verifying_secrets,
         {
             "answer": None,
             "pause": None,

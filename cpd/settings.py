@@ -1,43 +1,82 @@
 """All configuration, read once from the environment (prefix ``CPD_``).
 
-Development defaults make the embedded stack run with no set-up; outside
-development the secrets must be set and placeholders are refused.
+Fails closed: a deployment is production unless it says it is development or test, or
+its public address is this machine's own (loopback), as the embedded stack's is. So
+``./scripts/dev`` runs with no set-up, and a server that forgets ``CPD_ENVIRONMENT``
+refuses the placeholder secret (public in the repository) instead of running on it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from cpd.codec import parse_keys
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused outside development
+Environment = Literal["development", "test", "production"]
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_local_relay(host: str) -> bool:
+    """Loopback, or a one-label name (``mailpit``): a container or host on the same private
+    network, which a name needing no domain can only be. A relay elsewhere has a domain."""
+    return is_loopback(host) or ("." not in host and ":" not in host and bool(host))
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CPD_", env_file=".env", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = "development"
+    # Empty: development if public_base_url is loopback, production otherwise.
+    environment: Environment | Literal[""] = ""
     data_dir: Path = PROJECT_ROOT / "data"
 
     database_url: str = ""  # empty: SQLite file in data_dir
-    secret_key: str = PLACEHOLDER_SECRET
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    # Earlier secret keys, comma separated: links and sign-in links signed with them still
+    # verify (and payloads encrypted with a key derived from one still decrypt), but nothing
+    # new is signed with them. Rotation: move the old key here, set a new CPD_SECRET_KEY.
+    old_secret_keys: Annotated[list[SecretStr], NoDecode] = []
     public_base_url: str = "http://127.0.0.1:8000"
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # TLS to Temporal: on with an API key or a client certificate too (Temporal Cloud).
+    temporal_tls: bool = False
+    # PEM files: the server's CA (empty: the system's roots), and a client certificate
+    # and key for mutual TLS.
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    temporal_api_key: SecretStr = SecretStr("")
     task_queue: str = "cpd-followthrough"
+    # A stopping worker gives in-flight activities (an email half sent) this long to finish
+    # before they are cancelled and retried elsewhere; keep it under the orchestrator's grace
+    # period (docker-compose's stop_grace_period).
+    worker_shutdown_seconds: float = Field(default=30.0, ge=0)
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str = ""
-    smtp_password: str = ""
+    smtp_password: SecretStr = SecretStr("")
     smtp_timeout_seconds: float = 30.0
     # Connections kept open and reused per worker, and sends a second per worker (0: no limit).
     smtp_pool_size: int = 4
@@ -108,20 +147,57 @@ class Settings(BaseSettings):
         parse_keys(value)
         return value
 
+    @field_validator("old_secret_keys", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @model_validator(mode="after")
-    def _refuse_placeholders_outside_development(self) -> Settings:
-        if self.environment != "production":
-            return self
+    def _fail_closed(self) -> Settings:
+        if not self.environment:
+            local = is_loopback(urlsplit(self.public_base_url).hostname or "")
+            self.environment = "development" if local else "production"
         problems = []
-        if self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32:
-            problems.append("CPD_SECRET_KEY must be set to a random value of 32+ characters")
+        if self.smtp_security == "none" and not is_local_relay(self.smtp_host):
+            # A password, and every link that signs a teacher or leader in, in clear text.
+            problems.append(
+                f"CPD_SMTP_SECURITY=none is only for a relay on this machine or its private "
+                f"network, not {self.smtp_host}: use starttls or tls"
+            )
+        if self.environment == "production":
+            problems += self._production_problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _production_problems(self) -> list[str]:
+        problems = []
+        secrets = [self.secret_key, *self.old_secret_keys]
+        if any(s.get_secret_value() == PLACEHOLDER_SECRET for s in secrets):
+            problems.append(
+                "the placeholder secret is public: set CPD_SECRET_KEY to your own random value "
+                "(outside development: set CPD_ENVIRONMENT=development only on a test machine)"
+            )
+        elif len(self.secret_key.get_secret_value()) < 32:
+            problems.append("CPD_SECRET_KEY must be a random value of 32+ characters")
         if not self.database_url:
             problems.append("CPD_DATABASE_URL must be set (PostgreSQL) in production")
         if self.dev_mailbox_dir is not None:
             problems.append("CPD_DEV_MAILBOX_DIR must not be set in production")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+        return problems
+
+    @property
+    def secret(self) -> str:
+        """The current secret: what signs and derives everything new."""
+        return self.secret_key.get_secret_value()
+
+    @property
+    def verifying_secrets(self) -> list[str]:
+        """Every secret a signature may have been made with, the current one last
+        (itsdangerous signs with the last of a list and verifies with any)."""
+        return [*(s.get_secret_value() for s in self.old_secret_keys), self.secret]
 
     @property
     def resolved_evidence_dir(self) -> Path:

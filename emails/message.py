@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.utils import formatdate, make_msgid, parseaddr
 
 from emails.render import RenderedEmail
 
@@ -34,7 +34,10 @@ def build_message(
     """A multipart (text + HTML) message from ``mail_from`` ("Name <address>").
 
     ``sender_name`` replaces the name in ``mail_from`` (a school's own sender name);
-    ``unsubscribe_url`` adds RFC 8058 one-click unsubscribe headers.
+    ``message_id``: the caller's, when a retry must repeat it; else a new one at the
+    sender's domain (spam filters mark mail without one, and some relays add their own
+    that a reply's threading then cannot match); ``unsubscribe_url`` adds RFC 8058
+    one-click unsubscribe headers.
     """
     msg = EmailMessage()
     from_name, from_addr = parseaddr(mail_from)
@@ -44,8 +47,7 @@ def build_message(
         msg["Reply-To"] = reply_to
     msg["Subject"] = one_line(rendered.subject)
     msg["Date"] = formatdate(sent_at.timestamp() if sent_at else None)
-    if message_id:
-        msg["Message-ID"] = message_id
+    msg["Message-ID"] = message_id or make_msgid(domain=from_addr.rpartition("@")[2] or None)
     if unsubscribe_url:
         # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" here.
         msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"

@@ -126,6 +126,16 @@ def main(argv: list[str] | None = None) -> None:
     leader.add_argument("--school")
     leader.add_argument("--trust")
 
+    role = sub.add_parser("set-leader-role", help="change a school leader's role (signs them out)")
+    role.add_argument("email")
+    role.add_argument("role", choices=["cpd_lead", "leader"])
+    role.add_argument("--school", required=True)
+
+    remove = sub.add_parser("remove-leader", help="stop someone signing in (signs them out)")
+    remove.add_argument("email")
+    remove.add_argument("--school")
+    remove.add_argument("--trust")
+
     trust = sub.add_parser("create-trust", help="group schools into a trust")
     trust.add_argument("trust_id")
     trust.add_argument("name")
@@ -177,6 +187,15 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "add-leader":
         _run(admin.add_leader, args.email, args.role, args.school, args.trust)
         print(f"{args.email} can now sign in to the dashboard as {args.role}")
+    elif args.command in ("set-leader-role", "remove-leader"):
+        if args.command == "set-leader-role":
+            done = _run(admin.set_leader_role, args.email, args.role, args.school)
+        else:
+            done = _run(admin.remove_leader, args.email, args.school, args.trust)
+        if not done:
+            print("error: no such leader", file=sys.stderr)
+            raise SystemExit(2)
+        print(f"done: {args.email} is signed out of the dashboard")
     elif args.command == "create-trust":
         _run(admin.create_trust, args.trust_id, args.name, args.schools)
         print(f"created trust {args.trust_id}")

@@ -9,7 +9,7 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio.client import Client
@@ -71,6 +71,9 @@ class Workers:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        # Both at once: each gives its in-flight activities the grace period, so stopping
+        # takes one grace period, not one per worker.
+        await asyncio.gather(*(worker.shutdown() for worker in self._workers))
         await self._stack.aclose()
 
 
@@ -135,6 +138,9 @@ def build_worker(
     a deployment may run the fan-out lane in a process of its own, so starting a
     large event never waits behind the participants it has already started."""
     queue = task_queue or settings.task_queue
+    # A stopping worker lets an email half sent finish (the SDK's default is to cancel it
+    # at once); the orchestrator's grace period must be longer (docker-compose.yml).
+    grace = timedelta(seconds=settings.worker_shutdown_seconds)
     precompile_workflows()
     tx = Transactions(sessionmaker)
     sender = SmtpSender(settings)
@@ -172,12 +178,14 @@ def build_worker(
             records.school_calendar_at,
             *fanout_activities,
         ],
+        graceful_shutdown_timeout=grace,
     )
     lane = Worker(
         client,
         task_queue=fanout_queue(queue),
         workflows=[EventFanoutWorkflow],
         activities=fanout_activities,
+        graceful_shutdown_timeout=grace,
     )
     chosen = (w for name, w in (("main", main), ("fanout", lane)) if name in lanes)
     # The participants' lane emails CPD leads: help requests, level 3 questions, next year's

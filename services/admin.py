@@ -93,6 +93,44 @@ async def add_leader(
     return leader
 
 
+async def _leaders(
+    session: Db, email: str, school_id: str | None, trust_id: str | None
+) -> list[Leader]:
+    found = await session.exec(
+        select(Leader).where(
+            Leader.email == email.strip().lower(),
+            Leader.school_id == school_id,
+            Leader.trust_id == trust_id,
+        )
+    )
+    return list(found.all())
+
+
+async def set_leader_role(
+    sessionmaker: Sessionmaker, email: str, role: str, school_id: str | None
+) -> bool:
+    """A school's leader becomes ``cpd_lead`` or ``leader``; their dashboard sessions end
+    (services/sessions.py sees the role they signed in with no longer stands)."""
+    if role not in ROLES or role == "trust":
+        raise ValueError("a school leader's role is cpd_lead or leader")
+    async with unit_of_work(sessionmaker) as session:
+        leaders = await _leaders(session, email, school_id, None)
+        for leader in leaders:
+            leader.role = role
+    return bool(leaders)
+
+
+async def remove_leader(
+    sessionmaker: Sessionmaker, email: str, school_id: str | None, trust_id: str | None
+) -> bool:
+    """They can no longer sign in, and any dashboard session of theirs ends."""
+    async with unit_of_work(sessionmaker) as session:
+        leaders = await _leaders(session, email, school_id, trust_id)
+        for leader in leaders:
+            await session.delete(leader)
+    return bool(leaders)
+
+
 async def set_calendar(db: Db, school: School, calendar: SchoolCalendar) -> None:
     # The school may have been read outside this session (api/deps.py); merge brings it in.
     school.calendar_json = calendar.model_dump_json()

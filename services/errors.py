@@ -39,3 +39,13 @@ class Invalid(Refused):
 
 class TooLarge(Refused):
     code = "too_large"
+
+
+class TooMany(Refused):
+    """Too many requests from one client, or for one address: try again in ``retry_after``."""
+
+    code = "rate_limited"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

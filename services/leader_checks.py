@@ -126,7 +126,7 @@ class LeaderChecks:
             event_id=event.id,
             step_id=step.id,
             leader_id=leader_id,
-            reply_code=reply_code_for(key, self._settings.secret_key),
+            reply_code=reply_code_for(key, self._settings.secret),
         )
         try:
             async with unit_of_work(self._db) as db:

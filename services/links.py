@@ -8,9 +8,6 @@ version then), never whatever rows happen to carry that address now.
 
 from __future__ import annotations
 
-import hashlib
-import time
-
 from sqlmodel import func, select
 
 from activities.smtp import SmtpSender
@@ -20,6 +17,7 @@ from cpd.models import Participant, School
 from cpd.security import LinkClaims, LinkError, LinkSigner
 from cpd.settings import Settings
 from services.mail import send_now
+from services.ratelimit import RateLimiter
 
 REPLACED = (
     "This link has been replaced by a newer one. Please use the most recent email about "
@@ -51,22 +49,15 @@ class FreshLinks:
 
     Every earlier link of theirs is revoked, and a new portfolio link goes to that address
     (one email per school they are known at). The caller says the same whatever happens:
-    nobody learns from it who is registered. At most one email an address per
-    ``per_seconds``, in this process: the form cannot be used to flood an inbox.
+    nobody learns from it who is registered. At most one email an address in 15 minutes
+    (``fresh_link_address``, services/ratelimit.py): the form cannot flood an inbox.
     """
 
-    def __init__(self, per_seconds: float = 900.0) -> None:
-        self._per_seconds = per_seconds
-        self._last: dict[str, float] = {}
+    def __init__(self, limiter: RateLimiter) -> None:
+        self._limiter = limiter
 
     def _allowed(self, address: str) -> bool:
-        now = time.monotonic()
-        self._last = {k: t for k, t in self._last.items() if now - t < self._per_seconds}
-        key = hashlib.sha256(address.encode()).hexdigest()
-        if key in self._last:
-            return False
-        self._last[key] = now
-        return True
+        return self._limiter.wait("fresh_link_address", address) == 0
 
     async def send(
         self, db: Db, mailer: SmtpSender, settings: Settings, signer: LinkSigner, email: str

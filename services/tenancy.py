@@ -22,7 +22,7 @@ AUTH_HELP = "Send your school's API key as 'Authorization: Bearer cpd_...'."
 
 # A key and its school together, bound to "prefix": run it alone, or in a batch of reads.
 KEY_AND_SCHOOL = (
-    select(ApiKey.key_hash, ApiKey.revoked_at, School)
+    select(ApiKey.key_hash, ApiKey.revoked_at, ApiKey.id, School)
     .join(School, col(School.id) == col(ApiKey.school_id))
     .where(ApiKey.prefix == bindparam("prefix"))
 )
@@ -49,9 +49,15 @@ def school_of(rows: Sequence[Any], secret: str) -> School:
 
 async def school_for_key(db: Db, key: str) -> School:
     """The school an API key belongs to: one read."""
+    return (await key_and_school(db, key))[1]
+
+
+async def key_and_school(db: Db, key: str) -> tuple[int, School]:
+    """An API key's id, and its school."""
     prefix, secret = key_parts(key)
-    found = await db.read({"prefix": prefix}, key=KEY_AND_SCHOOL)
-    return school_of(found["key"], secret)
+    found = (await db.read({"prefix": prefix}, key=KEY_AND_SCHOOL))["key"]
+    school = school_of(found, secret)
+    return found[0].id, school
 
 
 # The event, bound to "event_id", for a batch of reads; check it with ``owned``.

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
-from api.deps import DbDep, ResourcesDep
+from api.deps import DbDep, LinkPagesLimit, ResourcesDep
 from api.forms import read_upload
 from api.pages import page, problem
 from cpd.plans import ACTION_PLAN_FIELDS, StepKind, choices_for
@@ -21,7 +21,9 @@ from emails.content import HEADLINES, SUPPORT_CHECK_CHOICES, choice_label
 from services import answers, support
 from services.answers import AnswerRefused, LinkAnswer
 
-router = APIRouter(tags=["teacher links"], include_in_schema=False)
+# Authorised by the unguessable signed token in each path: no session, so no CSRF token
+# either (a forger would need the token, and with it could simply follow the link).
+router = APIRouter(tags=["teacher links"], include_in_schema=False, dependencies=[LinkPagesLimit])
 
 
 @router.get("/a/{token}", response_class=HTMLResponse)

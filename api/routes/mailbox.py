@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from api.deps import ResourcesDep
+from api.headers import PAGE_POLICY
 from api.pages import page
 from devtools.mailbox import MaildirStore
 from services.errors import NotFound
@@ -49,4 +50,10 @@ async def mailbox_message(key: str, request: Request, res: ResourcesDep) -> HTML
     message = _store(res).get(key)
     if message is None:
         raise NotFound("No such message.")
-    return page(request, "mailbox_message.html", m=message)
+    response = page(request, "mailbox_message.html", m=message)
+    # The email shown in its frame inherits this page's policy: let it show its images (a
+    # school's logo) as a mail client would. Still no script, and development only.
+    response.headers["Content-Security-Policy"] = PAGE_POLICY.replace(
+        "img-src 'self'", "img-src 'self' https: data:"
+    )
+    return response

@@ -12,14 +12,15 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from api.deps import DbDep, ResourcesDep
+from api.deps import DbDep, LinkPagesLimit, ResourcesDep
 from api.forms import read_upload
 from api.pages import page, problem
 from services import portfolio
 from services.errors import NotFound
 from services.evidence import NOTE_MAX_CHARS
 
-router = APIRouter(tags=["teacher links"], include_in_schema=False)
+# Authorised by the signed token in the path, as the answer links are (api/routes/answers.py).
+router = APIRouter(tags=["teacher links"], include_in_schema=False, dependencies=[LinkPagesLimit])
 
 
 @router.get("/p", response_class=HTMLResponse)

@@ -26,7 +26,7 @@ def start_worker(settings: Settings, temporal: str, log: Path) -> subprocess.Pop
         "CPD_ENVIRONMENT": "test",
         "CPD_DATA_DIR": str(settings.data_dir),
         "CPD_DATABASE_URL": settings.resolved_database_url,
-        "CPD_SECRET_KEY": settings.secret_key,
+        "CPD_SECRET_KEY": settings.secret,
         "CPD_PUBLIC_BASE_URL": settings.public_base_url,
         "CPD_TEMPORAL_ADDRESS": temporal,
         "CPD_TASK_QUEUE": settings.task_queue,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.browser import artifact, browser, served
+from tests.support.browser import artifact, browser, refusals, served
 from tests.support.events import days_ago, event
 from tests.support.inbox import free_port, links_of
 from tests.support.stack import StackFactory
@@ -27,6 +27,7 @@ async def test_one_tap_from_the_email_then_the_leader_sees_it(dev_stack: StackFa
 
         async with browser() as chromium:
             page = await chromium.new_page(viewport={"width": 390, "height": 844})  # a phone
+            refused = refusals(page)
             await page.goto(tap)
             confirm = page.get_by_role("button", name="Confirm: Tried it twice or more")
             box = await confirm.bounding_box()
@@ -34,6 +35,8 @@ async def test_one_tap_from_the_email_then_the_leader_sees_it(dev_stack: StackFa
             await confirm.click()
             await page.get_by_role("heading", name="Thank you: your answer is recorded").wait_for()
             await page.screenshot(path=artifact("answer-recorded.png"), full_page=True)
+            # The page's own style applies under its policy (the tap target's height above).
+            assert refused == []
 
         status = await s.api.get(
             f"/v1/events/{created.json()['id']}/participants", headers=s.auth()

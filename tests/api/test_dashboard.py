@@ -5,11 +5,17 @@ from __future__ import annotations
 from temporalio.testing import WorkflowEnvironment
 
 from services import admin
-from tests.support.browser import artifact, browser, served
+from tests.support.browser import artifact, browser, refusals, served
 from tests.support.events import days_ago
 from tests.support.inbox import free_port, links_of
 from tests.support.reports import run_a_term
-from tests.support.signin import sign_in_link
+from tests.support.signin import (
+    form_token,
+    sign_in,
+    sign_in_link,
+    sign_in_with_key,
+    sign_out,
+)
 from tests.support.stack import StackFactory
 
 
@@ -22,6 +28,7 @@ async def test_a_cpd_lead_walks_the_dashboard_in_a_browser(
         await admin.add_leader(s.db, "head@hillside.example", "cpd_lead", school_id=s.school_id)
         async with served(s.app, port), browser() as chromium:
             page = await chromium.new_page(viewport={"width": 390, "height": 844})
+            refused = refusals(page)
             await page.goto(f"http://127.0.0.1:{port}/dashboard")
             await page.get_by_label("Your school email").fill("head@hillside.example")
             await page.get_by_role("button", name="Email me a sign-in link").click()
@@ -40,6 +47,7 @@ async def test_a_cpd_lead_walks_the_dashboard_in_a_browser(
             chart = page.locator("svg[role=img]")
             assert "level 4 at 1 months: 3.0" in (await chart.locator("desc").text_content() or "")
             await page.screenshot(path=artifact("dashboard-event.png"), full_page=True)
+            assert refused == []
 
 
 async def test_roles_see_what_they_should(dev_stack: StackFactory) -> None:
@@ -61,14 +69,18 @@ async def test_roles_see_what_they_should(dev_stack: StackFactory) -> None:
             "location"
         ] == "/dashboard/login"
         # Unknown addresses get the same page, and no email.
-        page = await s.api.post("/dashboard/login", data={"email": "stranger@evil.example"})
+        login = await s.api.get("/dashboard/login")
+        page = await s.api.post(
+            "/dashboard/login",
+            data={"email": "stranger@evil.example", "csrf": form_token(login.text)},
+        )
         assert "we have emailed it a link" in page.text and s.smtp.inbox.to("stranger@") == []
 
         # A mail scanner fetching the magic link signs nobody in.
         link = await sign_in_link(s, "deputy@hillside.example")
         scanned = await s.api.get(link)
         assert "cpd_session" not in scanned.headers.get("set-cookie", "")
-        await s.api.post(link)
+        await s.api.post(link, data={"csrf": form_token(scanned.text)})
         event_page = await s.api.get(f"/dashboard/events/{event_id}")
         assert event_page.status_code == 200 and "Asking for support" in event_page.text
         assert "Overdue: 0" in event_page.text and "Needs a look" not in event_page.text
@@ -78,25 +90,25 @@ async def test_roles_see_what_they_should(dev_stack: StackFactory) -> None:
         forged = link[:-10] + ("A" if link[-10] != "A" else "B") + link[-9:]
         tampered = await s.api.get(forged)
         assert tampered.status_code == 400
-        await s.api.post("/dashboard/logout")
+        await sign_out(s)
 
-        await s.api.post(await sign_in_link(s, "ceo@oak.example"))
+        await sign_in(s, "ceo@oak.example")
         rollup = await s.api.get("/dashboard")
         assert "Across the trust" in rollup.text and "Hillside Academy" in rollup.text
         assert "Ada Lovelace" not in (await s.api.get(f"/dashboard/events/{event_id}")).text
-        await s.api.post("/dashboard/logout")
+        await sign_out(s)
 
         # Another school's lead, or its API key, cannot see this event.
-        await s.api.post(await sign_in_link(s, "lead@other.example"))
+        await sign_in(s, "lead@other.example")
         assert (await s.api.get(f"/dashboard/events/{event_id}")).status_code == 404
-        await s.api.post("/dashboard/logout")
-        await s.api.post("/dashboard/key", data={"api_key": other_key})
+        await sign_out(s)
+        await sign_in_with_key(s, other_key)
         assert (await s.api.get(f"/dashboard/events/{event_id}")).status_code == 404
-        await s.api.post("/dashboard/logout")
-        await s.api.post("/dashboard/key", data={"api_key": s.key})
+        await sign_out(s)
+        await sign_in_with_key(s)
         mine = await s.api.get(f"/dashboard/events/{event_id}")
         assert mine.status_code == 200 and "Needs a look" in mine.text
-        wrong = await s.api.post("/dashboard/key", data={"api_key": "cpd_x_y"})
+        wrong = await sign_in_with_key(s, "cpd_x_y")
         assert wrong.status_code == 401
 
 
@@ -138,7 +150,7 @@ async def test_a_private_reflection_stays_private(dev_stack: StackFactory) -> No
         assert (
             "Shared thought" in export and "Private thought" not in export and "(private)" in export
         )
-        await s.api.post("/dashboard/key", data={"api_key": s.key})
+        await sign_in_with_key(s)
         page = (await s.api.get(f"/dashboard/events/{event_id}")).text
         assert "Shared thought" in page and "Private thought" not in page
         # The teacher still has it, in their own portfolio.

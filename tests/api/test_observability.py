@@ -18,6 +18,7 @@ from cpd.settings import PROJECT_ROOT
 from cpd.tracing import temporal_interceptors, tracer_provider
 from tests.support.events import days_ago, event
 from tests.support.inbox import SmtpServer, links_of
+from tests.support.signin import sign_in_with_key
 from tests.support.stack import TEST_CONVERTER, Stack, StackFactory, running_stack
 
 CHECKIN = {
@@ -60,8 +61,8 @@ async def test_metrics_count_emails_answers_sign_ins_and_time_routes(
         tap = next(x for x in links_of(mail) if "choice=tried_twice" in x).split("?")[0]
         assert "recorded" in (await s.api.post(tap, data={"choice": "tried_twice"})).text
         await s.api.post(tap, data={"choice": "tried_twice"})  # a double tap: counted once
-        await s.api.post("/dashboard/key", data={"api_key": "cpd_nope_nope"})
-        await s.api.post("/dashboard/key", data={"api_key": s.key})
+        await sign_in_with_key(s, "cpd_nope_nope")
+        await sign_in_with_key(s)
         after = await scrape(s)
 
     def grew(name: str, **labels: str) -> float:

@@ -14,7 +14,7 @@ from services.next_year import NextYearDates
 from tests.support.calendars import LONDON
 from tests.support.events import event
 from tests.support.inbox import text_of
-from tests.support.signin import sign_in_link
+from tests.support.signin import post_form, sign_in, sign_in_with_key
 from tests.support.stack import StackFactory
 
 CALENDARS = Path(__file__).parents[1] / "cpd" / "calendars"
@@ -61,7 +61,7 @@ async def test_a_cpd_lead_imports_the_calendar_from_the_dashboard(
     async with dev_stack() as s:
         school_id, key = await s.new_school(SchoolCalendar())  # a new school: nothing entered
         await admin.add_leader(s.db, "head@meadow.example", "leader", school_id=school_id)
-        await s.api.post("/dashboard/key", data={"api_key": key})
+        await sign_in_with_key(s, key)
         home = (await s.api.get("/dashboard")).text
         assert "No term dates are entered" in home
         page = (await s.api.get("/dashboard/calendar")).text
@@ -70,7 +70,7 @@ async def test_a_cpd_lead_imports_the_calendar_from_the_dashboard(
 
         ics = (CALENDARS / "hillside-2026-27.ics").read_bytes()
         files = {"file": ("term-dates.ics", ics, "text/calendar")}
-        preview = await s.api.post("/dashboard/calendar/preview", files=files)
+        preview = await post_form(s, "/dashboard/calendar/preview", files=files)
         assert preview.status_code == 200
         assert "Nothing is saved yet" in preview.text and "Summer Term" in preview.text
         assert "Year 11 Parents Evening" in preview.text  # shown as left out
@@ -79,8 +79,8 @@ async def test_a_cpd_lead_imports_the_calendar_from_the_dashboard(
 
         hidden = re.search(r'name="calendar" value="([^"]+)"', preview.text)
         assert hidden is not None
-        saved = await s.api.post(
-            "/dashboard/calendar/apply", data={"calendar": html.unescape(hidden.group(1))}
+        saved = await post_form(
+            s, "/dashboard/calendar/apply", {"calendar": html.unescape(hidden.group(1))}
         )
         assert saved.status_code == 303
         after = await s.api.get(saved.headers["location"])
@@ -92,9 +92,9 @@ async def test_a_cpd_lead_imports_the_calendar_from_the_dashboard(
         assert [t["start"] for t in terms] == ["2026-09-02", "2027-01-05", "2027-04-12"]
 
         bad = {"file": ("oops.ics", b"BEGIN:VCALENDAR\r\nnot really", "text/calendar")}
-        refused = await s.api.post("/dashboard/calendar/preview", files=bad)
+        refused = await post_form(s, "/dashboard/calendar/preview", files=bad)
         assert refused.status_code == 422 and "Nothing was saved" in refused.text
-        forged = await s.api.post("/dashboard/calendar/apply", data={"calendar": "{"})
+        forged = await post_form(s, "/dashboard/calendar/apply", {"calendar": "{"})
         assert forged.status_code == 422
         assert (await s.api.get("/v1/school/calendar", headers=s.auth(key))).json()["terms"] == (
             terms
@@ -105,9 +105,9 @@ async def test_only_the_cpd_lead_sees_the_calendar_page(dev_stack: StackFactory)
     async with dev_stack() as s:
         assert (await s.api.get("/dashboard/calendar")).status_code == 303  # sign in first
         await admin.add_leader(s.db, "gov@hillside.example", "leader", school_id=s.school_id)
-        await s.api.post(await sign_in_link(s, "gov@hillside.example"))
+        await sign_in(s, "gov@hillside.example")
         assert (await s.api.get("/dashboard/calendar")).status_code == 404
-        refused = await s.api.post("/dashboard/calendar/apply", data={"calendar": "{}"})
+        refused = await post_form(s, "/dashboard/calendar/apply", {"calendar": "{}"})
         assert refused.status_code == 404
 
 

@@ -12,6 +12,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from cpd.names import fanout_workflow_id
+from cpd.schema import head
 from cpd.settings import PROJECT_ROOT
 from tests.support.events import days_ago
 from tests.support.rosters import SIMS
@@ -48,7 +49,8 @@ async def test_schools_keys_and_a_roster_import(
     assert early.returncode == 2 and "Run `cpd migrate`" in early.stderr
     migrated = await asyncio.to_thread(cpd, tmp_path, empty, temporal, "migrate")
     assert migrated.returncode == 0 and "database schema: new -> " in migrated.stdout
-    assert "0001 -> 0001" in (await run("migrate")).stdout  # at head already: nothing to do
+    at_head = f"{head()} -> {head()}"
+    assert at_head in (await run("migrate")).stdout  # at head already: nothing to do
     assert (await run("create-school", "hillside", "Hillside Academy")).returncode == 0
     again = await run("create-school", "hillside", "Hillside Academy")
     assert again.returncode == 2 and "already exists" in again.stderr
@@ -57,6 +59,13 @@ async def test_schools_keys_and_a_roster_import(
     prefix = key.split("_")[1]
     assert (await run("revoke-key", prefix)).returncode == 0
     assert (await run("revoke-key", prefix)).returncode == 2
+
+    lead = ("head@hillside.example", "--school", "hillside")
+    assert (await run("add-leader", *lead, "--role", "leader")).returncode == 0
+    role = await run("set-leader-role", "head@hillside.example", "cpd_lead", "--school", "hillside")
+    assert role.returncode == 0 and "signed out" in role.stdout
+    assert (await run("remove-leader", *lead)).returncode == 0
+    assert "no such leader" in (await run("remove-leader", *lead)).stderr
 
     roster = tmp_path / "staff.csv"
     roster.write_text(SIMS, encoding="utf-8")

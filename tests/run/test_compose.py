@@ -116,3 +116,12 @@ def test_workers_stop_gracefully_and_expose_metrics() -> None:
         assert services[name]["stop_grace_period"] == "60s"
         assert services[name]["environment"]["CPD_METRICS_PORT"] == "9464"
         assert "9464" in " ".join(services[name]["healthcheck"]["test"])
+
+
+def test_workers_stop_gracefully_before_docker_kills_them() -> None:
+    services = compose()["services"]
+    grace = float(services["api"]["environment"]["CPD_WORKER_SHUTDOWN_SECONDS"])
+    workers = [s for s in services.values() if "worker" in (s.get("command") or [])]
+    assert workers
+    for worker in workers:
+        assert float(worker["stop_grace_period"].removesuffix("s")) >= grace + 10

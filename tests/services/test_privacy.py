@@ -26,6 +26,7 @@ from run.inbound import serve
 from services import admin
 from tests.support.events import days_ago
 from tests.support.inbox import free_port, links_of
+from tests.support.signin import sign_in
 from tests.support.stack import TEST_SECRET, Stack, StackFactory
 
 PLAN = {
@@ -185,11 +186,7 @@ async def test_no_private_word_leaves_through_any_route_export_page_log_or_histo
             await admin.add_leader(s.db, email, role, **scope)
             transport = httpx.ASGITransport(app=s.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                before = len(s.smtp.inbox.to(email))
-                await c.post("/dashboard/login", data={"email": email})
-                [*_, mail] = await s.smtp.inbox.wait_for(before + 1, email)
-                link = next(x for x in links_of(mail) if "/dashboard/auth/" in x)
-                assert (await c.post(link)).status_code == 303
+                await sign_in(s, email, c)
                 pages = (await c.get("/dashboard")).text
                 pages += (await c.get(f"/dashboard/events/{event_id}")).text
                 assert "Coaching" in pages, role

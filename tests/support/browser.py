@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 
 from cpd.settings import PROJECT_ROOT
 
@@ -45,10 +45,11 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @asynccontextmanager
-async def served(app: FastAPI, port: int) -> AsyncIterator[None]:
-    """The app on a real port; its lifespan is already running in the test's stack."""
+async def served(app: FastAPI, port: int, log_level: str = "warning") -> AsyncIterator[None]:
+    """The app on a real port; its lifespan is already running in the test's stack.
+    (``log_level="info"``: with uvicorn's access log.)"""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level=log_level)
     )
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -58,6 +59,19 @@ async def served(app: FastAPI, port: int) -> AsyncIterator[None]:
     finally:
         server.should_exit = True
         await task
+
+
+def refusals(page: Page) -> list[str]:
+    """What the page's Content-Security-Policy refused, as the browser reports it: a page
+    that needs something the policy forbids shows up here."""
+    found: list[str] = []
+
+    def keep(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            found.append(message.text)
+
+    page.on("console", keep)
+    return found
 
 
 def artifact(name: str) -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
+from pydantic import SecretStr
 from sqlmodel import select
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -35,7 +36,7 @@ from tests.support.inbox import SmtpServer
 TEST_SECRET = "test-secret-" + "x" * 32
 # What the test servers' clients encode with: the same key a worker process of the tests
 # derives from TEST_SECRET, as production's processes do from theirs.
-TEST_CONVERTER = data_converter(Settings(environment="test", secret_key=TEST_SECRET))
+TEST_CONVERTER = data_converter(Settings(environment="test", secret_key=SecretStr(TEST_SECRET)))
 
 
 @dataclass
