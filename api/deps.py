@@ -103,11 +103,27 @@ def _bearer(authorization: str | None) -> str:
     return key
 
 
+# The API key scope each call needs: erasure its own; otherwise reading or changing.
+ERASING = frozenset(
+    {
+        ("POST", "/v1/school/erasure"),
+        ("DELETE", "/v1/events/{event_id}/participants/{participant_id}/data"),
+    }
+)
+
+
+def needed_scope(request: Request) -> str:
+    route = getattr(request.scope.get("route"), "path", "")
+    if (request.method, route) in ERASING:
+        return "erase"
+    return "read" if request.method in ("GET", "HEAD") else "trigger"
+
+
 async def current_school(
-    db: DbDep, authorization: Annotated[str | None, Header()] = None
+    request: Request, db: DbDep, authorization: Annotated[str | None, Header()] = None
 ) -> School:
     # Every API call starts here, so it is one read in one hop (cpd.db.Db.read).
-    school = await tenancy.school_for_key(db, _bearer(authorization))
+    school = await tenancy.school_for_key(db, _bearer(authorization), needed_scope(request))
     logs.SCHOOL_ID.set(school.id)
     return school
 
@@ -137,7 +153,7 @@ def reading(**statements: Executable) -> Any:
         prefix, secret = tenancy.key_parts(_bearer(authorization))
         params = {**request.path_params, "prefix": prefix}
         rows = await db.read(params, key=tenancy.KEY_AND_SCHOOL, **statements)
-        school = tenancy.school_of(rows.pop("key"), secret)
+        school = tenancy.school_of(rows.pop("key"), secret, needed_scope(request))
         logs.SCHOOL_ID.set(school.id)
         return SchoolRead(school, rows)
 

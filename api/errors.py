@@ -18,6 +18,7 @@ from cpd.evidence import EvidenceRejected
 from cpd.security import LinkError
 from services.errors import (
     Conflict,
+    Forbidden,
     Invalid,
     NotFound,
     Refused,
@@ -54,6 +55,7 @@ class ErrorBody(BaseModel):
 # What each kind of refusal is over HTTP.
 STATUS: dict[type[Refused], int] = {
     Unauthorized: 401,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     TooLarge: 413,

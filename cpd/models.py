@@ -75,8 +75,21 @@ class ApiKey(SQLModel, table=True):
     prefix: str = Field(unique=True, max_length=32)
     key_hash: str = Field(max_length=128)
     label: str = Field(default="", max_length=200)
+    # What the key may do, space-separated (API_KEY_SCOPES): an MIS integration that only
+    # triggers and reads cannot erase anyone.
+    scopes: str = Field(default="trigger read", max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+
+# trigger: start and change follow-throughs and the school's settings; read: statuses,
+# answers and exports; erase: erasure of a person's data (a DPO's key).
+API_KEY_SCOPES = ("trigger", "read", "erase")
+DEFAULT_KEY_SCOPES = ("trigger", "read")
 
 
 class Event(SQLModel, table=True):

@@ -19,7 +19,7 @@ from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
 from cpd.calendar import SchoolCalendar
 from cpd.codec import UnknownKey, readable
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker, unit_of_work
-from cpd.models import School
+from cpd.models import API_KEY_SCOPES, DEFAULT_KEY_SCOPES, School
 from cpd.schema import SchemaOutOfDate, current, migrate, require_current
 from cpd.settings import get_settings
 from cpd.temporal import payload_codec
@@ -116,6 +116,15 @@ def main(argv: list[str] | None = None) -> None:
     key = sub.add_parser("create-key", help="create an API key for a school (shown once)")
     key.add_argument("school_id")
     key.add_argument("--label", default="")
+    key.add_argument(
+        "--scope",
+        action="append",
+        choices=API_KEY_SCOPES,
+        help="what it may do (repeatable): trigger, read, erase; default trigger and read",
+    )
+
+    keys = sub.add_parser("list-keys", help="a school's API keys: prefix, label, scopes")
+    keys.add_argument("school_id")
 
     revoke = sub.add_parser("revoke-key", help="revoke an API key by its prefix")
     revoke.add_argument("prefix")
@@ -178,7 +187,12 @@ def main(argv: list[str] | None = None) -> None:
         for warning in school_year.warnings(calendar or SchoolCalendar(), date.today()):
             print(f"note: {warning}", file=sys.stderr)
     elif args.command == "create-key":
-        print(_run(admin.create_key, args.school_id, args.label))
+        scopes = args.scope or DEFAULT_KEY_SCOPES
+        print(_run(admin.create_key, args.school_id, args.label, scopes))
+    elif args.command == "list-keys":
+        for row in _run(admin.list_keys, args.school_id):
+            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+            print(f"{row.prefix}  {row.scopes:<20}  {state:<18}  {row.label}")
     elif args.command == "revoke-key":
         if not _run(admin.revoke_key, args.prefix):
             print("error: no active key with that prefix", file=sys.stderr)

@@ -3,17 +3,26 @@ and the school's own settings in the API."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import ValidationError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cpd import school_year
 from cpd.branding import Branding
 from cpd.calendar import SchoolCalendar
 from cpd.db import Db, Sessionmaker, unit_of_work
 from cpd.ics import IcsRejected, read_ics
-from cpd.models import ApiKey, Leader, School, Trust, utcnow
+from cpd.models import (
+    API_KEY_SCOPES,
+    DEFAULT_KEY_SCOPES,
+    ApiKey,
+    Leader,
+    School,
+    Trust,
+    utcnow,
+)
 from cpd.security import new_api_key
 from services.errors import Invalid
 from services.schemas import CalendarImport, SchoolYearOut
@@ -32,14 +41,35 @@ async def create_school(
     return school
 
 
-async def create_key(sessionmaker: Sessionmaker, school_id: str, label: str = "") -> str:
-    """Create a key and return it in full: this is the only time it is shown."""
+async def create_key(
+    sessionmaker: Sessionmaker,
+    school_id: str,
+    label: str = "",
+    scopes: Sequence[str] = DEFAULT_KEY_SCOPES,
+) -> str:
+    """Create a key that may do ``scopes`` and return it in full: the only time it is shown."""
+    unknown = sorted(set(scopes) - set(API_KEY_SCOPES))
+    if unknown or not scopes:
+        raise ValueError(f"scopes are {', '.join(API_KEY_SCOPES)}; not {', '.join(unknown)}")
     key, prefix, key_hash = new_api_key()
+    chosen = " ".join(s for s in API_KEY_SCOPES if s in scopes)
     async with unit_of_work(sessionmaker) as session:
         if await session.get(School, school_id) is None:
             raise ValueError(f"no school {school_id!r}")
-        session.add(ApiKey(school_id=school_id, prefix=prefix, key_hash=key_hash, label=label))
+        session.add(
+            ApiKey(
+                school_id=school_id, prefix=prefix, key_hash=key_hash, label=label, scopes=chosen
+            )
+        )
     return key
+
+
+async def list_keys(sessionmaker: Sessionmaker, school_id: str) -> list[ApiKey]:
+    async with sessionmaker() as session:
+        found = await session.exec(
+            select(ApiKey).where(ApiKey.school_id == school_id).order_by(col(ApiKey.created_at))
+        )
+        return list(found.all())
 
 
 async def revoke_key(sessionmaker: Sessionmaker, prefix: str) -> bool:

@@ -29,6 +29,12 @@ class Unauthorized(Refused):
     code = "unauthorized"
 
 
+class Forbidden(Refused):
+    """A good key (or viewer) that may not do this."""
+
+    code = "forbidden"
+
+
 class Conflict(Refused):
     code = "conflict"
 

@@ -21,7 +21,7 @@ from cpd import metrics
 from cpd.db import Db
 from cpd.models import Leader, UsedSignInLink, utcnow
 from cpd.settings import Settings
-from services.errors import Unauthorized
+from services.errors import Forbidden, Unauthorized
 from services.mail import send_now
 from services.tenancy import key_and_school
 
@@ -84,10 +84,10 @@ async def use_link(db: Db, token: str) -> None:
 
 
 async def key_viewer(db: Db, api_key: str) -> Viewer:
-    """A school's API key signs in as that school's CPD lead."""
+    """A school's API key that may read signs in as that school's CPD lead."""
     try:
-        key_id, school = await key_and_school(db, api_key)
-    except Unauthorized as exc:
+        key_id, school = await key_and_school(db, api_key, "read")
+    except (Unauthorized, Forbidden) as exc:
         metrics.SIGNINS.labels(method="api_key", outcome="refused").inc()
         raise Unauthorized("That API key was not recognised.") from exc
     metrics.SIGNINS.labels(method="api_key", outcome="signed_in").inc()

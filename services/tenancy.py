@@ -11,20 +11,24 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from cpd.db import Db
 from cpd.models import ApiKey, Event, Participant, School
 from cpd.security import api_secret_matches, split_api_key
-from services.errors import NotFound, Unauthorized
+from services.errors import Forbidden, NotFound, Unauthorized
 
 AUTH_HELP = "Send your school's API key as 'Authorization: Bearer cpd_...'."
 
 # A key and its school together, bound to "prefix": run it alone, or in a batch of reads.
+# (SQLAlchemy's own select: SQLModel's is typed for four columns at most.)
 KEY_AND_SCHOOL = (
-    select(ApiKey.key_hash, ApiKey.revoked_at, ApiKey.id, School)
+    sa_select(
+        col(ApiKey.key_hash), col(ApiKey.revoked_at), col(ApiKey.id), col(ApiKey.scopes), School
+    )
     .join(School, col(School.id) == col(ApiKey.school_id))
-    .where(ApiKey.prefix == bindparam("prefix"))
+    .where(col(ApiKey.prefix) == bindparam("prefix"))
 )
 
 
@@ -36,27 +40,41 @@ def key_parts(key: str) -> tuple[str, str]:
     return parts
 
 
-def school_of(rows: Sequence[Any], secret: str) -> School:
-    """The school whose key ``KEY_AND_SCHOOL`` found, if the secret is right and not revoked."""
+def school_of(rows: Sequence[Any], secret: str, scope: str) -> School:
+    """The school whose key ``KEY_AND_SCHOOL`` found, if the secret is right, the key not
+    revoked, and it may do ``scope`` (API_KEY_SCOPES)."""
     if not rows:
         raise Unauthorized("Unknown or revoked API key.")
     found = rows[0]
     if found.revoked_at is not None or not api_secret_matches(secret, found.key_hash):
         raise Unauthorized("Unknown or revoked API key.")
+    if scope not in found.scopes.split():
+        raise Forbidden(
+            f"This API key may not {SCOPE_WORDS[scope]}: it needs the {scope!r} scope "
+            f"(it has: {found.scopes or 'none'}). Ask for a key with it (cpd create-key --scope).",
+            code="insufficient_scope",
+        )
     school: School = found.School
     return school
 
 
-async def school_for_key(db: Db, key: str) -> School:
-    """The school an API key belongs to: one read."""
-    return (await key_and_school(db, key))[1]
+SCOPE_WORDS = {
+    "trigger": "start or change follow-throughs or the school's settings",
+    "read": "read statuses, answers or exports",
+    "erase": "erase a person's data",
+}
 
 
-async def key_and_school(db: Db, key: str) -> tuple[int, School]:
-    """An API key's id, and its school."""
+async def school_for_key(db: Db, key: str, scope: str) -> School:
+    """The school an API key belongs to, if it may do ``scope``: one read."""
+    return (await key_and_school(db, key, scope))[1]
+
+
+async def key_and_school(db: Db, key: str, scope: str) -> tuple[int, School]:
+    """An API key's id, and its school, if it may do ``scope``."""
     prefix, secret = key_parts(key)
     found = (await db.read({"prefix": prefix}, key=KEY_AND_SCHOOL))["key"]
-    school = school_of(found, secret)
+    school = school_of(found, secret, scope)
     return found[0].id, school
 
 

@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
     status_code=201,
     responses={
         200: {"model": EventOut, "description": "Already posted"},
-        **error_responses(401, 422),
+        **error_responses(401, 403, 422),
     },
 )
 async def create_event(
@@ -44,7 +44,7 @@ async def create_event(
     return out
 
 
-@router.get("", response_model=EventList, responses=error_responses(401))
+@router.get("", response_model=EventList, responses=error_responses(401, 403))
 async def list_events(
     school: SchoolDep, db: DbDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> EventList:
@@ -52,7 +52,7 @@ async def list_events(
     return await reports.list_events(db, school.id, limit)
 
 
-@router.get("/{event_id}", response_model=EventStatus, responses=error_responses(401, 404))
+@router.get("/{event_id}", response_model=EventStatus, responses=error_responses(401, 403, 404))
 async def event_status(
     event_id: str, read: Annotated[SchoolRead, reading(**reports.STATUS)]
 ) -> Response:
@@ -63,7 +63,7 @@ async def event_status(
 
 
 @router.get(
-    "/{event_id}/participants", response_model=ParticipantPage, responses=error_responses(401, 404)
+    "/{event_id}/participants", response_model=ParticipantPage, responses=error_responses(401, 403, 404)
 )
 async def list_participants(
     event_id: str,
@@ -80,7 +80,7 @@ async def list_participants(
     return await reports.participants_page(db, school.id, event_id, stage, attention, after, limit)
 
 
-@router.get("/{event_id}/impact", response_model=ImpactSummary, responses=error_responses(401, 404))
+@router.get("/{event_id}/impact", response_model=ImpactSummary, responses=error_responses(401, 403, 404))
 async def impact_summary(
     event_id: str, read: Annotated[SchoolRead, reading(**reports.IMPACT_READS)]
 ) -> ImpactSummary:
@@ -91,7 +91,7 @@ async def impact_summary(
 @router.get(
     "/{event_id}/export.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}}, **error_responses(401, 404)},
+    responses={200: {"content": {"text/csv": {}}}, **error_responses(401, 403, 404)},
 )
 async def export_csv(event_id: str, school: SchoolDep, db: DbDep) -> Response:
     """One row per participant, one column per step (the answer, marked late if it was)."""
@@ -103,7 +103,7 @@ async def export_csv(event_id: str, school: SchoolDep, db: DbDep) -> Response:
     )
 
 
-@router.post("/{event_id}/pause", response_model=EventOut, responses=error_responses(401, 404, 409))
+@router.post("/{event_id}/pause", response_model=EventOut, responses=error_responses(401, 403, 404, 409))
 async def pause_event(event_id: str, school: SchoolDep, db: DbDep, res: ResourcesDep) -> EventOut:
     """Pause everyone (a closure, an Ofsted week): remaining steps shift by the pause."""
     return await triggers.signal_event(
@@ -112,7 +112,7 @@ async def pause_event(event_id: str, school: SchoolDep, db: DbDep, res: Resource
 
 
 @router.post(
-    "/{event_id}/resume", response_model=EventOut, responses=error_responses(401, 404, 409)
+    "/{event_id}/resume", response_model=EventOut, responses=error_responses(401, 403, 404, 409)
 )
 async def resume_event(event_id: str, school: SchoolDep, db: DbDep, res: ResourcesDep) -> EventOut:
     return await triggers.signal_event(
@@ -124,7 +124,7 @@ async def resume_event(event_id: str, school: SchoolDep, db: DbDep, res: Resourc
     "/{event_id}/participants",
     response_model=ParticipantsAdded,
     status_code=201,
-    responses=error_responses(401, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422),
 )
 async def add_participants(
     event_id: str, body: ParticipantsAdd, school: SchoolDep, db: DbDep, res: ResourcesDep
@@ -135,7 +135,7 @@ async def add_participants(
     )
 
 
-@router.post("/{event_id}/cancel", response_model=EventOut, responses=error_responses(401, 404))
+@router.post("/{event_id}/cancel", response_model=EventOut, responses=error_responses(401, 403, 404))
 async def cancel_event(event_id: str, school: SchoolDep, db: DbDep, res: ResourcesDep) -> EventOut:
     """End every participant's follow-through for this event. Repeating it is harmless."""
     return await triggers.cancel_event(res.client, res.settings.task_queue, db, school.id, event_id)

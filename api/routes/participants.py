@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/events/{event_id}/participants", tags=["participa
 ONE = "/{participant_id}"
 
 
-@router.get(ONE, response_model=ParticipantDetail, responses=error_responses(401, 404))
+@router.get(ONE, response_model=ParticipantDetail, responses=error_responses(401, 403, 404))
 async def participant_detail(
     event_id: str, participant_id: str, school: SchoolDep, db: DbDep, res: ResourcesDep
 ) -> ParticipantDetail:
@@ -26,7 +26,7 @@ async def participant_detail(
 
 
 @router.post(
-    ONE + "/pause", response_model=ParticipantDetail, responses=error_responses(401, 404, 409)
+    ONE + "/pause", response_model=ParticipantDetail, responses=error_responses(401, 403, 404, 409)
 )
 async def pause(
     event_id: str,
@@ -42,7 +42,7 @@ async def pause(
 
 
 @router.post(
-    ONE + "/resume", response_model=ParticipantDetail, responses=error_responses(401, 404, 409)
+    ONE + "/resume", response_model=ParticipantDetail, responses=error_responses(401, 403, 404, 409)
 )
 async def resume(
     event_id: str, participant_id: str, school: SchoolDep, db: DbDep, res: ResourcesDep
@@ -51,7 +51,7 @@ async def resume(
     return await participants.resume(res.client, db, person)
 
 
-@router.delete(ONE, response_model=ParticipantDetail, responses=error_responses(401, 404))
+@router.delete(ONE, response_model=ParticipantDetail, responses=error_responses(401, 403, 404))
 async def remove(
     event_id: str, participant_id: str, school: SchoolDep, db: DbDep, res: ResourcesDep
 ) -> ParticipantDetail:
@@ -61,7 +61,7 @@ async def remove(
 
 
 @router.put(
-    ONE + "/email", response_model=ParticipantDetail, responses=error_responses(401, 404, 409, 422)
+    ONE + "/email", response_model=ParticipantDetail, responses=error_responses(401, 403, 404, 409, 422)
 )
 async def change_email(
     event_id: str,
@@ -77,7 +77,7 @@ async def change_email(
 
 
 @router.post(
-    ONE + "/support", response_model=ParticipantDetail, responses=error_responses(401, 404, 422)
+    ONE + "/support", response_model=ParticipantDetail, responses=error_responses(401, 403, 404, 422)
 )
 async def mark_support(
     event_id: str,
@@ -93,7 +93,7 @@ async def mark_support(
     return await participants.detail(res.client, db, person)
 
 
-@router.delete(ONE + "/data", response_model=Erased, responses=error_responses(401, 404))
+@router.delete(ONE + "/data", response_model=Erased, responses=error_responses(401, 403, 404))
 async def erase_participant(
     event_id: str, participant_id: str, school: SchoolDep, db: DbDep, res: ResourcesDep
 ) -> Erased:

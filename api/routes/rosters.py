@@ -24,7 +24,7 @@ async def _roster(file: UploadFile) -> Roster:
     return rosters.read_roster(await file.read(rosters.MAX_CSV_BYTES + 1))
 
 
-@router.post("/v1/rosters/check", response_model=RosterReport, responses=error_responses(401, 413))
+@router.post("/v1/rosters/check", response_model=RosterReport, responses=error_responses(401, 403, 413))
 async def check_roster(file: Annotated[UploadFile, File()], school: SchoolDep) -> RosterReport:
     """Check a CSV without creating anything: a verdict for every row."""
     return rosters.report(await _roster(file))
@@ -36,7 +36,7 @@ async def check_roster(file: Annotated[UploadFile, File()], school: SchoolDep) -
     status_code=201,
     responses={
         200: {"model": EventOut, "description": "Already posted"},
-        **error_responses(401, 413, 422),
+        **error_responses(401, 403, 413, 422),
     },
 )
 async def create_event_from_csv(
@@ -63,7 +63,7 @@ async def create_event_from_csv(
     "/v1/events/{event_id}/participants.csv",
     response_model=ParticipantsAdded,
     status_code=201,
-    responses=error_responses(401, 404, 409, 413, 422),
+    responses=error_responses(401, 403, 404, 409, 413, 422),
 )
 async def add_from_csv(
     event_id: str,

@@ -24,12 +24,12 @@ from services.schemas import CalendarImport, Erased, ErasureRequest, SchoolYearO
 router = APIRouter(prefix="/v1/school", tags=["school"])
 
 
-@router.get("/calendar", response_model=SchoolCalendar, responses=error_responses(401))
+@router.get("/calendar", response_model=SchoolCalendar, responses=error_responses(401, 403))
 async def get_calendar(school: SchoolDep) -> SchoolCalendar:
     return SchoolCalendar.model_validate_json(school.calendar_json)
 
 
-@router.put("/calendar", response_model=SchoolCalendar, responses=error_responses(401, 422))
+@router.put("/calendar", response_model=SchoolCalendar, responses=error_responses(401, 403, 422))
 async def put_calendar(
     body: SchoolCalendar, school: SchoolDep, db: DbDep, res: ResourcesDep
 ) -> SchoolCalendar:
@@ -42,7 +42,7 @@ async def put_calendar(
 
 
 @router.post(
-    "/calendar.ics", response_model=CalendarImport, responses=error_responses(401, 413, 422)
+    "/calendar.ics", response_model=CalendarImport, responses=error_responses(401, 403, 413, 422)
 )
 async def import_calendar(
     file: Annotated[UploadFile, File(description="The school's calendar (.ics)")],
@@ -63,26 +63,26 @@ async def import_calendar(
     return result
 
 
-@router.get("/year", response_model=SchoolYearOut, responses=error_responses(401))
+@router.get("/year", response_model=SchoolYearOut, responses=error_responses(401, 403))
 async def get_school_year(school: SchoolDep, res: ResourcesDep) -> SchoolYearOut:
     """Bank holidays for the school's nation, and the holidays assumed where no term dates
     were entered (marked estimated), over the coming year."""
     return admin.school_year_view(school, await res.clock())
 
 
-@router.get("/branding", response_model=Branding, responses=error_responses(401))
+@router.get("/branding", response_model=Branding, responses=error_responses(401, 403))
 async def get_branding(school: SchoolDep) -> Branding:
     return Branding.model_validate_json(school.branding_json)
 
 
-@router.put("/branding", response_model=Branding, responses=error_responses(401, 422))
+@router.put("/branding", response_model=Branding, responses=error_responses(401, 403, 422))
 async def put_branding(body: Branding, school: SchoolDep, db: DbDep) -> Branding:
     """Sender name, sign-off, signature, logo (https) and per-step-kind copy overrides."""
     await admin.set_branding(db, school, body)
     return body
 
 
-@router.post("/erasure", response_model=Erased, responses=error_responses(401, 422))
+@router.post("/erasure", response_model=Erased, responses=error_responses(401, 403, 422))
 async def erase_person(
     body: ErasureRequest, school: SchoolDep, db: DbDep, res: ResourcesDep
 ) -> Erased:

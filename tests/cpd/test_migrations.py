@@ -23,7 +23,7 @@ from sqlmodel import SQLModel, select
 
 from cpd.builtin_plans import WHOLE_SCHOOL_INSET
 from cpd.db import create_engine, create_sessionmaker, unit_of_work
-from cpd.models import Answer, ChoiceCount, EmailSend, LeaderCheck, Participant, StepCount
+from cpd.models import Answer, ApiKey, ChoiceCount, EmailSend, LeaderCheck, Participant, StepCount
 from cpd.schema import SchemaOutOfDate, current, head, migrate, require_current
 from services import reports
 from tests.support.census import running_and_recounted
@@ -89,6 +89,15 @@ def rows() -> dict[str, list[dict[str, Any]]]:
                 "name": "Hillside",
                 "calendar_json": "{}",
                 "branding_json": "{}",
+                "created_at": AT,
+            }
+        ],
+        "apikey": [
+            {
+                "school_id": "s1",
+                "prefix": "oldkey",
+                "key_hash": "x" * 64,
+                "label": "MIS",
                 "created_at": AT,
             }
         ],
@@ -218,6 +227,9 @@ async def upgrades_with_nothing_lost(url: str, dialect: str, release: str) -> No
         ("p2", "withdrawn", False, 2),
     ]
     assert len(answers) == 6 and len(sends) == 6
+    async with db() as session:
+        [key] = (await session.exec(select(ApiKey))).all()
+    assert key.scopes == "trigger read erase"  # it could do everything before scopes
     assert {a.event_id for a in answers} == {"e1"}  # filled in where the column is new
     assert {(s.send_key.rsplit(":", 1)[1], s.purpose) for s in sends} == {
         ("initial", "initial"),

@@ -59,6 +59,11 @@ async def test_schools_keys_and_a_roster_import(
     prefix = key.split("_")[1]
     assert (await run("revoke-key", prefix)).returncode == 0
     assert (await run("revoke-key", prefix)).returncode == 2
+    dpo = (await run("create-key", "hillside", "--label", "DPO", "--scope", "erase")).stdout
+    keys = (await run("list-keys", "hillside")).stdout.splitlines()
+    assert [line.split()[1:3] for line in keys] == [["trigger", "read"], ["erase", "active"]]
+    assert keys[0].split()[0] == prefix and "revoked" in keys[0]
+    assert keys[1].split()[0] == dpo.split("_")[1]
 
     lead = ("head@hillside.example", "--school", "hillside")
     assert (await run("add-leader", *lead, "--role", "leader")).returncode == 0

@@ -26,6 +26,7 @@ from run.inbound import serve
 from services import admin
 from tests.support.events import days_ago
 from tests.support.inbox import free_port, links_of
+from tests.support.routes import every_route
 from tests.support.signin import sign_in
 from tests.support.stack import TEST_SECRET, Stack, StackFactory
 
@@ -94,19 +95,10 @@ def test_the_history_check_sees_words_that_are_not_encrypted() -> None:
     assert b"Retrieval practice" in _payload_bytes(json.loads(old.read_text()))
 
 
-def _routes(routes: list[Any]) -> list[Any]:
-    """Every route of the app, through the routers it includes."""
-    found = []
-    for route in routes:
-        included = getattr(route, "original_router", None)
-        found += _routes(included.routes) if included is not None else [route]
-    return found
-
-
 async def _get_every_route(client: httpx.AsyncClient, s: Stack, ids: dict[str, str]) -> str:
     """Every GET the app has, with this event's ids, as this client: the bodies, joined."""
     paths = set()
-    for route in _routes(s.app.routes):
+    for route in every_route(s.app.routes):
         if not isinstance(route, APIRoute) or "GET" not in (route.methods or set()):
             continue
         if route.path.startswith(NOT_THE_SCHOOLS):

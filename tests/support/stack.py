@@ -25,7 +25,7 @@ from api.app import create_app, wall_clock
 from api.deps import Clock
 from cpd.calendar import SchoolCalendar
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker
-from cpd.models import Participant
+from cpd.models import API_KEY_SCOPES, Participant
 from cpd.security import LinkSigner, link_signer
 from cpd.settings import Settings
 from cpd.temporal import data_converter
@@ -55,7 +55,7 @@ class Stack:
         """Another school on the same stack: (school id, API key)."""
         school_id = unique("school")
         await admin.create_school(self.db, school_id, f"School {school_id}", calendar)
-        return school_id, await admin.create_key(self.db, school_id, "test")
+        return school_id, await admin.create_key(self.db, school_id, "test", API_KEY_SCOPES)
 
     def auth(self, key: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key or self.key}"}
@@ -98,7 +98,7 @@ async def running_stack(
     # Unique ids: the dev server is shared by every test in the session.
     school_id = unique("school")
     await admin.create_school(db, school_id, "Hillside Academy", calendar)
-    key = await admin.create_key(db, school_id, "test")
+    key = await admin.create_key(db, school_id, "test", API_KEY_SCOPES)
     app = create_app(settings, client, clock, tracing)
     transport = httpx.ASGITransport(app=app)
     worker = build_worker(client, settings, db) if in_process_worker else nullcontext()
