@@ -8,6 +8,7 @@ is at head at start, and refuse with a clear message if it is not.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import sqlalchemy
@@ -53,6 +54,8 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
 
 
 def _current(connection: sqlalchemy.Connection) -> str | None:
+    # Alembic says which DDL mode it assumes at INFO, on every process start: noise there.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     return MigrationContext.configure(connection).get_current_revision()
 
 
