@@ -55,7 +55,7 @@ async def test_killed_between_send_and_record_exactly_one_email_arrives(
         worker = start_worker(s.settings, temporal, log)
         killed: list[str] = []
 
-        def kill_the_worker(message: EmailMessage) -> None:
+        def kill_the_worker(message: EmailMessage, _sender: tuple[str, int]) -> None:
             # The server has the message; the worker dies before hearing "250".
             if not killed:
                 killed.append(str(message["Message-ID"]))
