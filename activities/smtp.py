@@ -8,12 +8,14 @@
   ``PermanentSmtpError`` (recorded as bounced, not retried). A 4xx or a
   network error is transient: raise, and the activity retries with backoff.
 - ``on_handover`` runs just before the message itself is handed to the
-  server, so the caller can record that the outcome is now out of its hands.
+  server, so the caller can record that the outcome is now out of its hands;
+  from then on a cancelled send finishes handing the message over first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -121,7 +123,18 @@ class SmtpSender:
         for rcpt in message.recipients:
             await conn.rcpt(rcpt)
         await on_handover()
-        await conn.data(message.data)
+        # From here the server may have it, and the next attempt will not send it again
+        # (activities/email.py). So an attempt cancelled now (its activity timed out
+        # waiting its turn, or the worker let its workflow task go) first finishes the
+        # DATA command: stopping mid-way would lose the message. Only a second
+        # cancellation, or the connection's own timeout, cuts it short.
+        data = asyncio.ensure_future(conn.data(message.data))
+        try:
+            await asyncio.shield(data)
+        except asyncio.CancelledError:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await data
+            raise
 
     async def _checkout(self) -> aiosmtplib.SMTP:
         while self._idle:
