@@ -122,18 +122,23 @@ class SmtpSender:
         await conn.mail(message.sender)
         for rcpt in message.recipients:
             await conn.rcpt(rcpt)
-        await on_handover()
-        # From here the server may have it, and the next attempt will not send it again
-        # (activities/email.py). So an attempt cancelled now (its activity timed out
-        # waiting its turn, or the worker let its workflow task go) first finishes the
-        # DATA command: stopping mid-way would lose the message. Only a second
-        # cancellation, or the connection's own timeout, cuts it short.
-        data = asyncio.ensure_future(conn.data(message.data))
+
+        # From the hand-over on, the server may have it and the next attempt will not
+        # send it again (activities/email.py). So a cancellation that lands from here
+        # (the activity timed out waiting its turn, or the worker let its workflow task
+        # go) waits until the hand-over is recorded and the DATA command is finished:
+        # stopping in between would lose the message. Only a second cancellation, or
+        # the connection's own timeout, cuts it short.
+        async def hand_over() -> None:
+            await on_handover()
+            await conn.data(message.data)
+
+        handing = asyncio.ensure_future(hand_over())
         try:
-            await asyncio.shield(data)
+            await asyncio.shield(handing)
         except asyncio.CancelledError:
-            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
-                await data
+            with contextlib.suppress(Exception):
+                await handing
             raise
 
     async def _checkout(self) -> aiosmtplib.SMTP:

@@ -70,7 +70,8 @@ async def test_a_send_cancelled_after_the_hand_over_still_delivers(
     sender = SmtpSender(make_settings(tmp_path, smtp.port, smtp_rate_per_second=0))
 
     async def cancelled_at_hand_over() -> None:
-        attempt.cancel()  # lands on the next await: the DATA command
+        attempt.cancel()  # lands on the next await: the hand-over's own write, committed
+        await asyncio.sleep(0)
 
     attempt = asyncio.create_task(
         sender.send(message("ada@hillside.example", 1), on_handover=cancelled_at_hand_over)
