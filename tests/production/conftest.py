@@ -10,6 +10,7 @@ inbound``), sending to a test SMTP server.
 from __future__ import annotations
 
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,7 +21,6 @@ import pytest
 from temporalio.client import Client
 
 from cpd.calendar import SchoolCalendar
-from cpd.settings import PROJECT_ROOT
 from devtools import servers
 from devtools.postgres import postgres_bin, start_postgres
 from devtools.temporal_server import temporal_server
@@ -42,9 +42,9 @@ async def production(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     programs = servers.production_temporal()
     if programs is None or postgres_bin() is None:
         pytest.skip("no Temporal server build (needs Go) or no PostgreSQL")
-    # The cluster runs as an unprivileged user when we are root: a folder it can reach
-    # (pytest's tmp is private to us), in the git-ignored data/.
-    cluster = PROJECT_ROOT / "data" / f"production-tests-{uuid.uuid4().hex[:8]}"
+    # The cluster runs as an unprivileged user when we are root: a folder it can reach.
+    # Not pytest's tmp (private to us), nor data/ (a checkout may sit in a private folder).
+    cluster = Path(tempfile.mkdtemp(prefix="cpd-production-postgres-"))
     postgres = start_postgres(cluster)
     try:
         home = tmp_path_factory.mktemp("temporal-server")  # its config and log stay here
@@ -65,6 +65,10 @@ def deployed(production: Production, tmp_path: Path, smtp: SmtpServer) -> Deploy
 
     @asynccontextmanager
     async def deployment(workers: int = 2, **overrides: Any) -> AsyncIterator[Deployment]:
+        # Workers at normal priority: the deployed default (nice 10) lets the Temporal
+        # server come first on a machine of its own, but on a shared one it hands the
+        # workers' CPU to whatever else runs there, and the tier's time with it.
+        overrides = {"worker_nice": 0, **overrides}
         database = f"app_{uuid.uuid4().hex[:12]}"
         production.postgres.create_database(database)
         try:
