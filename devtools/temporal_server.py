@@ -19,10 +19,12 @@ import socket
 import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from google.protobuf.duration_pb2 import Duration
+from sqlalchemy.engine import make_url
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -59,15 +61,36 @@ def _free_port() -> int:
             return port
 
 
-def _store(database: str, host: str, port: int, user: str, max_conns: int) -> dict[str, object]:
+@dataclass(frozen=True)
+class Login:
+    """How the server reaches PostgreSQL: a superuser, who creates its two databases."""
+
+    host: str
+    port: int
+    user: str
+    password: str = ""
+
+    @classmethod
+    def of_url(cls, url: str) -> Login:
+        """From an SQLAlchemy URL of any database on that server (PostgresServer.url)."""
+        parsed = make_url(url)
+        return cls(
+            parsed.host or "127.0.0.1",
+            parsed.port or 5432,
+            parsed.username or "",
+            parsed.password or "",
+        )
+
+
+def _store(database: str, login: Login, max_conns: int) -> dict[str, object]:
     return {
         "sql": {
             "pluginName": PLUGIN,
             "databaseName": database,
-            "connectAddr": f"{host}:{port}",
+            "connectAddr": f"{login.host}:{login.port}",
             "connectProtocol": "tcp",
-            "user": user,
-            "password": "",
+            "user": login.user,
+            "password": login.password,
             "maxConns": max_conns,
             "maxIdleConns": max_conns,
             "maxConnLifetime": "1h",
@@ -75,9 +98,7 @@ def _store(database: str, host: str, port: int, user: str, max_conns: int) -> di
     }
 
 
-def server_config(
-    db_host: str, db_port: int, db_user: str, ports: dict[str, int], dynamic_config: Path
-) -> dict[str, object]:
+def server_config(login: Login, ports: dict[str, int], dynamic_config: Path) -> dict[str, object]:
     """The server's YAML, after config/development-postgres12.yaml in the server module:
     every port private to this run, no metrics, no archival."""
     frontend = f"127.0.0.1:{ports['frontend']}"
@@ -89,8 +110,9 @@ def server_config(
             # Few shards: one small machine, and each shard costs a little all the time.
             "numHistoryShards": 4,
             "datastores": {
-                "postgres-default": _store("temporal", db_host, db_port, db_user, 20),
-                "postgres-visibility": _store("temporal_visibility", db_host, db_port, db_user, 10),
+                # Per service (four of them), against the throwaway server's 200 connections.
+                "postgres-default": _store("temporal", login, 10),
+                "postgres-visibility": _store("temporal_visibility", login, 4),
             },
         },
         "global": {
@@ -139,12 +161,10 @@ DYNAMIC_CONFIG = {
 class TemporalServer:
     """One ``temporal-server`` process over a PostgreSQL server; ``address`` for clients."""
 
-    def __init__(
-        self, programs: ProductionTemporal, home: Path, db_host: str, db_port: int, db_user: str
-    ) -> None:
+    def __init__(self, programs: ProductionTemporal, home: Path, login: Login) -> None:
         self.programs = programs
         self.home = home
-        self.db = (db_host, db_port, db_user)
+        self.login = login
         names = [*SERVICES, *(f"{s}-membership" for s in SERVICES), "frontend-http"]
         # Chosen once: a restarted server must answer where its clients were told to call.
         self.ports = {name: _free_port() for name in names}
@@ -153,11 +173,12 @@ class TemporalServer:
         self._process: subprocess.Popen[bytes] | None = None
 
     def _sql_tool(self, database: str, *command: str) -> None:
-        host, port, user = self.db
+        db = self.login
         result = subprocess.run(  # noqa: S603
             [
                 str(self.programs.sql_tool),
-                *("--endpoint", host, "--port", str(port), "--user", user, "--password", ""),
+                *("--endpoint", db.host, "--port", str(db.port)),
+                *("--user", db.user, "--password", db.password),
                 *("--plugin", PLUGIN, "--database", database, *command),
             ],
             capture_output=True,
@@ -182,8 +203,7 @@ class TemporalServer:
         config_dir.mkdir(parents=True, exist_ok=True)
         dynamic = config_dir / "dynamicconfig.yaml"
         dynamic.write_text(json.dumps(DYNAMIC_CONFIG, indent=1))  # JSON is YAML
-        host, port, user = self.db
-        config = server_config(host, port, user, self.ports, dynamic)
+        config = server_config(self.login, self.ports, dynamic)
         (config_dir / "production.yaml").write_text(json.dumps(config, indent=1))
 
     async def start(self) -> None:
@@ -281,10 +301,10 @@ class TemporalServer:
 
 @asynccontextmanager
 async def temporal_server(
-    programs: ProductionTemporal, home: Path, db_host: str, db_port: int, db_user: str
+    programs: ProductionTemporal, home: Path, login: Login
 ) -> AsyncIterator[TemporalServer]:
     """A set-up, started server over that PostgreSQL, stopped on the way out."""
-    server = TemporalServer(programs, home, db_host, db_port, db_user)
+    server = TemporalServer(programs, home, login)
     server.set_up()
     try:
         await server.start()

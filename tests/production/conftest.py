@@ -23,7 +23,7 @@ from temporalio.client import Client
 from cpd.calendar import SchoolCalendar
 from devtools import servers
 from devtools.postgres import postgres_bin, start_postgres
-from devtools.temporal_server import temporal_server
+from devtools.temporal_server import Login, temporal_server
 from tests.support.inbox import SmtpServer, free_port
 from tests.support.processes import start_inbound, stop
 from tests.support.production import Deployment, DeploymentFactory, Production
@@ -48,9 +48,8 @@ async def production(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     postgres = start_postgres(cluster)
     try:
         home = tmp_path_factory.mktemp("temporal-server")  # its config and log stay here
-        async with temporal_server(
-            programs, home, postgres.host, postgres.port, postgres.user
-        ) as temporal:
+        login = Login.of_url(postgres.url("postgres"))
+        async with temporal_server(programs, home, login) as temporal:
             client = await Client.connect(temporal.address, data_converter=TEST_CONVERTER)
             yield Production(postgres, temporal, client)
     finally:
