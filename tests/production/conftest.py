@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,9 +20,12 @@ import pytest
 from temporalio.client import Client
 
 from cpd.calendar import SchoolCalendar
+from cpd.db import create_engine
+from cpd.schema import migrate
 from devtools import servers
 from devtools.postgres import postgres_bin, start_postgres
 from devtools.temporal_server import Login, temporal_server
+from tests.support.databases import PostgresDatabases
 from tests.support.inbox import SmtpServer, free_port
 from tests.support.processes import start_inbound, stop
 from tests.support.production import Deployment, DeploymentFactory, Production
@@ -51,7 +53,14 @@ async def production(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         login = Login.of_url(postgres.url("postgres"))
         async with temporal_server(programs, home, login) as temporal:
             client = await Client.connect(temporal.address, data_converter=TEST_CONVERTER)
-            yield Production(postgres, temporal, client)
+            # The app's tables come from the migrations, once, into a template that each
+            # test's database copies (as tests/support/databases.py does for the suite).
+            template = "cpd_test_template"
+            postgres.create_database(template)
+            engine = create_engine(postgres.url(template))
+            await migrate(engine)
+            await engine.dispose()  # a template with a connection open cannot be copied
+            yield Production(postgres, temporal, client, PostgresDatabases(postgres, template))
     finally:
         postgres.stop()
         shutil.rmtree(cluster, ignore_errors=True)
@@ -68,16 +77,14 @@ def deployed(production: Production, tmp_path: Path, smtp: SmtpServer) -> Deploy
         # server come first on a machine of its own, but on a shared one it hands the
         # workers' CPU to whatever else runs there, and the tier's time with it.
         overrides = {"worker_nice": 0, **overrides}
-        database = f"app_{uuid.uuid4().hex[:12]}"
-        production.postgres.create_database(database)
-        try:
+        with production.databases.fresh(tmp_path) as database_url:
             async with running_stack(
                 production.client,
                 tmp_path,
                 smtp,
                 SchoolCalendar.always_open(),
                 in_process_worker=False,
-                database_url=production.postgres.url(database),
+                database_url=database_url,
                 temporal_address=production.temporal.address,
                 inbound_smtp_port=free_port(),
                 **overrides,
@@ -91,7 +98,5 @@ def deployed(production: Production, tmp_path: Path, smtp: SmtpServer) -> Deploy
                 finally:
                     for process in [*d.workers, *([d.inbound] if d.inbound else [])]:
                         stop(process)
-        finally:
-            production.postgres.drop_database(database)
 
     return deployment

@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from devtools.postgres import PostgresServer
 from devtools.temporal_server import TemporalServer
+from tests.support.databases import PostgresDatabases
 from tests.support.processes import start_worker
 from tests.support.stack import Stack
 
@@ -22,6 +23,7 @@ class Production:
     postgres: PostgresServer
     temporal: TemporalServer
     client: Client
+    databases: PostgresDatabases  # the app's, one per test, with their tables
 
 
 @dataclass
