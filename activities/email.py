@@ -10,6 +10,9 @@ A server that answers 4xx did not take the message, so the row goes back to
 ``sending``. Only silence after the hand-over (a crash, or the connection
 dropping before the server's reply) is ambiguous, and then we never send
 twice: at worst the one message in flight in those milliseconds is lost.
+An attempt that is cancelled rather than killed (its activity timed out, or the
+worker let its workflow task go) finishes the hand-over first (activities/smtp.py),
+so only a dead worker can leave that gap.
 """
 
 from __future__ import annotations

@@ -8,12 +8,14 @@
   ``PermanentSmtpError`` (recorded as bounced, not retried). A 4xx or a
   network error is transient: raise, and the activity retries with backoff.
 - ``on_handover`` runs just before the message itself is handed to the
-  server, so the caller can record that the outcome is now out of its hands.
+  server, so the caller can record that the outcome is now out of its hands;
+  from then on a cancelled send finishes handing the message over first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -120,8 +122,24 @@ class SmtpSender:
         await conn.mail(message.sender)
         for rcpt in message.recipients:
             await conn.rcpt(rcpt)
-        await on_handover()
-        await conn.data(message.data)
+
+        # From the hand-over on, the server may have it and the next attempt will not
+        # send it again (activities/email.py). So a cancellation that lands from here
+        # (the activity timed out waiting its turn, or the worker let its workflow task
+        # go) waits until the hand-over is recorded and the DATA command is finished:
+        # stopping in between would lose the message. Only a second cancellation, or
+        # the connection's own timeout, cuts it short.
+        async def hand_over() -> None:
+            await on_handover()
+            await conn.data(message.data)
+
+        handing = asyncio.ensure_future(hand_over())
+        try:
+            await asyncio.shield(handing)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await handing
+            raise
 
     async def _checkout(self) -> aiosmtplib.SMTP:
         while self._idle:

@@ -63,7 +63,9 @@ async def event_status(
 
 
 @router.get(
-    "/{event_id}/participants", response_model=ParticipantPage, responses=error_responses(401, 403, 404)
+    "/{event_id}/participants",
+    response_model=ParticipantPage,
+    responses=error_responses(401, 403, 404),
 )
 async def list_participants(
     event_id: str,
@@ -80,7 +82,9 @@ async def list_participants(
     return await reports.participants_page(db, school.id, event_id, stage, attention, after, limit)
 
 
-@router.get("/{event_id}/impact", response_model=ImpactSummary, responses=error_responses(401, 403, 404))
+@router.get(
+    "/{event_id}/impact", response_model=ImpactSummary, responses=error_responses(401, 403, 404)
+)
 async def impact_summary(
     event_id: str, read: Annotated[SchoolRead, reading(**reports.IMPACT_READS)]
 ) -> ImpactSummary:
@@ -103,7 +107,9 @@ async def export_csv(event_id: str, school: SchoolDep, db: DbDep) -> Response:
     )
 
 
-@router.post("/{event_id}/pause", response_model=EventOut, responses=error_responses(401, 403, 404, 409))
+@router.post(
+    "/{event_id}/pause", response_model=EventOut, responses=error_responses(401, 403, 404, 409)
+)
 async def pause_event(event_id: str, school: SchoolDep, db: DbDep, res: ResourcesDep) -> EventOut:
     """Pause everyone (a closure, an Ofsted week): remaining steps shift by the pause."""
     return await triggers.signal_event(
@@ -135,7 +141,9 @@ async def add_participants(
     )
 
 
-@router.post("/{event_id}/cancel", response_model=EventOut, responses=error_responses(401, 403, 404))
+@router.post(
+    "/{event_id}/cancel", response_model=EventOut, responses=error_responses(401, 403, 404)
+)
 async def cancel_event(event_id: str, school: SchoolDep, db: DbDep, res: ResourcesDep) -> EventOut:
     """End every participant's follow-through for this event. Repeating it is harmless."""
     return await triggers.cancel_event(res.client, res.settings.task_queue, db, school.id, event_id)

@@ -61,7 +61,9 @@ async def remove(
 
 
 @router.put(
-    ONE + "/email", response_model=ParticipantDetail, responses=error_responses(401, 403, 404, 409, 422)
+    ONE + "/email",
+    response_model=ParticipantDetail,
+    responses=error_responses(401, 403, 404, 409, 422),
 )
 async def change_email(
     event_id: str,
@@ -77,7 +79,9 @@ async def change_email(
 
 
 @router.post(
-    ONE + "/support", response_model=ParticipantDetail, responses=error_responses(401, 403, 404, 422)
+    ONE + "/support",
+    response_model=ParticipantDetail,
+    responses=error_responses(401, 403, 404, 422),
 )
 async def mark_support(
     event_id: str,

@@ -24,7 +24,9 @@ async def _roster(file: UploadFile) -> Roster:
     return rosters.read_roster(await file.read(rosters.MAX_CSV_BYTES + 1))
 
 
-@router.post("/v1/rosters/check", response_model=RosterReport, responses=error_responses(401, 403, 413))
+@router.post(
+    "/v1/rosters/check", response_model=RosterReport, responses=error_responses(401, 403, 413)
+)
 async def check_roster(file: Annotated[UploadFile, File()], school: SchoolDep) -> RosterReport:
     """Check a CSV without creating anything: a verdict for every row."""
     return rosters.report(await _roster(file))

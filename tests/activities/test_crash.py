@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import time
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,28 +13,9 @@ from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from cpd.models import EmailSend
-from cpd.settings import PROJECT_ROOT, Settings
 from tests.support.events import event
+from tests.support.processes import start_worker
 from tests.support.stack import StackFactory
-
-
-def start_worker(settings: Settings, temporal: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "CPD_ENVIRONMENT": "test",
-        "CPD_DATA_DIR": str(settings.data_dir),
-        "CPD_DATABASE_URL": settings.resolved_database_url,
-        "CPD_SECRET_KEY": settings.secret,
-        "CPD_PUBLIC_BASE_URL": settings.public_base_url,
-        "CPD_TEMPORAL_ADDRESS": temporal,
-        "CPD_TASK_QUEUE": settings.task_queue,
-        "CPD_SMTP_PORT": str(settings.smtp_port),
-        "CPD_MAIL_REPLY_DOMAIN": settings.mail_reply_domain,
-        "CPD_SEND_TIMEOUT_SECONDS": str(settings.send_timeout_seconds),
-    }
-    return subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "run.worker"], env=env, cwd=PROJECT_ROOT, stderr=log.open("ab")
-    )
 
 
 async def until(check: object, timeout: float = 60) -> None:
@@ -52,10 +31,10 @@ async def test_killed_between_send_and_record_exactly_one_email_arrives(
     temporal = dev_env.client.service_client.config.target_host
     async with dev_stack(in_process_worker=False, send_timeout_seconds=5) as s:
         log = tmp_path / "worker.log"
-        worker = start_worker(s.settings, temporal, log)
+        worker = start_worker(s.settings, log, temporal_address=temporal)
         killed: list[str] = []
 
-        def kill_the_worker(message: EmailMessage) -> None:
+        def kill_the_worker(message: EmailMessage, _sender: tuple[str, int]) -> None:
             # The server has the message; the worker dies before hearing "250".
             if not killed:
                 killed.append(str(message["Message-ID"]))
@@ -74,7 +53,7 @@ async def test_killed_between_send_and_record_exactly_one_email_arrives(
         first = await row()
         assert first is not None and first.status == "handed_over"
 
-        restarted = start_worker(s.settings, temporal, log)
+        restarted = start_worker(s.settings, log, temporal_address=temporal)
         try:
 
             async def settled() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from email.message import EmailMessage
 from pathlib import Path
@@ -58,3 +59,26 @@ async def test_the_rate_limiter_spaces_sends_after_its_burst() -> None:
         await limiter.acquire()
     # 5 at once, then 20 more at 100 a second: at least 0.2 s. (Correctness, not speed.)
     assert time.monotonic() - started >= 0.19
+
+
+async def test_a_send_cancelled_after_the_hand_over_still_delivers(
+    smtp: SmtpServer, tmp_path: Path
+) -> None:
+    """Once handed over, a cancelled attempt (its activity timed out, or the worker let
+    its workflow task go) finishes giving the server the message before it stops: the
+    next attempt finds the row handed over and records it as sent without sending."""
+    sender = SmtpSender(make_settings(tmp_path, smtp.port, smtp_rate_per_second=0))
+
+    async def cancelled_at_hand_over() -> None:
+        attempt.cancel()  # lands on the next await: the hand-over's own write, committed
+        await asyncio.sleep(0)
+
+    attempt = asyncio.create_task(
+        sender.send(message("ada@hillside.example", 1), on_handover=cancelled_at_hand_over)
+    )
+    with pytest.raises(asyncio.CancelledError):
+        await attempt
+    await smtp.inbox.wait_for(1, timeout=5)
+    await sender.send(message("ada@hillside.example", 2))  # the sender still works
+    await sender.close()
+    assert [str(m["Subject"]) for m in smtp.inbox.messages] == ["Message 1", "Message 2"]

@@ -45,7 +45,7 @@ async def test_a_stopping_worker_finishes_the_email_it_is_sending(
 ) -> None:
     relay_has_it = threading.Event()
 
-    def slow_relay(_: EmailMessage) -> None:
+    def slow_relay(_: EmailMessage, _sender: tuple[str, int]) -> None:
         relay_has_it.set()
         time.sleep(2)  # the relay takes its time to say "250 accepted"
 

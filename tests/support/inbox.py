@@ -39,9 +39,10 @@ class Inbox:
         self.data_replies: list[str] = []
         # Message-IDs of messages refused by ``data_replies``: what a retry must repeat.
         self.refused_ids: list[str] = []
-        # Called with each accepted message before "250" goes back: a test may kill
-        # the sending worker here, so it dies with the message delivered but unrecorded.
-        self.on_accept: Callable[[EmailMessage], None] | None = None
+        # Called with each accepted message and the sender's (host, port) before "250"
+        # goes back: a test may kill the sending worker here, so it dies with the
+        # message delivered but unrecorded.
+        self.on_accept: Callable[[EmailMessage, tuple[str, int]], None] | None = None
         self.rcpt_calls: list[str] = []
         self.sessions = 0  # EHLOs seen: one per SMTP connection
         self.envelopes: list[list[str]] = []
@@ -71,7 +72,7 @@ class Inbox:
             self._messages.append(message)
             self.envelopes.append(list(envelope.rcpt_tos))
         if self.on_accept is not None:
-            self.on_accept(message)
+            self.on_accept(message, session.peer)
         return "250 Message accepted for delivery"
 
     @property
