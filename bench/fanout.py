@@ -28,11 +28,10 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.client import Client, WorkflowHandle
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.cpu import CpuMeter, CpuShare
@@ -152,8 +151,18 @@ async def _until_none_running(client: Client, query: str, timeout: float = 60) -
         await asyncio.sleep(0.5)
 
 
+class Server(Protocol):
+    """What a fan-out needs of a Temporal server: a client, and its clock. A test
+    server (WorkflowEnvironment) is one; so is bench/topology.py's production server."""
+
+    @property
+    def client(self) -> Client: ...
+
+    async def get_current_time(self) -> datetime: ...
+
+
 async def measure_fanout(
-    env: WorkflowEnvironment,
+    env: Server,
     data_dir: Path,
     participants: int,
     deadline_s: float = DEADLINE_S,

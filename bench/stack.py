@@ -70,13 +70,7 @@ def event_body(participants: int, event_date: date, tag: str) -> dict[str, Any]:
 @asynccontextmanager
 async def lane_process(settings: Settings, temporal_address: str, lane: str) -> AsyncIterator[None]:
     """``cpd worker --lane <lane>`` in a process of its own, as docker-compose runs it."""
-    env = dict(os.environ)
-    for name, value in settings.model_dump().items():
-        if isinstance(value, bool):
-            env[f"CPD_{name.upper()}"] = "true" if value else "false"
-        elif isinstance(value, str | int | float | Path):
-            env[f"CPD_{name.upper()}"] = str(value)
-    env["CPD_TEMPORAL_ADDRESS"] = temporal_address
+    env = {**os.environ, **settings.as_environment(temporal_address=temporal_address)}
     command = [sys.executable, "-m", "run.cli", "worker", "--lane", lane]
     worker = await asyncio.create_subprocess_exec(*command, env=env)
     try:

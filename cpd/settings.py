@@ -199,6 +199,12 @@ class Settings(BaseSettings):
         (itsdangerous signs with the last of a list and verifies with any)."""
         return [*(s.get_secret_value() for s in self.old_secret_keys), self.secret]
 
+    def as_environment(self, **overrides: object) -> dict[str, str]:
+        """The CPD_ variables that make ``Settings()`` in another process equal these (with
+        ``overrides``): how the tests and benchmarks start workers as deployed."""
+        values = {**self.model_dump(), **overrides}
+        return {f"CPD_{k.upper()}": _as_env(v) for k, v in values.items() if v is not None}
+
     @property
     def resolved_evidence_dir(self) -> Path:
         return self.evidence_dir or self.data_dir / "evidence"
@@ -219,3 +225,15 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def _as_env(value: object) -> str:
+    # Secrets as themselves (a SecretStr prints stars), lists as the settings read them
+    # (comma-separated), booleans as pydantic reads them.
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, list):
+        return ",".join(_as_env(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

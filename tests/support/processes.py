@@ -14,26 +14,14 @@ import sys
 import time
 from pathlib import Path
 
-from pydantic import SecretStr
-
 from cpd.settings import PROJECT_ROOT, Settings
 
 
 def service_env(settings: Settings, **overrides: object) -> dict[str, str]:
     """The environment that makes ``get_settings()`` in a child equal ``settings``."""
-    values = {**settings.model_dump(), **overrides}
     env = {k: v for k, v in os.environ.items() if not k.startswith("CPD_")}
-    env.update({f"CPD_{k.upper()}": _as_env(v) for k, v in values.items() if v is not None})
+    env.update(settings.as_environment(**overrides))
     return env
-
-
-def _as_env(value: object) -> str:
-    # Secrets as themselves (a SecretStr prints stars); lists as the settings read them.
-    if isinstance(value, SecretStr):
-        return value.get_secret_value()
-    if isinstance(value, list):
-        return ",".join(_as_env(v) for v in value)
-    return str(value)
 
 
 def start_program(
