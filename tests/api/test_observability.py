@@ -16,20 +16,10 @@ from temporalio.testing import WorkflowEnvironment
 from cpd.calendar import SchoolCalendar
 from cpd.settings import PROJECT_ROOT
 from cpd.tracing import temporal_interceptors, tracer_provider
-from tests.support.events import days_ago, event
+from tests.support.events import CHECKIN_THEN_IMPACT, days_ago, event
 from tests.support.inbox import SmtpServer, links_of
 from tests.support.signin import sign_in_with_key
 from tests.support.stack import TEST_CONVERTER, Stack, StackFactory, running_stack
-
-CHECKIN = {
-    "id": "checkin-now",
-    "name": "A check-in",
-    "steps": [
-        {"id": "checkin", "kind": "practice_checkin", "offset_days": 0, "send_time": "00:00"},
-        {"id": "later", "kind": "impact_check", "offset_days": 60, "guskey_level": 4},
-    ],
-}
-
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -55,7 +45,7 @@ async def test_metrics_count_emails_answers_sign_ins_and_time_routes(
 ) -> None:
     async with dev_stack() as s:
         before = await scrape(s)
-        body = event(plan=CHECKIN, event_date=days_ago(0))
+        body = event(plan=CHECKIN_THEN_IMPACT, event_date=days_ago(0))
         created = await s.api.post("/v1/events", json=body, headers=s.auth())
         [mail] = await s.smtp.inbox.wait_for(1)
         tap = next(x for x in links_of(mail) if "choice=tried_twice" in x).split("?")[0]
@@ -128,7 +118,7 @@ async def test_one_trace_follows_a_trigger_into_the_workflow_and_its_activities(
         database_url=database_url,
         tracing=provider,
     ) as s:
-        body = event(plan=CHECKIN, event_date=days_ago(0))
+        body = event(plan=CHECKIN_THEN_IMPACT, event_date=days_ago(0))
         assert (await s.api.post("/v1/events", json=body, headers=s.auth())).status_code == 201
         await s.smtp.inbox.wait_for(1)
         await asyncio.sleep(0.5)

@@ -7,18 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from services import admin
 from services.digest import WeeklyDigest
-from tests.support.events import days_ago, event
+from tests.support.events import CHECKIN_THEN_IMPACT, days_ago, event
 from tests.support.inbox import links_of, text_of
 from tests.support.stack import StackFactory
-
-CHECKIN = {
-    "id": "checkin-now",
-    "name": "A check-in",
-    "steps": [
-        {"id": "checkin", "kind": "practice_checkin", "offset_days": 0, "send_time": "00:00"},
-        {"id": "later", "kind": "impact_check", "offset_days": 60, "guskey_level": 4},
-    ],
-}
 
 
 async def test_a_weekly_summary_goes_once_a_week_until_switched_off(
@@ -26,7 +17,7 @@ async def test_a_weekly_summary_goes_once_a_week_until_switched_off(
 ) -> None:
     async with dev_stack() as s:
         await admin.add_leader(s.db, "lead@hillside.example", "cpd_lead", school_id=s.school_id)
-        body = event(plan=CHECKIN, event_date=days_ago(0))
+        body = event(plan=CHECKIN_THEN_IMPACT, event_date=days_ago(0))
         created = await s.api.post("/v1/events", json=body, headers=s.auth())
         event_id = created.json()["id"]
         [mail] = await s.smtp.inbox.wait_for(1, "ada@")

@@ -15,19 +15,11 @@ from cpd.models import HelpRequest, Participant
 from services import admin
 from services.support import HelpNotifier
 from tests.support.calendars import LONDON
-from tests.support.events import days_ago, event
+from tests.support.events import CHECKIN_THEN_IMPACT, days_ago, event
 from tests.support.inbox import links_of, text_of
 from tests.support.signin import post_form, sign_in_with_key
 from tests.support.stack import Stack, StackFactory
 
-CHECKIN = {
-    "id": "checkin-now",
-    "name": "A check-in",
-    "steps": [
-        {"id": "checkin", "kind": "practice_checkin", "offset_days": 0, "send_time": "00:00"},
-        {"id": "later", "kind": "impact_check", "offset_days": 60, "guskey_level": 4},
-    ],
-}
 PEOPLE = [
     {"name": "Ada Lovelace", "email": "ada@hillside.example"},
     {"name": "Alan Turing", "email": "alan@hillside.example"},
@@ -52,7 +44,7 @@ async def test_a_request_for_help_reaches_the_cpd_lead_who_marks_it_supported(
 ) -> None:
     async with dev_stack(help_notify_seconds=0.3) as s:
         await admin.add_leader(s.db, "lead@hillside.example", "cpd_lead", school_id=s.school_id)
-        body = event(plan=CHECKIN, people=PEOPLE, event_date=days_ago(0))
+        body = event(plan=CHECKIN_THEN_IMPACT, people=PEOPLE, event_date=days_ago(0))
         event_id = (await s.api.post("/v1/events", json=body, headers=s.auth())).json()["id"]
 
         [mail] = await s.smtp.inbox.wait_for(1, "ada@")
@@ -108,7 +100,7 @@ async def test_the_next_email_asks_whether_the_support_helped(
     async with ts_stack(SchoolCalendar.always_open()) as s:
         await admin.add_leader(s.db, "lead@hillside.example", "cpd_lead", school_id=s.school_id)
         today = (await time_env.get_current_time()).astimezone(LONDON).date()
-        body = event(plan=CHECKIN, people=PEOPLE, event_date=today.isoformat())
+        body = event(plan=CHECKIN_THEN_IMPACT, people=PEOPLE, event_date=today.isoformat())
         event_id = (await s.api.post("/v1/events", json=body, headers=s.auth())).json()["id"]
         people = {}
         for who in ("ada@", "alan@"):

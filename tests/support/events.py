@@ -8,6 +8,17 @@ from zoneinfo import ZoneInfo
 
 TEACHER = {"name": "Ada Lovelace", "email": "ada@hillside.example"}
 
+# A plan whose check-in is due at once (the event is today), and a step two months on
+# that keeps the follow-through running meanwhile.
+CHECKIN_THEN_IMPACT = {
+    "id": "checkin-now",
+    "name": "A check-in",
+    "steps": [
+        {"id": "checkin", "kind": "practice_checkin", "offset_days": 0, "send_time": "00:00"},
+        {"id": "later", "kind": "impact_check", "offset_days": 60, "guskey_level": 4},
+    ],
+}
+
 
 def days_ago(days: int) -> str:
     """A date relative to today in London (the test schools' zone), as the API takes it:
