@@ -64,6 +64,8 @@ class ReminderPolicy(BaseModel):
 class Step(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")
     kind: StepKind
+    # What people read ("Week 2 check-in"); empty: worked out from the kind and timing.
+    title: str = Field(default="", max_length=80)
     offset_days: int = Field(ge=0, le=800, description="calendar days after the event date")
     send_time: time = Field(default=time(8, 0), description="school-local time it is due")
     answer_window_working_days: int = Field(default=5, ge=0, le=40)
@@ -84,6 +86,23 @@ class Step(BaseModel):
     @property
     def expects_answer(self) -> bool:
         return self.answer_window_working_days > 0
+
+    @property
+    def display_title(self) -> str:
+        """The step in words, for pages and exports: its own title, or one from its timing."""
+        if self.title:
+            return self.title
+        week = max(1, round(self.offset_days / 7))
+        month = round(self.offset_days / 30.4)
+        return {
+            StepKind.ACTION_PLAN: "Action plan",
+            StepKind.CUE: f"Week {week} cue",
+            StepKind.PRACTICE_CHECKIN: f"Week {week} check-in",
+            StepKind.EVIDENCE: f"Evidence, week {week}",
+            StepKind.IMPACT_CHECK: f"{month}-month impact check" if month else "Impact check",
+            StepKind.LEADER_CHECK: "Time and resources",
+            StepKind.REFLECTION: "Reflection",
+        }[self.kind]
 
 
 class Plan(BaseModel):

@@ -33,7 +33,7 @@ def export_rows(plan: Plan, people: Sequence[Participant], answers: Sequence[Ans
     writer = csv.writer(out)
     writer.writerow(
         ["name", "email", "stage", "needs_help", "email_bounced", "missed_steps"]
-        + [s.id for s in plan.steps]
+        + step_columns(plan)
     )
     for p in people:
         cells = []
@@ -54,6 +54,15 @@ def export_rows(plan: Plan, people: Sequence[Participant], answers: Sequence[Ans
             [_safe(p.name), p.email, p.stage, p.needs_help, p.email_bounced, p.missed_count] + cells
         )
     return out.getvalue()
+
+
+def step_columns(plan: Plan) -> list[str]:
+    """A column per step, named in words; a title two steps share gets its step id too."""
+    titles = [s.display_title for s in plan.steps]
+    return [
+        t if titles.count(t) == 1 else f"{t} ({s.id})"
+        for t, s in zip(titles, plan.steps, strict=True)
+    ]
 
 
 def _safe(value: str) -> str:

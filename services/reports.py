@@ -143,6 +143,7 @@ def step_rates_from(rows: Sequence[Any], plan: Plan) -> list[StepRate]:
         rates.append(
             StepRate(
                 step_id=step.id,
+                title=step.display_title,
                 kind=step.kind,
                 sent=c.sent,
                 answered=c.answered,
@@ -206,6 +207,7 @@ def impact_from(rows: Sequence[Any], plan: Plan, leaders: Sequence[Any] = ()) ->
         checkpoints.append(
             ImpactCheckpoint(
                 step_id=step.id,
+                title=step.display_title,
                 guskey_level=step.guskey_level or 3,
                 month=round(step.offset_days / 30.4),
                 responses=n,
@@ -250,6 +252,7 @@ def level3_from(
         out.append(
             Level3Comparison(
                 step_id=step.id,
+                title=step.display_title,
                 teachers_responses=theirs.responses if theirs else 0,
                 teachers_mean=teachers_mean,
                 leaders_responses=len(mine),

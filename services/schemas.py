@@ -204,6 +204,7 @@ class PauseRequest(BaseModel):
 
 class StepRate(BaseModel):
     step_id: str
+    title: str = Field(default="", description="The step in words, e.g. 'Week 2 check-in'")
     kind: StepKind
     sent: int = Field(description="Participants whose first email for this step was sent")
     answered: int
@@ -291,6 +292,7 @@ class ParticipantPage(BaseModel):
 
 class ImpactCheckpoint(BaseModel):
     step_id: str
+    title: str = Field(default="", description="The step in words, e.g. '3-month impact check'")
     guskey_level: int
     month: int = Field(description="About how many months after the event")
     responses: int
@@ -306,6 +308,7 @@ class Level3Comparison(BaseModel):
     question (the time and resources the school gave)."""
 
     step_id: str
+    title: str = ""
     teachers_responses: int
     teachers_mean: float | None
     leaders_responses: int

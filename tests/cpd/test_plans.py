@@ -127,3 +127,15 @@ async def test_a_valid_custom_plan_runs(dev_stack: StackFactory) -> None:
         [mail] = await s.smtp.inbox.wait_for(1)
         assert "Your action plan" in str(mail["Subject"])
         assert "Dear Ada Lovelace" in text_of(mail)
+
+
+def test_every_built_in_step_has_words_of_its_own() -> None:
+    for plan in BUILTIN_PLANS.values():
+        titles = [s.display_title for s in plan.steps]
+        assert len(set(titles)) == len(titles), plan.id  # each column of an export distinct
+        assert not any(s.id in t for s, t in zip(plan.steps, titles, strict=True)), plan.id
+    whole = BUILTIN_PLANS["whole-school-inset"]
+    assert [whole.step(i).display_title for i in ("checkin-week-2", "impact-3-months")] == [  # type: ignore[union-attr]
+        "Week 2 check-in",
+        "3-month impact check",
+    ]

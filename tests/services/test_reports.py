@@ -9,6 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.support.census import running_and_recounted
 from tests.support.reports import run_a_term
+from tests.support.signin import sign_in_with_key
 from tests.support.stack import StackFactory
 
 
@@ -19,6 +20,7 @@ async def test_status_impact_and_export(
         event_id = await run_a_term(time_env, s)
         status = (await s.api.get(f"/v1/events/{event_id}", headers=s.auth())).json()
         assert status["stages"] == {"completed": 4}
+        assert [r["title"] for r in status["steps"]][:2] == ["Impact check", "Week 2 check-in"]
         # Counts are running totals, kept by every projection and bounce on the way.
         running, recounted = await running_and_recounted(s.db, event_id)
         assert running == recounted == {("completed", 4, 1, 1, 1, 0, 0)}
@@ -50,8 +52,21 @@ async def test_status_impact_and_export(
         assert export.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
         by_email = {r["email"]: r for r in rows}
-        assert by_email["alan@hillside.example"]["checkin"] == "I'd like some help"
-        assert by_email["ada@hillside.example"]["impact-1-month"] == "4 - a lot"
+        # Steps in words, in the plan's order: worked out from their timing, or their own.
+        assert list(rows[0])[6:] == [
+            "Impact check",
+            "Week 2 check-in",
+            "1-month impact check",
+            "2-month impact check",
+            "Pupils, 3 months on",
+        ]
+        assert by_email["alan@hillside.example"]["Week 2 check-in"] == "I'd like some help"
+        assert by_email["ada@hillside.example"]["1-month impact check"] == "4 - a lot"
         assert by_email["grace@hillside.example"]["missed_steps"] == "3"
+        # The dashboard says the same words, never the step ids.
+        await sign_in_with_key(s)
+        page = (await s.api.get(f"/dashboard/events/{event_id}")).text
+        assert "Week 2 check-in" in page and "Pupils, 3 months on" in page
+        assert "pupils-3-months" not in page and "impact-1-month" not in page
         # A name that looks like a formula is defused for Excel.
         assert by_email["gone@hillside.example"]["name"].startswith("'=")

@@ -19,7 +19,13 @@ PLAN = {
         {"id": "checkin", "kind": "practice_checkin", "offset_days": 14},
         {"id": "impact-1-month", "kind": "impact_check", "offset_days": 30, "guskey_level": 4},
         {"id": "pupils-2-months", "kind": "impact_check", "offset_days": 60, "guskey_level": 5},
-        {"id": "pupils-3-months", "kind": "impact_check", "offset_days": 91, "guskey_level": 5},
+        {
+            "id": "pupils-3-months",
+            "title": "Pupils, 3 months on",
+            "kind": "impact_check",
+            "offset_days": 91,
+            "guskey_level": 5,
+        },
     ],
 }
 # Who answers what: a rating per impact check, and a check-in answer (None: never).
