@@ -94,6 +94,7 @@ def deployed(production: Production, tmp_path: Path, smtp: SmtpServer) -> Deploy
                     for _ in range(workers):
                         d.start_worker()
                     d.inbound = start_inbound(s.settings, tmp_path / "inbound.log")
+                    await d.polling()
                     yield d
                 finally:
                     for process in [*d.workers, *([d.inbound] if d.inbound else [])]:

@@ -3,6 +3,8 @@ deployment of the app on them (``deployed`` in tests/production/conftest.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -42,6 +44,18 @@ class Deployment:
         )
         self.workers.append(worker)
         return worker
+
+    async def polling(self, timeout: float = 120) -> None:
+        """Until every worker started so far polls its queue. A test that triggers before
+        then may have one worker take everything (on a cold machine a process takes a
+        while to import), and a test about two workers would test one."""
+        deadline = time.monotonic() + timeout
+        for n, worker in enumerate(self.workers):
+            log = self.logs / f"worker-{n}.log"
+            while "polling task queue" not in (log.read_text() if log.exists() else ""):
+                assert worker.poll() is None, f"worker {n} ended: see {log}"
+                assert time.monotonic() < deadline, f"worker {n} never polled: see {log}"
+                await asyncio.sleep(0.2)
 
 
 DeploymentFactory = Callable[..., AbstractAsyncContextManager[Deployment]]
