@@ -105,6 +105,7 @@ async def test_each_cpd_lead_is_asked_once_and_answers_in_one_tap(
     [l3] = impact["level3"]
     assert l3 == {
         "step_id": "leader-support",
+        "title": "Time and resources",
         "teachers_responses": 2,
         "teachers_mean": 4.5,
         "leaders_responses": 1,
