@@ -181,6 +181,14 @@ async def record_helped(client: Client, db: Db, asked: Followup, helped: bool) -
     return True
 
 
+async def has_cpd_lead(db: Db, school_id: str) -> bool:
+    """Whether anyone will get the school's help emails (its CPD leads)."""
+    found = await db.exec(
+        select(Leader.id).where(Leader.school_id == school_id, Leader.role == "cpd_lead")
+    )
+    return found.first() is not None
+
+
 async def _tell_workflow(client: Client, person: Participant, signal: str) -> None:
     # The workflow projects its own flag at its next step: it must agree with the app's.
     handle = client.get_workflow_handle(person.workflow_id)

@@ -153,4 +153,5 @@ async def support_check_submit(
         done=True,
         first=first,
         helped=helped == "yes",
+        lead_told=await support.has_cpd_lead(db, asked.person.school_id),
     )
