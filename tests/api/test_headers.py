@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.signin import sign_in_with_key
+from tests.support.signin import sign_in_as_lead
 from tests.support.stack import StackFactory
 
 
@@ -23,7 +23,7 @@ async def test_every_page_carries_the_security_headers(dev_stack: StackFactory) 
         fresh = await s.api.get("/p")
         bad_link = await s.api.get("/a/not-a-token")
         too_big = await s.api.post("/p", data={"email": "x" * 300_000})
-        await sign_in_with_key(s)
+        await sign_in_as_lead(s)
         home = await s.api.get("/dashboard")
         for page in (login, fresh, bad_link, too_big, home):
             assert page.headers["content-type"].startswith("text/html")

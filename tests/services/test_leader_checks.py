@@ -20,7 +20,7 @@ from services import admin
 from services.leader_checks import LeaderChecks
 from tests.support.events import days_ago, event
 from tests.support.inbox import free_port, links_of, send_reply, text_of
-from tests.support.signin import sign_in_with_key
+from tests.support.signin import sign_in_as_lead
 from tests.support.stack import Stack, StackFactory
 
 LEVEL3_NOW = {
@@ -113,7 +113,7 @@ async def test_each_cpd_lead_is_asked_once_and_answers_in_one_tap(
         "gap": -2.5,
         "flagged": True,
     }
-    await sign_in_with_key(s)
+    await sign_in_as_lead(s)
     dashboard = (await s.api.get(f"/dashboard/events/{event_id}")).text
     assert "Teachers see more support than leaders do: worth a conversation" in dashboard
 

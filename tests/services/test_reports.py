@@ -9,7 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.support.census import running_and_recounted
 from tests.support.reports import run_a_term
-from tests.support.signin import sign_in_with_key
+from tests.support.signin import sign_in_as_lead
 from tests.support.stack import StackFactory
 
 
@@ -64,7 +64,7 @@ async def test_status_impact_and_export(
         assert by_email["ada@hillside.example"]["1-month impact check"] == "4 - a lot"
         assert by_email["grace@hillside.example"]["missed_steps"] == "3"
         # The dashboard says the same words, never the step ids.
-        await sign_in_with_key(s)
+        await sign_in_as_lead(s)
         page = (await s.api.get(f"/dashboard/events/{event_id}")).text
         assert "Week 2 check-in" in page and "Pupils, 3 months on" in page
         assert "pupils-3-months" not in page and "impact-1-month" not in page

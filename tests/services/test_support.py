@@ -17,7 +17,7 @@ from services.support import HelpNotifier
 from tests.support.calendars import LONDON
 from tests.support.events import CHECKIN_THEN_IMPACT, days_ago, event
 from tests.support.inbox import links_of, text_of
-from tests.support.signin import post_form, sign_in_with_key
+from tests.support.signin import post_form, sign_in_as_lead
 from tests.support.stack import Stack, StackFactory
 
 PEOPLE = [
@@ -85,7 +85,7 @@ async def test_a_request_for_help_reaches_the_cpd_lead_who_marks_it_supported(
             alan = (
                 await session.exec(select(Participant).where(Participant.name == "Alan Turing"))
             ).one()
-        await sign_in_with_key(s)
+        await sign_in_as_lead(s)
         marked = await post_form(
             s, f"/dashboard/events/{event_id}/support/{alan.id}", {"status": "supported"}
         )
@@ -146,7 +146,7 @@ async def test_the_next_email_asks_whether_the_support_helped(
         assert requests[people["ada@"].id].helped is False
         assert requests[people["alan@"].id].helped is True
 
-        await sign_in_with_key(s)
+        await sign_in_as_lead(s, email="lead@hillside.example")
         page = (await s.api.get(f"/dashboard/events/{event_id}")).text
         assert "1 supported, of whom 1 said it helped" in page
         assert "1 asking again after support" in page

@@ -1,7 +1,8 @@
 """The dashboard as a leader's browser uses it: forms carry the token the page gave them.
 
-Signing in by the emailed magic link or the API key, and posting a signed-in page's
-forms, each with the CSRF token read from the page that holds the form.
+Signing in by the emailed magic link (as a given leader, or as a new CPD lead), and
+posting a signed-in page's forms, each with the CSRF token read from the page that holds
+the form.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import re
 from typing import Any
 
 import httpx
+from sqlmodel import select
 
+from cpd.models import Leader
+from services import admin
 from tests.support.inbox import links_of
 from tests.support.stack import Stack
 
@@ -44,6 +48,22 @@ async def sign_in(s: Stack, email: str, api: httpx.AsyncClient | None = None) ->
     api = api or s.api
     signed = await follow(await sign_in_link(s, email, api), api)
     assert signed.status_code == 303, signed.text
+
+
+async def sign_in_as_lead(s: Stack, school_id: str | None = None, email: str = "") -> str:
+    """Sign in as a CPD lead of the stack's school (or another), by the emailed link; the
+    lead is added first when the school has none by that address. Returns the address."""
+    school_id = school_id or s.school_id
+    email = email or f"lead-{school_id}@school.test".lower()
+    async with s.db() as db:
+        found = await db.exec(
+            select(Leader).where(Leader.email == email, Leader.school_id == school_id)
+        )
+        known = found.first() is not None
+    if not known:
+        await admin.add_leader(s.db, email, "cpd_lead", school_id=school_id)
+    await sign_in(s, email)
+    return email
 
 
 async def sign_in_with_key(s: Stack, key: str | None = None) -> httpx.Response:

@@ -1,0 +1,99 @@
+"""The school calendar page: the year as the emails see it, and .ics import with a preview."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from api.deps import DbDep, ResourcesDep, ViewerDep
+from api.forms import read_upload
+from api.pages import page, problem
+from api.routes.dashboard.base import dashboard_router, lead_school
+from cpd.calendar import SchoolCalendar
+from cpd.ics import MAX_BYTES
+from cpd.models import School
+from services import admin, triggers
+from services.errors import Invalid
+from services.signin import Viewer
+
+router = dashboard_router()
+
+
+async def _calendar_page(
+    request: Request, res: ResourcesDep, who: Viewer, school: School, **extra: Any
+) -> HTMLResponse:
+    calendar = SchoolCalendar.model_validate_json(school.calendar_json)
+    year = admin.school_year_view(school, await res.clock())
+    nation = (calendar.nation or "").replace("_", " ").title()
+    return page(
+        request,
+        "dashboard/calendar.html",
+        who=who,
+        calendar=calendar,
+        year=year,
+        nation=nation,
+        **extra,
+    )
+
+
+@router.get("/calendar", response_model=None)
+async def calendar_page(request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep) -> Response:
+    """The school's year as the emails see it: entered, bank holidays and estimated."""
+    found = await lead_school(request, db, who)
+    if isinstance(found, Response):
+        return found
+    saved = request.query_params.get("saved")
+    return await _calendar_page(request, res, *found, saved=saved)
+
+
+@router.post("/calendar/preview", response_model=None)
+async def calendar_preview(
+    request: Request,
+    res: ResourcesDep,
+    db: DbDep,
+    who: ViewerDep,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """What an .ics says, shown before anything is saved."""
+    found = await lead_school(request, db, who)
+    if isinstance(found, Response):
+        return found
+    school = found[1]
+    upload = await read_upload(file, MAX_BYTES)
+    if upload is None:
+        return problem(request, "Please choose your calendar file (.ics).", 422)
+    if len(upload.data) > MAX_BYTES:
+        return problem(request, "The calendar file is over 1 MB.", 413)
+    try:
+        preview = admin.calendar_from_ics(school, upload.data)
+    except Invalid as exc:
+        return problem(request, f"Nothing was saved: {exc.detail}", 422)
+    return await _calendar_page(request, res, *found, preview=preview, filename=upload.filename)
+
+
+@router.post("/calendar/apply", response_model=None)
+async def calendar_apply(
+    request: Request,
+    res: ResourcesDep,
+    db: DbDep,
+    who: ViewerDep,
+    calendar: Annotated[str, Form(max_length=200_000)] = "",
+) -> Response:
+    """Save the previewed dates; running follow-throughs re-plan at once."""
+    found = await lead_school(request, db, who)
+    if isinstance(found, Response):
+        return found
+    school = found[1]
+    try:
+        chosen = SchoolCalendar.model_validate_json(calendar)
+    except ValidationError:
+        return problem(
+            request, "These dates could not be read. Please preview the file again.", 422
+        )
+    await admin.set_calendar(db, school, chosen)
+    await db.commit()
+    await triggers.recalendar(res.client, res.settings.task_queue, db, school.id)
+    return RedirectResponse("/dashboard/calendar?saved=1", status_code=303)
