@@ -31,6 +31,7 @@ from cpd.names import (
     fanout_workflow_id,
     participant_workflow_id,
 )
+from services import plan_library
 from services.errors import Conflict, Invalid
 from services.reports import participant_counts
 from services.schemas import (
@@ -114,7 +115,7 @@ async def record_event(
         return existing, False
     calendar = SchoolCalendar.model_validate_json(school.calendar_json)
     check_event_date(body.event_date, now.astimezone(calendar.zone).date())
-    plan = body.resolved_plan()
+    plan = await plan_library.resolve(db, school.id, body)
     event = Event(
         id=uuid.uuid4().hex[:16],
         school_id=school.id,
