@@ -1,0 +1,66 @@
+"""An accessibility check of a page in a real browser: axe-core, WCAG 2.2 AA, phone and desk.
+
+``await assert_accessible(page, "event")`` checks the page as it is now at 320 px wide (the
+narrowest phone WCAG's reflow criterion asks for) and at 1280 px, saves a screenshot of
+each into test-artifacts/ (a11y-<name>-320.png, a11y-<name>-1280.png), and fails listing
+every violation: rule, impact, where (CSS selectors) and axe's help text. At 320 px the
+page must not scroll sideways either (WCAG 1.4.10), which axe does not check.
+
+axe-core's script comes inside axe-playwright-python (no network), and Playwright's
+evaluate runs it whatever the page's Content-Security-Policy says: the pages keep theirs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Page
+
+from tests.support.browser import artifact
+
+# The WCAG 2.0, 2.1 and 2.2 A and AA rules (axe's tags); best practices are not asked for.
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+WIDTHS = (320, 1280)
+HEIGHT = 800
+_AXE = Axe()
+
+
+def describe(violations: list[dict[str, Any]]) -> list[str]:
+    """One line per element that fails a rule, for a person to act on."""
+    lines = []
+    for v in violations:
+        for node in v["nodes"]:
+            where = " ".join(str(t) for t in node["target"])
+            lines.append(f"{v['id']} ({v['impact']}) at {where}: {v['help']} [{v['helpUrl']}]")
+    return lines
+
+
+async def problems_at(page: Page, name: str, width: int) -> list[str]:
+    """What fails at this width: axe's violations, and any sideways scroll at 320 px."""
+    await page.set_viewport_size({"width": width, "height": HEIGHT})
+    results = await _AXE.run(
+        page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA}, "resultTypes": []}
+    )
+    found = describe(results.response["violations"])
+    wide = await page.evaluate("document.documentElement.scrollWidth")
+    if width <= 320 and wide > width:
+        found.append(f"reflow: the page is {wide} px wide at {width} px, so it scrolls sideways")
+    await page.screenshot(path=artifact(f"a11y-{name}-{width}.png"), full_page=True)
+    return [f"{name} at {width} px: {line}" for line in found]
+
+
+async def accessibility_problems(page: Page, name: str) -> list[str]:
+    """Every problem on the page as it is now, at each width; the viewport is put back."""
+    before = page.viewport_size
+    found = []
+    for width in WIDTHS:
+        found += await problems_at(page, name, width)
+    if before:
+        await page.set_viewport_size(before)
+    return found
+
+
+async def assert_accessible(page: Page, name: str) -> None:
+    found = await accessibility_problems(page, name)
+    assert not found, f"{len(found)} accessibility problem(s):\n" + "\n".join(found)
