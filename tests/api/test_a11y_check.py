@@ -1,0 +1,43 @@
+"""The accessibility check finds what it should, and the emails' HTML passes it too."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.a11y import accessibility_problems
+from tests.support.browser import browser, chromium_path
+
+BAD = """<!DOCTYPE html><html><head><title>Bad</title></head><body>
+<p style="color:#bbb;background:#fff">Pale words nobody can read</p>
+<form><input name="email"></form>
+<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
+<div style="width:600px">Too wide for a phone</div>
+</body></html>"""
+
+
+async def test_the_check_lists_each_violation_and_sideways_scroll() -> None:
+    async with browser() as chromium:
+        page = await chromium.new_page()
+        await page.set_content(BAD)
+        found = "\n".join(await accessibility_problems(page, "known-bad"))
+    for rule in ("html-has-lang", "color-contrast", "label", "image-alt"):
+        assert f"known-bad at 320 px: {rule} (" in found
+        assert f"known-bad at 1280 px: {rule} (" in found
+    assert "known-bad at 320 px: reflow: the page is 6" in found
+    assert "known-bad at 1280 px: reflow" not in found
+    assert "at input" in found  # where: the element's selector
+
+
+def test_without_chromium_ci_fails_and_elsewhere_skips_loudly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CPD_CHROMIUM", "/nowhere/chromium")
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="may not be skipped"):
+        chromium_path()
+    monkeypatch.delenv("CI")
+    with (
+        pytest.warns(UserWarning, match="browser tests SKIPPED"),
+        pytest.raises(pytest.skip.Exception, match="no chromium"),
+    ):
+        chromium_path()
