@@ -138,6 +138,20 @@ async def calendar_preview(page: Page, data: dict[str, str]) -> None:
     await page.get_by_role("button", name="Save these dates").wait_for()
 
 
+async def calendar_saved(page: Page, data: dict[str, str]) -> None:
+    await calendar_preview(page, data)
+    await page.get_by_role("button", name="Save these dates").click()
+    await page.get_by_text("Saved. Waiting emails move").wait_for()
+
+
+async def calendar_refused(page: Page, data: dict[str, str]) -> None:
+    await page.goto("/dashboard/calendar")
+    bad = {"name": "oops.ics", "mimeType": "text/calendar", "buffer": b"BEGIN:VCALENDAR\r\nno"}
+    await page.get_by_label("Your school's calendar file").set_input_files(bad)  # type: ignore[arg-type]
+    await page.get_by_role("button", name="Preview").click()
+    await page.get_by_role("alert").get_by_text("Nothing was saved").wait_for()
+
+
 # Every page there is (the API docs and the dev mailbox aside), in the order walked.
 PAGES: list[Visit] = [
     # Teachers, from their emails.
@@ -172,6 +186,8 @@ PAGES: list[Visit] = [
     Visit("lead-no-such-event", "/dashboard/events/no-such-event", "lead", status=404),
     Visit("lead-calendar", "/dashboard/calendar", "lead"),
     Visit("lead-calendar-preview", calendar_preview, "lead"),
+    Visit("lead-calendar-refused", calendar_refused, "lead"),
+    Visit("lead-calendar-saved", calendar_saved, "lead"),
     Visit("leader-home", "/dashboard", "leader"),
     Visit("leader-event", "/dashboard/events/{checkin_event}", "leader"),
     Visit("trust-home", "/dashboard", "trust"),
