@@ -51,6 +51,8 @@ def describe(violations: list[dict[str, Any]]) -> list[str]:
 _FOCUSED = """() => {
   const el = document.activeElement;
   if (!el || el === document.body) return null;
+  // In a frame, focus is on an element of the frame's own page, which shows it there.
+  if (el.tagName === "IFRAME") return {ring: true, name: "IFRAME " + (el.title || "")};
   const s = getComputedStyle(el);
   // The browser's own ring ("auto"), or one of ours at least 2 px wide.
   const ring = s.outlineStyle === "auto"
