@@ -27,12 +27,20 @@ def impact_over_time(checkpoints: list[ImpactCheckpoint]) -> str:
         return HEIGHT - PAD - (mean - 1) / 4 * (HEIGHT - 2 * PAD)
 
     parts = []
-    for level in sorted({cp.guskey_level for cp in points}):
+    for n, level in enumerate(sorted({cp.guskey_level for cp in points})):
         series = [cp for cp in points if cp.guskey_level == level]
         coords = " ".join(f"{x(cp.month):.1f},{y(cp.mean or 1):.1f}" for cp in series)
         colour = COLOURS.get(level, "#333333")
         parts.append(
             f'<polyline fill="none" stroke="{colour}" stroke-width="3" points="{coords}"/>'
+        )
+        # Each line says which level it is in words at its end: colour is not the only key.
+        # (Above the point, or below it for every other level, should two lines meet.)
+        last = series[-1]
+        label_y = y(last.mean or 1) + (16 if n % 2 else -8)
+        parts.append(
+            f'<text x="{min(x(last.month) + 6, WIDTH - 4):.1f}" y="{label_y:.1f}" '
+            f'font-size="11" text-anchor="end" fill="{colour}">Level {level}</text>'
         )
         for cp in series:
             parts.append(
