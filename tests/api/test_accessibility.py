@@ -32,7 +32,7 @@ from services import admin
 from services.digest import WeeklyDigest
 from services.leader_checks import LeaderChecks
 from tests.support.a11y import accessibility_problems
-from tests.support.browser import browser, refusals, served
+from tests.support.browser import browser, refusals, served, signed_in
 from tests.support.events import days_ago, event
 from tests.support.inbox import free_port, html_of, links_of
 from tests.support.signin import sign_in_link
@@ -304,22 +304,14 @@ async def prepare(s: Stack) -> dict[str, str]:
 
 @asynccontextmanager
 async def as_person(chromium: Browser, s: Stack, base: str, who: str) -> AsyncIterator[Page]:
-    """A browser of one's own: signed in by the emailed link, as a leader would, or not."""
+    """A browser context of one's own: signed in as a leader, or nobody in particular."""
+    if who != "anyone":
+        async with signed_in(chromium, s, base, WHO[who]) as page:
+            yield page
+        return
     context = await chromium.new_context(base_url=base)
     try:
-        page = await context.new_page()
-        if who != "anyone":
-            email = WHO[who]
-            before = len(s.smtp.inbox.to(email))
-            await page.goto("/dashboard/login")
-            await page.get_by_label("Your school email").fill(email)
-            await page.get_by_role("button", name="Email me a sign-in link").click()
-            await page.get_by_text("we have emailed it a link").wait_for()
-            [*_, mail] = await s.smtp.inbox.wait_for(before + 1, email)
-            await page.goto(next(x for x in links_of(mail) if "/dashboard/auth/" in x))
-            await page.get_by_role("button", name="Sign in to the dashboard").click()
-            await page.wait_for_url("**/dashboard")
-        yield page
+        yield await context.new_page()
     finally:
         await context.close()
 

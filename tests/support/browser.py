@@ -20,6 +20,8 @@ from fastapi import FastAPI
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 
 from cpd.settings import PROJECT_ROOT
+from tests.support.inbox import links_of
+from tests.support.stack import Stack
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
@@ -90,3 +92,24 @@ def refusals(page: Page) -> list[str]:
 def artifact(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
+
+
+@asynccontextmanager
+async def signed_in(chromium: Browser, s: Stack, base: str, email: str) -> AsyncIterator[Page]:
+    """A browser context of its own, signed in to the dashboard as ``email`` (a leader
+    already added) the way a leader does it: the login form, the emailed link, the button."""
+    context = await chromium.new_context(base_url=base)
+    try:
+        page = await context.new_page()
+        before = len(s.smtp.inbox.to(email))
+        await page.goto("/dashboard/login")
+        await page.get_by_label("Your school email").fill(email)
+        await page.get_by_role("button", name="Email me a sign-in link").click()
+        await page.get_by_text("we have emailed it a link").wait_for()
+        [*_, mail] = await s.smtp.inbox.wait_for(before + 1, email)
+        await page.goto(next(x for x in links_of(mail) if "/dashboard/auth/" in x))
+        await page.get_by_role("button", name="Sign in to the dashboard").click()
+        await page.wait_for_url("**/dashboard")
+        yield page
+    finally:
+        await context.close()
