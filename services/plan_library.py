@@ -133,9 +133,7 @@ async def resolve(db: Db, school_id: str, body: EventCreate) -> Plan:
     except NotFound as exc:
         message = exc.detail.removeprefix(f"No plan {body.plan_id!r}: ")
         message = f"no such plan: {message}"
-        raise Invalid(
-            f"plan_id: {message}", [{"field": "plan_id", "message": message}]
-        ) from None
+        raise Invalid(f"plan_id: {message}", [{"field": "plan_id", "message": message}]) from None
 
 
 class SchoolPlanIn(BaseModel):
@@ -232,9 +230,7 @@ async def _new_key(db: Db, school_id: str, name: str) -> str:
     taken = set(BUILTIN_PLANS) | {
         key
         for key in (
-            await db.exec(
-                select(col(SchoolPlan.plan_key)).where(SchoolPlan.school_id == school_id)
-            )
+            await db.exec(select(col(SchoolPlan.plan_key)).where(SchoolPlan.school_id == school_id))
         ).all()
     }
     base = _slug(name)
