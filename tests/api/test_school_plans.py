@@ -7,14 +7,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+from playwright.async_api import Browser, Page
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from cpd.models import Event
 from services import admin
+from tests.support.browser import artifact, browser, refusals, served
 from tests.support.events import days_ago
 from tests.support.forms import form_fields
-from tests.support.inbox import html_of, text_of
+from tests.support.inbox import free_port, html_of, links_of, text_of
 from tests.support.signin import post_form, sign_in, sign_in_as_lead, sign_out
 from tests.support.stack import Stack, StackFactory
 from tests.support.walk import Walker
@@ -283,3 +286,87 @@ async def test_only_a_cpd_lead_sees_the_plans(dev_stack: StackFactory) -> None:
         assert (await post_form(s, "/dashboard/plans/edit", fields)).status_code == 404
         await sign_out(s)
         assert (await s.api.get("/dashboard/plans")).status_code == 303
+
+
+async def _signed_in_page(s: Stack, chromium: Browser, port: int) -> Page:
+    """A CPD lead's browser at phone width, signed in by the emailed link."""
+    await admin.add_leader(s.db, "head@hillside.example", "cpd_lead", school_id=s.school_id)
+    page = await chromium.new_page(viewport={"width": 320, "height": 800})
+    await page.goto(f"http://127.0.0.1:{port}/dashboard")
+    await page.get_by_label("Your school email").fill("head@hillside.example")
+    await page.get_by_role("button", name="Email me a sign-in link").click()
+    await page.get_by_text("we have emailed it a link").wait_for()
+    [mail] = await s.smtp.inbox.wait_for(1, "head@hillside.example")
+    await page.goto(next(x for x in links_of(mail) if "/dashboard/auth/" in x))
+    await page.get_by_role("button", name="Sign in to the dashboard").click()
+    await page.get_by_role("link", name="Plans").wait_for()
+    return page
+
+
+async def test_a_cpd_lead_edits_a_plan_on_a_phone_without_javascript(
+    dev_stack: StackFactory,
+) -> None:
+    port = free_port()
+    async with (
+        dev_stack(public_base_url=f"http://127.0.0.1:{port}") as s,
+        served(s.app, port),
+        browser() as chromium,
+    ):
+        page = await _signed_in_page(s, chromium, port)
+        refused = refusals(page)
+        await page.get_by_role("link", name="Plans").click()
+        await page.get_by_role("link", name="External course: share, apply, review").click()
+        await page.get_by_role("link", name="Start from this plan").click()
+        steps = page.locator("fieldset.step")
+        count = await steps.count()
+        await page.get_by_label("Plan name").fill("Our course follow-up")
+        await page.get_by_role("button", name="Add a step").click()
+        assert await steps.count() == count + 1
+        assert await page.get_by_label("Plan name").input_value() == "Our course follow-up"
+        await page.get_by_role("button", name=f"Remove step {count + 1}").click()
+        assert await steps.count() == count
+
+        # An impact check without its level: the message is beside the field, and the
+        # summary at the top is announced.
+        kinds = [await page.locator(f"#steps-{n}-kind").input_value() for n in range(count)]
+        impact = kinds.index("impact_check")
+        await page.locator(f"#steps-{impact}-guskey_level").select_option("")
+        await page.get_by_role("button", name="Save plan").first.click()
+        alert = page.get_by_role("alert")
+        await alert.wait_for()
+        assert "Nothing was saved: 1 problem to fix" in await alert.inner_text()
+        field = page.locator(f"#steps-{impact}-guskey_level")
+        assert await field.get_attribute("aria-invalid") == "true"
+        described = await field.get_attribute("aria-describedby")
+        assert "needs its guskey_level" in await page.locator(f"#{described}").inner_text()
+        await page.screenshot(path=artifact("plan-editor-errors.png"), full_page=True)
+
+        await field.select_option("4")
+        await page.get_by_role("button", name="Save plan").last.click()
+        await page.get_by_text("Saved as version 1").wait_for()
+        assert await page.get_by_role("heading", level=1).inner_text() == ("Our course follow-up")
+        await page.screenshot(path=artifact("plan-saved.png"), full_page=True)
+        assert refused == []
+
+
+async def test_the_plan_pages_are_accessible(dev_stack: StackFactory) -> None:
+    # axe-core through Playwright comes with the accessibility checks (tests/support/a11y.py).
+    a11y = pytest.importorskip("tests.support.a11y")
+    port = free_port()
+    async with (
+        dev_stack(public_base_url=f"http://127.0.0.1:{port}") as s,
+        served(s.app, port),
+        browser() as chromium,
+    ):
+        page = await _signed_in_page(s, chromium, port)
+        await page.goto(f"http://127.0.0.1:{port}/dashboard/plans")
+        await a11y.assert_accessible(page, "plans")
+        await page.get_by_role("link", name="Whole-school INSET: 12 months").click()
+        await a11y.assert_accessible(page, "plan")
+        await page.get_by_role("link", name="Start from this plan").click()
+        await a11y.assert_accessible(page, "plan-editor")
+        await page.locator("#steps-4-guskey_level").select_option("")
+        await page.locator("#steps-2-offset_days").fill("1")
+        await page.get_by_role("button", name="Save plan").first.click()
+        await page.get_by_role("alert").wait_for()
+        await a11y.assert_accessible(page, "plan-editor-errors")
