@@ -136,6 +136,14 @@ async def resolve(db: Db, school_id: str, body: EventCreate) -> Plan:
         raise Invalid(f"plan_id: {message}", [{"field": "plan_id", "message": message}]) from None
 
 
+def id_of(body: EventCreate, plan: Plan) -> str:
+    """The plan id an event records (Event.plan_id): one GET /v1/plans/{id} finds, so a
+    school's plan is named with the version the event started with."""
+    if body.plan is None and body.plan_id not in BUILTIN_PLANS:
+        return school_plan_id(plan.id, plan.version)
+    return plan.id
+
+
 class SchoolPlanIn(BaseModel):
     """A school's plan to save: a new plan, or (with ``key``) the next version of one."""
 

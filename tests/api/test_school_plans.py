@@ -99,6 +99,7 @@ async def test_plans_are_saved_in_versions_listed_and_chosen_by_id(
             "/v1/events", json=event_body("school:our-feedback-plan@1"), headers=s.auth()
         )
         assert created.status_code == 201, created.text
+        assert created.json()["plan_id"] == "school:our-feedback-plan@1"
         async with s.db() as db:
             event = (await db.exec(select(Event).where(Event.id == created.json()["id"]))).one()
         assert event.plan.version == 1 and event.plan.id == "our-feedback-plan"
@@ -133,6 +134,12 @@ async def test_a_bad_plan_is_refused_with_its_reasons_and_nothing_is_saved(
 
         not_ours = await s.api.post("/v1/plans", json=our_plan(key="never-saved"), headers=s.auth())
         assert not_ours.status_code == 422 and not_ours.json()["fields"][0]["field"] == "key"
+
+        # Saving a plan changes what the school can start: a read-only key may not.
+        reader = await admin.create_key(s.db, s.school_id, "reports", ("read",))
+        read_only = await s.api.post("/v1/plans", json=our_plan(), headers=s.auth(reader))
+        assert read_only.status_code == 403
+        assert (await s.api.get("/v1/plans", headers=s.auth(reader))).status_code == 200
 
         listed = (await s.api.get("/v1/plans", headers=s.auth())).json()["items"]
         assert all(p["builtin"] for p in listed)
@@ -171,7 +178,8 @@ async def test_a_running_follow_through_keeps_the_version_it_started_with(
         v1 = our_plan("<b>x</b> Version one's nudge.")
         saved = await s.api.post("/v1/plans", json=v1, headers=s.auth())
         assert saved.status_code == 201, saved.text
-        await trigger(s, "school:our-feedback-plan", monday)
+        started = await trigger(s, "school:our-feedback-plan", monday)
+        assert started["plan_id"] == "school:our-feedback-plan@1"  # the latest, by number
         walk = Walker(time_env, s, TEACHER)
         await walk.days(
             lead + 1, lambda item: PLAN_FIELDS if item.step_id == "action-plan" else None
