@@ -224,7 +224,7 @@ async def test_a_cpd_lead_edits_a_plan_and_saves_it_in_versions(dev_stack: Stack
         assert "<h2>Week 2 check-in</h2>" in shown
         assert "2 weeks after the event, at 08:00" in shown
         assert "Level 4: use of new knowledge and skills" in shown
-        assert "No answer asked, so no reminders" in shown  # a cue
+        assert "No answer awaited, so no reminders" in shown  # a cue
 
         fields = await _editor(s, "whole-school-inset")
         assert fields["name"] == "Whole-school INSET: 12 months (our version)"
@@ -274,6 +274,10 @@ async def test_a_cpd_lead_edits_a_plan_and_saves_it_in_versions(dev_stack: Stack
         assert version.headers["location"] == f"/dashboard/plans/{version_2}?saved=1"
         page = (await s.api.get(version.headers["location"])).text
         assert "<h1>Our INSET plan</h1>" in page and 'href="/dashboard/plans/' + plan_id in page
+
+        # Starting again from version 1 saves the next version of all: version 3.
+        from_first = (await s.api.get(f"/dashboard/plans/{plan_id}/edit")).text
+        assert "Version 3 of Whole-school INSET: 12 months (our version)" in from_first
 
         # The form must come from this dashboard: without its token nothing is saved.
         fields.pop("csrf")

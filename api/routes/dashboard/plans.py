@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from api.deps import DbDep, ViewerDep
 from api.pages import page
 from api.routes.dashboard.base import dashboard_router, lead_school, missing
+from cpd.db import Db
 from cpd.plans import Plan, Step, StepKind
 from services import plan_library
 from services.errors import Conflict, Invalid, NotFound
@@ -27,7 +28,7 @@ router = dashboard_router()
 
 KIND_WORDS = {
     StepKind.ACTION_PLAN: "Action plan",
-    StepKind.CUE: "Cue (a nudge: no answer asked)",
+    StepKind.CUE: "Cue (a short nudge)",
     StepKind.PRACTICE_CHECKIN: "Practice check-in",
     StepKind.EVIDENCE: "Evidence of practice",
     StepKind.IMPACT_CHECK: "Impact check (a rating from 1 to 5)",
@@ -71,14 +72,14 @@ def when_words(step: Step) -> str:
 
 def reminder_words(step: Step) -> str:
     if not step.expects_answer:
-        return "No answer asked, so no reminders"
+        return "No answer awaited, so no reminders"
     r = step.reminders
     if not r.max_reminders:
         return "No reminders"
     times = "once" if r.max_reminders == 1 else f"up to {r.max_reminders} times"
     return (
         f"If unanswered, reminded {times}, every {r.every_working_days} working days, "
-        f"while answers are open ({step.answer_window_working_days} working days)"
+        "while answers are open"
     )
 
 
@@ -232,6 +233,7 @@ def _editor(
     stream: str,
     steps: list[dict[str, str]],
     save_as: str = "new",
+    next_version: int = 1,
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
@@ -245,12 +247,20 @@ def _editor(
         stream=stream,
         steps=steps,
         save_as=save_as,
+        next_version=next_version,
         errors=errors or {},
         labels=_labels(steps),
         kinds=KIND_WORDS,
         levels=GUSKEY_WORDS,
         most_steps=MOST_STEPS,
     )
+
+
+async def _next_version(db: Db, school_id: str, base: plan_library.PlanChoice | None) -> int:
+    """The version saving the editor as a version of its school plan would make."""
+    if base is None or base.builtin:
+        return 1
+    return (await plan_library.versions(db, school_id, base.key))[0].version + 1
 
 
 @router.get("/plans", response_model=None)
@@ -299,10 +309,15 @@ async def edit_page(request: Request, plan_id: str, db: DbDep, who: ViewerDep) -
     except NotFound:
         return missing(request, viewer)
     name = base.name if not base.builtin else f"{base.name} (our version)"
-    steps = _form_steps(base.plan)
-    save_as = "new" if base.builtin else "version"
     return _editor(
-        request, viewer, base=base, name=name, stream=base.plan.stream, steps=steps, save_as=save_as
+        request,
+        viewer,
+        base=base,
+        name=name,
+        stream=base.plan.stream,
+        steps=_form_steps(base.plan),
+        save_as="new" if base.builtin else "version",
+        next_version=await _next_version(db, school.id, base),
     )
 
 
@@ -323,6 +338,7 @@ async def edit_submit(request: Request, db: DbDep, who: ViewerDep) -> Response:
     steps = _read_steps(form)
     save_as = "version" if form.get("save_as") == "version" and base and not base.builtin else "new"
     action = str(form.get("action", "save"))
+    next_version = await _next_version(db, school.id, base)
 
     def again(errors: dict[str, str] | None = None, status: int = 200) -> Response:
         return _editor(
@@ -333,6 +349,7 @@ async def edit_submit(request: Request, db: DbDep, who: ViewerDep) -> Response:
             stream=stream,
             steps=steps,
             save_as=save_as,
+            next_version=next_version,
             errors=errors,
             status=status,
         )
