@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
@@ -183,11 +183,16 @@ class SchoolPlanIn(BaseModel):
         }
     }
 
+    @field_validator("name")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        cleaned = " ".join(value.split())
+        if not cleaned:
+            raise ValueError("name must not be blank")
+        return cleaned
+
     @model_validator(mode="after")
     def _steps_together(self) -> SchoolPlanIn:
-        self.name = " ".join(self.name.split())
-        if not self.name:
-            raise ValueError("name must not be blank")
         check_steps(self.steps)
         return self
 

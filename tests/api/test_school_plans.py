@@ -84,6 +84,8 @@ async def test_plans_are_saved_in_versions_listed_and_chosen_by_id(
         assert [(p["id"], p["version"]) for p in listed if not p["builtin"]] == [
             ("school:our-feedback-plan@2", 2)
         ]
+        builtin = (await s.api.get("/v1/plans/whole-school-inset", headers=s.auth())).json()
+        assert builtin["builtin"] is True and builtin["plan"]["steps"][0]["id"] == "action-plan"
         # Version 1 is kept as it was; the bare key names the latest.
         old = (await s.api.get("/v1/plans/school:our-feedback-plan@1", headers=s.auth())).json()
         assert old["plan"]["steps"][1]["prompt"] == "Try your plan this week."
@@ -268,6 +270,11 @@ async def test_a_cpd_lead_edits_a_plan_and_saves_it_in_versions(dev_stack: Stack
 
         fields["steps-2-offset_days"] = "21"
         fields["steps-3-guskey_level"] = "4"
+        unnamed = await s.api.post(
+            "/dashboard/plans/edit", data={**fields, "name": "   ", "action": "save"}
+        )
+        assert unnamed.status_code == 422
+        assert _error_next_to(unnamed.text, "name") == "name must not be blank"
         version = await s.api.post("/dashboard/plans/edit", data={**fields, "action": "save"})
         assert version.status_code == 303
         version_2 = plan_id.removesuffix("@1") + "@2"
