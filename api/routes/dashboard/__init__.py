@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes.dashboard import calendar, events
+from api.routes.dashboard import calendar, events, trust
 
 router = APIRouter()
-for part in (events, calendar):
+for part in (events, calendar, trust):
     router.include_router(part.router)

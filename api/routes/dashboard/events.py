@@ -31,8 +31,9 @@ async def home(request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep) -
     if who is None:
         return RedirectResponse(SIGN_IN, status_code=303)
     if who.role == "trust":
-        schools = await dashboard.trust_rollup(db, who.scope)
-        return page(request, "dashboard/trust.html", who=who, schools=schools)
+        return RedirectResponse(
+            "/dashboard/trust", status_code=303
+        )  # api/routes/dashboard/trust.py
     found = await dashboard.school_home(db, who.scope)
     return page(
         request,

@@ -1,0 +1,124 @@
+"""A trust's pages: its schools' figures for an academic year, a school's drill-down, and
+both as CSV. Only for the trust role; anyone else (a school's leader included) gets 404,
+and so does a school of another trust."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from api.deps import DbDep, ResourcesDep, ViewerDep
+from api.pages import page
+from api.routes.dashboard.base import SIGN_IN, dashboard_router, missing
+from services import trust
+from services.errors import NotFound
+from services.signin import Viewer
+
+router = dashboard_router()
+
+BAD_YEAR = "Choose an academic year from the list."
+
+
+async def _year(res: ResourcesDep, asked: str) -> tuple[trust.AcademicYear, str]:
+    """The academic year asked for (this one when none is): and an error, for a bad one."""
+    today = trust.AcademicYear.of((await res.clock()).date())
+    if not asked:
+        return today, ""
+    if not asked.isdigit() or not 2000 <= int(asked) <= today.autumn:
+        return today, BAD_YEAR
+    return trust.AcademicYear(int(asked)), ""
+
+
+def _trust_viewer(who: Viewer | None) -> Viewer | None:
+    return who if who is not None and who.role == "trust" else None
+
+
+@router.get("/trust", response_model=None)
+async def trust_page(
+    request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, year: str = ""
+) -> Response:
+    if who is None:
+        return RedirectResponse(SIGN_IN, status_code=303)
+    if _trust_viewer(who) is None:
+        return missing(request, who)
+    chosen, error = await _year(res, year)
+    try:
+        view = await trust.trust_view(db, who.scope, chosen)
+    except NotFound:
+        return missing(request, who)
+    return _page(request, who, view, error)
+
+
+@router.get("/trust/schools/{school_id}", response_model=None)
+async def school_page(
+    school_id: str, request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, year: str = ""
+) -> Response:
+    if who is None:
+        return RedirectResponse(SIGN_IN, status_code=303)
+    if _trust_viewer(who) is None:
+        return missing(request, who)
+    chosen, error = await _year(res, year)
+    try:
+        view = await trust.school_view(db, who.scope, school_id, chosen)
+    except NotFound:
+        return missing(request, who)
+    return _page(request, who, view, error)
+
+
+@router.get("/trust/export.csv", response_model=None)
+async def trust_export(
+    request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, year: str = ""
+) -> Response:
+    if who is None:
+        return RedirectResponse(SIGN_IN, status_code=303)
+    if _trust_viewer(who) is None:
+        return missing(request, who)
+    chosen, error = await _year(res, year)
+    try:
+        view = await trust.trust_view(db, who.scope, chosen)
+    except NotFound:
+        return missing(request, who)
+    if error:
+        return _page(request, who, view, error)
+    return _csv(view, f"trust-{chosen.autumn}-{chosen.autumn + 1}.csv")
+
+
+@router.get("/trust/schools/{school_id}/export.csv", response_model=None)
+async def school_export(
+    school_id: str, request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, year: str = ""
+) -> Response:
+    if who is None:
+        return RedirectResponse(SIGN_IN, status_code=303)
+    if _trust_viewer(who) is None:
+        return missing(request, who)
+    chosen, error = await _year(res, year)
+    try:
+        view = await trust.school_view(db, who.scope, school_id, chosen)
+    except NotFound:
+        return missing(request, who)
+    if error:
+        return _page(request, who, view, error)
+    return _csv(view, f"school-{chosen.autumn}-{chosen.autumn + 1}.csv")
+
+
+def _page(request: Request, who: Viewer, view: trust.TrustView, error: str) -> Response:
+    return page(
+        request,
+        "dashboard/trust.html",
+        status=422 if error else 200,
+        who=who,
+        view=view,
+        error=error,
+        fewer=trust.FEWER,
+        small_group=trust.SMALL_GROUP,
+        support_kinds=trust.SUPPORT,
+        title_of=trust.checkpoint_title,
+    )
+
+
+def _csv(view: trust.TrustView, filename: str) -> Response:
+    return Response(
+        trust.export_csv(view),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
