@@ -34,6 +34,7 @@ from services.export import _safe
 
 SMALL_GROUP = 5
 FEWER = "fewer than 5"
+WITHHELD = "not shown"  # held back so that a small group's figure cannot be worked out
 LEVELS = {
     1: "Reactions",
     2: "Learning",
@@ -121,25 +122,66 @@ def small(n: int) -> Shown:
     return FEWER if 0 < n < SMALL_GROUP else n
 
 
-def figures(name: str, key: str, t: Tally, checkpoints: Sequence[Checkpoint]) -> Figures:
+def counts(t: Tally) -> dict[str, int]:
+    """The tally's figures by name, for ``withheld``: teachers, questions, help, ratings."""
+    out = {"teachers": t.teachers, "asked": t.asked, "answered": t.answered}
+    out |= {f"support:{kind}": n for kind, n in t.support.items()}
+    out |= {f"impact:{cp}": sum(dist.values()) for cp, dist in t.ratings.items()}
+    return out
+
+
+def withheld(parts: Sequence[Tally]) -> list[set[str]]:
+    """Figures of the parts (schools, or a school's events) to hold back beside the small
+    ones, so that a small group's figure cannot be worked out as the whole's figure less
+    the parts shown: while the hidden parts add up to fewer than 5, the smallest part
+    shown is held back too."""
+    out: list[set[str]] = [set() for _ in parts]
+    per_part = [counts(t) for t in parts]
+    for name in {n for c in per_part for n in c}:
+        values = [c.get(name, 0) for c in per_part]
+        hidden = {i for i, v in enumerate(values) if 0 < v < SMALL_GROUP}
+        while hidden and sum(values[i] for i in hidden) < SMALL_GROUP:
+            shown = [i for i, v in enumerate(values) if v and i not in hidden]
+            if not shown:
+                break  # then the whole is fewer than 5 too, and hidden as such
+            smallest = min(shown, key=lambda i: values[i])
+            hidden.add(smallest)
+            out[smallest].add(name)
+    return out
+
+
+def figures(
+    name: str,
+    key: str,
+    t: Tally,
+    checkpoints: Sequence[Checkpoint],
+    held: set[str] | frozenset[str] = frozenset(),
+) -> Figures:
+    """What may be shown of a tally: small figures as FEWER, ``held`` ones as WITHHELD."""
+
+    def show(figure: str, n: int) -> Shown:
+        return WITHHELD if figure in held else small(n)
+
     impact: dict[Checkpoint, tuple[Shown, Shown]] = {}
     for cp in checkpoints:
         dist = t.ratings.get(cp) or {}
-        n = sum(dist.values())
-        impact[cp] = (small(n), reports.mean_of(dist) if n >= SMALL_GROUP else None)
+        n = show(f"impact:{cp}", sum(dist.values()))
+        impact[cp] = (n, reports.mean_of(dist) if isinstance(n, int) and n else None)
+    asked, answered = show("asked", t.asked), show("answered", t.answered)
     rate: Shown = None
     if t.asked:
-        rate = round(t.answered / t.asked, 3) if t.asked >= SMALL_GROUP else FEWER
+        both = isinstance(asked, int) and isinstance(answered, int)
+        rate = t.answered / t.asked if both else FEWER if asked == FEWER else WITHHELD
     return Figures(
         name=name,
         key=key,
         events=t.events,
-        teachers=small(t.teachers),
-        asked=small(t.asked),
-        answered=small(t.answered),
+        teachers=show("teachers", t.teachers),
+        asked=asked,
+        answered=answered,
         response_rate=rate,
         impact=impact,
-        support={kind: small(n) for kind, n in t.support.items()},
+        support={kind: show(f"support:{kind}", n) for kind, n in t.support.items()},
     )
 
 
@@ -170,13 +212,17 @@ async def trust_view(db: Db, trust_id: str, year: AcademicYear) -> TrustView:
         by_school[e.school_id].add(tallies[e.id])
         whole.add(tallies[e.id])
     cps = sorted(whole.ratings)
+    parts = [by_school[s.id] for s in schools]
     return TrustView(
         trust=trust,
         year=year,
         years=await _years(db, [s.id for s in schools], year),
         checkpoints=cps,
         whole=figures(trust.name, "", whole, cps),
-        rows=[figures(s.name, s.id, by_school[s.id], cps) for s in schools],
+        rows=[
+            figures(s.name, s.id, t, cps, held)
+            for s, t, held in zip(schools, parts, withheld(parts), strict=True)
+        ],
     )
 
 
@@ -192,6 +238,8 @@ async def school_view(db: Db, trust_id: str, school_id: str, year: AcademicYear)
     for e in events:
         whole.add(tallies[e.id])
     cps = sorted(whole.ratings)
+    events.sort(key=lambda e: (e.event_date, e.title))
+    parts = [tallies[e.id] for e in events]
     return TrustView(
         trust=trust,
         year=year,
@@ -199,8 +247,8 @@ async def school_view(db: Db, trust_id: str, school_id: str, year: AcademicYear)
         checkpoints=cps,
         whole=figures(school.name, school.id, whole, cps),
         rows=[
-            figures(e.title, e.event_date.strftime("%-d %B %Y"), tallies[e.id], cps)
-            for e in sorted(events, key=lambda e: (e.event_date, e.title))
+            figures(e.title, e.event_date.strftime("%-d %B %Y"), t, cps, held)
+            for e, t, held in zip(events, parts, withheld(parts), strict=True)
         ],
         school=school,
     )

@@ -131,6 +131,7 @@ async def test_a_trust_sees_its_schools_figures_and_never_names(dev_stack: Stack
             await asked(hill, "impact-3", 6)
             await asked(hill, "checkin-2", 6)
             await asked(hill, "reflect", 6)
+            await asked(small, "impact-3", 5)
             for i, rating in enumerate(["5", "5", "4", "4"]):  # 4 of the school's 5 teachers
                 await answer(small, f"o{i}@school.example", "impact-3", rating)
             for i in range(5):
@@ -141,34 +142,47 @@ async def test_a_trust_sees_its_schools_figures_and_never_names(dev_stack: Stack
             assert home.status_code == 200 and "Across the trust" in home.text
             assert "Hillside Academy" in home.text and f"School {other}" in home.text
             assert f"School {third}" not in home.text  # another trust's school
-            # This year: Hillside's six ratings, and the other school's four, hidden.
-            assert "3.67 (6 answers)" in home.text
-            assert "fewer than 5" in home.text and "4.50" not in home.text
+            # This year: the other school's four ratings are hidden, and so are Hillside's,
+            # or the whole trust's less Hillside's would give them away.
+            assert "4.00 (10 answers)" in home.text  # the whole trust: (22 + 18) / 10
+            assert "4.50" not in home.text and "3.67" not in home.text
+            assert ">fewer than 5<" in home.text and ">not shown<" in home.text
             assert "fewer than 5 teachers is shown as" in home.text  # the page says so
             rows = rows_of(await s.api.get("/dashboard/trust/export.csv"))
             hillside, smaller = rows["Hillside Academy"], rows[f"School {other}"]
             whole = rows["Oak Trust (whole trust)"]
             assert hillside["Events"] == "1" and hillside["Teachers"] == "6"
-            assert hillside[f"{IMPACT_3}: answers"] == "6"
-            assert hillside[f"{IMPACT_3}: mean"] == "3.67"
-            # 8 answers (6 ratings, a check-in, a reflection) of 18 questions asked
-            assert (hillside["Questions asked"], hillside["Answered"]) == ("18", "8")
-            assert hillside["Response rate"] == "44%"
+            assert (hillside[f"{IMPACT_3}: answers"], hillside[f"{IMPACT_3}: mean"]) == (
+                "not shown",
+                "",
+            )
             assert hillside["Help requests: New"] == "fewer than 5"  # one teacher asked
             assert smaller["Teachers"] == "5"
             assert smaller[f"{IMPACT_3}: answers"] == "fewer than 5"
             assert smaller[f"{IMPACT_3}: mean"] == ""
-            assert smaller["Response rate"] == ""  # nothing asked yet
+            assert smaller["Answered"] == "fewer than 5"
+            assert (hillside["Answered"], hillside["Response rate"]) == ("not shown", "not shown")
             assert whole["Events"] == "2" and whole["Teachers"] == "11"
             assert whole[f"{IMPACT_3}: answers"] == "10"
-            assert whole[f"{IMPACT_3}: mean"] == "4.0"  # (22 + 18) / 10
+            assert whole[f"{IMPACT_3}: mean"] == "4.0"
 
-            # The fifth teacher's rating: now the school's figure shows.
+            # The fifth teacher's rating: now every school's figure shows.
             await answer(small, "o4@school.example", "impact-3", "2")
+            home = await s.api.get("/dashboard/trust")
+            assert "3.67 (6 answers)" in home.text and ">not shown<" not in home.text
             rows = rows_of(await s.api.get("/dashboard/trust/export.csv"))
-            smaller = rows[f"School {other}"]
+            hillside, smaller = rows["Hillside Academy"], rows[f"School {other}"]
+            whole = rows["Oak Trust (whole trust)"]
+            assert hillside[f"{IMPACT_3}: answers"] == "6"
+            assert hillside[f"{IMPACT_3}: mean"] == "3.67"  # 22 / 6
             assert smaller[f"{IMPACT_3}: answers"] == "5"
             assert smaller[f"{IMPACT_3}: mean"] == "4.0"  # 20 / 5
+            assert whole[f"{IMPACT_3}: mean"] == "3.82"  # 42 / 11
+            # 8 answers (6 ratings, a check-in, a reflection) of 18 questions asked
+            assert (hillside["Questions asked"], hillside["Answered"]) == ("18", "8")
+            assert hillside["Response rate"] == "44%"
+            assert (smaller["Questions asked"], smaller["Response rate"]) == ("5", "100%")
+            assert whole["Response rate"] == "57%"  # 13 / 23
             drill = await s.api.get(f"/dashboard/trust/schools/{other}")
             assert drill.status_code == 200 and "4.00 (5 answers)" in drill.text
             assert "Event small" in drill.text

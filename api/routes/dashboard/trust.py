@@ -110,6 +110,7 @@ def _page(request: Request, who: Viewer, view: trust.TrustView, error: str) -> R
         view=view,
         error=error,
         fewer=trust.FEWER,
+        withheld=trust.WITHHELD,
         small_group=trust.SMALL_GROUP,
         support_kinds=trust.SUPPORT,
         title_of=trust.checkpoint_title,
