@@ -196,8 +196,9 @@ class TrustView:
     school: School | None = None
 
 
-async def trust_view(db: Db, trust_id: str, year: AcademicYear) -> TrustView:
-    """The trust's schools, each with its figures for the year, and the trust's."""
+async def trust_view(db: Db, trust_id: str, year: AcademicYear, current: AcademicYear) -> TrustView:
+    """The trust's schools, each with its figures for the year, and the trust's; the years
+    offered run to the ``current`` one."""
     trust = await db.get(Trust, trust_id)
     if trust is None:
         raise NotFound("No such trust.")
@@ -216,7 +217,7 @@ async def trust_view(db: Db, trust_id: str, year: AcademicYear) -> TrustView:
     return TrustView(
         trust=trust,
         year=year,
-        years=await _years(db, [s.id for s in schools], year),
+        years=await _years(db, [s.id for s in schools], year, current),
         checkpoints=cps,
         whole=figures(trust.name, "", whole, cps),
         rows=[
@@ -226,7 +227,9 @@ async def trust_view(db: Db, trust_id: str, year: AcademicYear) -> TrustView:
     )
 
 
-async def school_view(db: Db, trust_id: str, school_id: str, year: AcademicYear) -> TrustView:
+async def school_view(
+    db: Db, trust_id: str, school_id: str, year: AcademicYear, current: AcademicYear
+) -> TrustView:
     """One of the trust's schools: its figures for the year, and each event's."""
     school = await db.get(School, school_id)
     trust = await db.get(Trust, trust_id)
@@ -243,7 +246,7 @@ async def school_view(db: Db, trust_id: str, school_id: str, year: AcademicYear)
     return TrustView(
         trust=trust,
         year=year,
-        years=await _years(db, [school.id], year),
+        years=await _years(db, [school.id], year, current),
         checkpoints=cps,
         whole=figures(school.name, school.id, whole, cps),
         rows=[
@@ -263,16 +266,15 @@ async def _events(db: Db, school_ids: list[str], year: AcademicYear) -> list[Eve
     return list((await db.exec(query)).all())
 
 
-async def _years(db: Db, school_ids: list[str], year: AcademicYear) -> list[AcademicYear]:
-    """Every academic year from the first event's to this one (and the one asked for)."""
-    first = (
-        await db.exec(
-            select(func.min(Event.event_date)).where(col(Event.school_id).in_(school_ids))
-        )
-    ).one()
-    autumns = {year.autumn}
-    if first is not None:
-        autumns |= set(range(AcademicYear.of(first).autumn, year.autumn + 1))
+async def _years(db: Db, school_ids: list[str], *shown: AcademicYear) -> list[AcademicYear]:
+    """Every academic year from the first event's to the last's, and those ``shown``."""
+    dated = select(func.min(Event.event_date), func.max(Event.event_date)).where(
+        col(Event.school_id).in_(school_ids)
+    )
+    first, last = (await db.exec(dated)).one()
+    autumns = {y.autumn for y in shown}
+    if first is not None and last is not None:
+        autumns |= set(range(AcademicYear.of(first).autumn, AcademicYear.of(last).autumn + 1))
     return [AcademicYear(a) for a in sorted(autumns, reverse=True)]
 
 

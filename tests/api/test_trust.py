@@ -191,6 +191,7 @@ async def test_a_trust_sees_its_schools_figures_and_never_names(dev_stack: Stack
         year = await s.api.get(f"/dashboard/trust?year={last_autumn}")
         assert f"September {last_autumn} to August {last_autumn + 1}" in year.text
         assert "1.00 (5 answers)" in year.text and "3.67" not in year.text
+        assert f'<option value="{last_autumn + 1}">' in year.text  # this year, still offered
         last = rows_of(await s.api.get(f"/dashboard/trust/export.csv?year={last_autumn}"))
         assert last["Oak Trust (whole trust)"]["Events"] == "1"
         assert last["Hillside Academy"][f"{IMPACT_3}: mean"] == "1.0"

@@ -19,86 +19,63 @@ router = dashboard_router()
 BAD_YEAR = "Choose an academic year from the list."
 
 
-async def _year(res: ResourcesDep, asked: str) -> tuple[trust.AcademicYear, str]:
+def _year(today: trust.AcademicYear, asked: str) -> tuple[trust.AcademicYear, str]:
     """The academic year asked for (this one when none is): and an error, for a bad one."""
-    today = trust.AcademicYear.of((await res.clock()).date())
     if not asked:
         return today, ""
-    if not asked.isdigit() or not 2000 <= int(asked) <= today.autumn:
+    if not asked.isdigit() or not 2000 <= int(asked) <= today.autumn + 1:
         return today, BAD_YEAR
     return trust.AcademicYear(int(asked)), ""
 
 
-def _trust_viewer(who: Viewer | None) -> Viewer | None:
-    return who if who is not None and who.role == "trust" else None
+async def _view(
+    request: Request, res: ResourcesDep, db: DbDep, who: Viewer | None, year: str, school: str
+) -> tuple[Viewer, trust.TrustView, str] | Response:
+    """The trust's figures (or one of its schools'), for the trust role only."""
+    if who is None:
+        return RedirectResponse(SIGN_IN, status_code=303)
+    if who.role != "trust":
+        return missing(request, who)
+    today = trust.AcademicYear.of((await res.clock()).date())
+    chosen, error = _year(today, year)
+    try:
+        if school:
+            return who, await trust.school_view(db, who.scope, school, chosen, today), error
+        return who, await trust.trust_view(db, who.scope, chosen, today), error
+    except NotFound:
+        return missing(request, who)
 
 
 @router.get("/trust", response_model=None)
 async def trust_page(
     request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, year: str = ""
 ) -> Response:
-    if who is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
-    if _trust_viewer(who) is None:
-        return missing(request, who)
-    chosen, error = await _year(res, year)
-    try:
-        view = await trust.trust_view(db, who.scope, chosen)
-    except NotFound:
-        return missing(request, who)
-    return _page(request, who, view, error)
+    found = await _view(request, res, db, who, year, "")
+    return found if isinstance(found, Response) else _page(request, *found)
 
 
 @router.get("/trust/schools/{school_id}", response_model=None)
 async def school_page(
     school_id: str, request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, year: str = ""
 ) -> Response:
-    if who is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
-    if _trust_viewer(who) is None:
-        return missing(request, who)
-    chosen, error = await _year(res, year)
-    try:
-        view = await trust.school_view(db, who.scope, school_id, chosen)
-    except NotFound:
-        return missing(request, who)
-    return _page(request, who, view, error)
+    found = await _view(request, res, db, who, year, school_id)
+    return found if isinstance(found, Response) else _page(request, *found)
 
 
 @router.get("/trust/export.csv", response_model=None)
 async def trust_export(
     request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, year: str = ""
 ) -> Response:
-    if who is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
-    if _trust_viewer(who) is None:
-        return missing(request, who)
-    chosen, error = await _year(res, year)
-    try:
-        view = await trust.trust_view(db, who.scope, chosen)
-    except NotFound:
-        return missing(request, who)
-    if error:
-        return _page(request, who, view, error)
-    return _csv(view, f"trust-{chosen.autumn}-{chosen.autumn + 1}.csv")
+    found = await _view(request, res, db, who, year, "")
+    return found if isinstance(found, Response) else _csv(request, *found, "trust")
 
 
 @router.get("/trust/schools/{school_id}/export.csv", response_model=None)
 async def school_export(
     school_id: str, request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, year: str = ""
 ) -> Response:
-    if who is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
-    if _trust_viewer(who) is None:
-        return missing(request, who)
-    chosen, error = await _year(res, year)
-    try:
-        view = await trust.school_view(db, who.scope, school_id, chosen)
-    except NotFound:
-        return missing(request, who)
-    if error:
-        return _page(request, who, view, error)
-    return _csv(view, f"school-{chosen.autumn}-{chosen.autumn + 1}.csv")
+    found = await _view(request, res, db, who, year, school_id)
+    return found if isinstance(found, Response) else _csv(request, *found, "school")
 
 
 def _page(request: Request, who: Viewer, view: trust.TrustView, error: str) -> Response:
@@ -117,7 +94,10 @@ def _page(request: Request, who: Viewer, view: trust.TrustView, error: str) -> R
     )
 
 
-def _csv(view: trust.TrustView, filename: str) -> Response:
+def _csv(request: Request, who: Viewer, view: trust.TrustView, error: str, name: str) -> Response:
+    if error:
+        return _page(request, who, view, error)
+    filename = f"{name}-{view.year.autumn}-{view.year.autumn + 1}.csv"
     return Response(
         trust.export_csv(view),
         media_type="text/csv; charset=utf-8",
