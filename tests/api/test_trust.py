@@ -216,6 +216,9 @@ async def test_a_trust_sees_its_schools_figures_and_never_names(dev_stack: Stack
             assert got.status_code == 200, path
             for secret in (NAME, REFLECTION, "h0@school.example", "Teacher h1"):
                 assert secret not in got.text, (path, secret)
+        # An event's own page (unsuppressed counts, for the school's leaders) is not the
+        # trust's: its schools' events are in the drill-down.
+        assert (await s.api.get(f"/dashboard/events/{hill}")).status_code == 404
         # Another trust's school is not there for Oak.
         assert (await s.api.get(f"/dashboard/trust/schools/{third}")).status_code == 404
         assert (await s.api.get(f"/dashboard/trust/schools/{third}/export.csv")).status_code == 404
