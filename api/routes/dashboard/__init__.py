@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes.dashboard import calendar, events, plans
+from api.routes.dashboard import calendar, events, plans, trust
 
 router = APIRouter()
-for part in (events, calendar, plans):
+for part in (events, calendar, plans, trust):
     router.include_router(part.router)
