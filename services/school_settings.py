@@ -35,6 +35,7 @@ SAMPLE_TEACHER = "Sam Jones"
 SAMPLE_EVENT = "Questioning INSET"
 # Links in the sample go nowhere: it is a picture of the email, not one to answer.
 _NOWHERE = "#email-preview"
+_RENDERER = EmailRenderer()
 _MAIN = re.compile(r"<main[^>]*>(.*)</main>", re.DOTALL)
 
 
@@ -94,9 +95,7 @@ class SampleEmail:
     body_html: str  # the email's content, every value escaped by the renderer
 
 
-def sample_email(
-    renderer: EmailRenderer, mail_from: str, school: School, branding: Branding, kind: StepKind
-) -> SampleEmail:
+def sample_email(mail_from: str, school: School, branding: Branding, kind: StepKind) -> SampleEmail:
     """A step's email as a teacher of this school would get it, with this branding: the
     same renderer and message builder the send activity uses."""
     step = next(s for s in _sample_plan().steps if s.kind is kind)
@@ -111,7 +110,7 @@ def sample_email(
         event_title=SAMPLE_EVENT,
         school_name=school.name,
     )
-    rendered = renderer.render("step", context)
+    rendered = _RENDERER.render("step", context)
     message = build_message(
         rendered, mail_from=mail_from, sender_name=branding.sender_name, to="sam@example.org"
     )
