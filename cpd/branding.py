@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field, HttpUrl, field_validator
 
 from cpd.plans import StepKind
 
-
 # The service's own blue; a school's colour replaces it on buttons and links.
 DEFAULT_COLOUR = "#0b4f9c"
 # WCAG 2.x AA for normal text: white button text on the colour, and the colour as link text.

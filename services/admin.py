@@ -63,7 +63,9 @@ async def add_key(
     chosen = " ".join(s for s in API_KEY_SCOPES if s in scopes)
     if await db.get(School, school_id) is None:
         raise ValueError(f"no school {school_id!r}")
-    db.add(ApiKey(school_id=school_id, prefix=prefix, key_hash=key_hash, label=label, scopes=chosen))
+    db.add(
+        ApiKey(school_id=school_id, prefix=prefix, key_hash=key_hash, label=label, scopes=chosen)
+    )
     return key
 
 

@@ -80,9 +80,7 @@ async def _keep_a_lead(db: Db, leader: Leader) -> None:
     if leader.role != "cpd_lead":
         return
     leads = await db.exec(
-        select(func.count()).where(
-            Leader.school_id == leader.school_id, Leader.role == "cpd_lead"
-        )
+        select(func.count()).where(Leader.school_id == leader.school_id, Leader.role == "cpd_lead")
     )
     if leads.one() <= 1:
         message = LAST_LEAD.format(email=leader.email)

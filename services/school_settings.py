@@ -171,8 +171,10 @@ async def save_sending(db: Db, school: School, start: str, end: str, budget: str
     errors: list[dict[str, str]] = []
     begins, ends = _time(start, "window_start", errors), _time(end, "window_end", errors)
     if begins and ends and ends <= begins:
-        errors.append({"field": "window_end", "message": "The latest time must be after the earliest."})
-    if begins and ends and _minutes(ends) - _minutes(begins) < 60:
+        errors.append(
+            {"field": "window_end", "message": "The latest time must be after the earliest."}
+        )
+    elif begins and ends and _minutes(ends) - _minutes(begins) < 60:
         errors.append(
             {"field": "window_end", "message": "Leave at least an hour between the two times."}
         )

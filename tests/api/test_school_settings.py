@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 
+import httpx
+
+from cpd.models import School
 from services import admin
 from tests.support.events import CHECKIN_THEN_IMPACT, days_ago, event
 from tests.support.inbox import text_of
@@ -103,11 +106,155 @@ async def test_branding_is_previewed_then_saved_and_the_next_email_wears_it(
         assert "Two tries yet?" in mail["Subject"] + text_of(mail)
 
 
-def _csrf_of(html: str) -> str:
-    return form_token(html)
+def _leader_ids(html: str) -> dict[str, str]:
+    """Each leader's id, read from their "Remove" form on the leaders page."""
+    found = re.findall(
+        r'leaders/(\d+)/remove"><input[^>]*>\s*<button type="submit">Remove ([^<]+)</button>', html
+    )
+    return {email: id_ for id_, email in found}
 
 
-def _id_of(html: str, email: str) -> str:
-    found = re.search(rf"/dashboard/settings/leaders/(\d+)/remove\"[^>]*>.*?Remove {re.escape(email)}<", html, re.S)
-    assert found, f"no remove form for {email}"
-    return found.group(1)
+async def test_the_lead_manages_leaders_and_a_removed_leaders_session_ends(
+    dev_stack: StackFactory,
+) -> None:
+    async with dev_stack() as s:
+        lead = await sign_in_as_lead(s)
+        added = await post_form(
+            s, "/dashboard/settings/leaders", {"email": "Head@Hillside.example", "role": "leader"}
+        )
+        assert added.status_code == 303
+        page = (await s.api.get(added.headers["location"])).text
+        assert "Added." in page and "head@hillside.example" in page
+
+        for bad, says in (
+            ({"email": "not an address", "role": "leader"}, "This is not an email address"),
+            ({"email": "head@hillside.example", "role": "leader"}, "already one of"),
+            ({"email": "dep@hillside.example", "role": "trust"}, "Choose a role."),
+        ):
+            refused = await post_form(s, "/dashboard/settings/leaders", bad)
+            assert refused.status_code == 422 and says in refused.text
+            assert 'role="alert"' in refused.text
+        ids = _leader_ids((await s.api.get("/dashboard/settings/leaders")).text)
+        assert sorted(ids) == ["head@hillside.example", lead]
+
+        # The only CPD lead may neither step down nor leave.
+        for path, data in (
+            (f"/dashboard/settings/leaders/{ids[lead]}/role", {"role": "leader"}),
+            (f"/dashboard/settings/leaders/{ids[lead]}/remove", {}),
+        ):
+            refused = await post_form(s, path, data)
+            assert refused.status_code == 422 and "the school&#39;s only CPD lead" in refused.text
+
+        # The head signs in, in their own browser; made a CPD lead, their session ends.
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=s.app), base_url="http://testserver"
+        ) as head:
+            await sign_in(s, "head@hillside.example", head)
+            assert (await head.get("/dashboard/settings")).status_code == 404
+            made = await post_form(
+                s,
+                f"/dashboard/settings/leaders/{ids['head@hillside.example']}/role",
+                {"role": "cpd_lead"},
+            )
+            assert made.status_code == 303
+            assert (await head.get("/dashboard")).headers["location"] == "/dashboard/login"
+            await sign_in(s, "head@hillside.example", head)
+            assert (await head.get("/dashboard/settings")).status_code == 200
+            # Now the first lead may step down; the head removes them, and their session ends.
+            stepped = await post_form(
+                s, f"/dashboard/settings/leaders/{ids[lead]}/role", {"role": "leader"}
+            )
+            assert stepped.status_code == 303
+            assert (await s.api.get("/dashboard")).status_code == 303
+            await sign_in(s, lead)
+            assert (await s.api.get("/dashboard/settings")).status_code == 404
+            token = form_token((await head.get("/dashboard")).text)
+            removed = await head.post(
+                f"/dashboard/settings/leaders/{ids[lead]}/remove", data={"csrf": token}
+            )
+            assert removed.status_code == 303
+            assert (await s.api.get("/dashboard")).headers["location"] == "/dashboard/login"
+            page = (await head.get("/dashboard/settings/leaders")).text
+            assert lead not in page and "Removed." not in page
+            # Another school's leader id is not found.
+            other_school, _ = await s.new_school()
+            other = await admin.add_leader(s.db, "x@meadow.example", "cpd_lead", other_school)
+            foreign = await head.post(
+                f"/dashboard/settings/leaders/{other.id}/remove", data={"csrf": token}
+            )
+            assert foreign.status_code == 404
+
+
+async def test_a_key_is_shown_once_works_at_once_and_stops_when_revoked(
+    dev_stack: StackFactory,
+) -> None:
+    async with dev_stack() as s:
+        await sign_in_as_lead(s)
+        for bad, says in (
+            ({"label": "", "scopes": ["read"]}, "Give the key a label"),
+            ({"label": "MIS"}, "Choose at least one"),
+            ({"label": "MIS", "scopes": ["read", "admin"]}, "Choose at least one"),
+        ):
+            refused = await post_form(s, "/dashboard/settings/keys", bad)
+            assert refused.status_code == 422 and says in refused.text
+        assert len(await admin.list_keys(s.db, s.school_id)) == 1
+
+        made = await post_form(s, "/dashboard/settings/keys", {"label": "MIS", "scopes": ["read"]})
+        assert made.status_code == 200 and "shown only this once" in made.text
+        key = re.search(r'id="new-key" type="text" readonly value="(cpd_[^"]+)"', made.text)
+        assert key is not None
+        secret = key.group(1)
+        assert (await s.api.get("/v1/events", headers=s.auth(secret))).status_code == 200
+        refused = await s.api.post("/v1/events", json=event(), headers=s.auth(secret))
+        assert refused.status_code == 403  # read only: it may not trigger
+
+        page = (await s.api.get("/dashboard/settings/keys")).text
+        [row] = [k for k in await admin.list_keys(s.db, s.school_id) if k.label == "MIS"]
+        assert row.prefix in page and secret not in page and row.scopes == "read"
+
+        confirm = await s.api.get(f"/dashboard/settings/keys/{row.id}/revoke")
+        assert confirm.status_code == 200 and "Revoke the key" in confirm.text
+        revoked = await post_form(s, f"/dashboard/settings/keys/{row.id}/revoke")
+        assert revoked.status_code == 303
+        assert "Revoked." in (await s.api.get(revoked.headers["location"])).text
+        assert (await s.api.get("/v1/events", headers=s.auth(secret))).status_code == 401
+        assert (await s.api.get("/v1/events", headers=s.auth())).status_code == 200  # the other
+
+        other_school, _ = await s.new_school()
+        [foreign] = await admin.list_keys(s.db, other_school)
+        assert (
+            await post_form(s, f"/dashboard/settings/keys/{foreign.id}/revoke")
+        ).status_code == 404
+        assert (await admin.list_keys(s.db, other_school))[0].revoked_at is None
+
+
+async def test_the_send_window_and_weekly_budget_save_and_bad_values_change_nothing(
+    dev_stack: StackFactory,
+) -> None:
+    async with dev_stack() as s:
+        await sign_in_as_lead(s)
+        before = (await s.api.get("/v1/school/calendar", headers=s.auth())).json()
+        for bad, says in (
+            ({"window_start": "15:00", "window_end": "09:00", "budget": "3"}, "must be after"),
+            ({"window_start": "25:00", "window_end": "16:00", "budget": "3"}, "like 07:30"),
+            ({"window_start": "08:00", "window_end": "16:00", "budget": "1"}, "from 2 to 10"),
+            ({"window_start": "08:00", "window_end": "16:00", "budget": "lots"}, "from 2 to 10"),
+        ):
+            refused = await post_form(s, "/dashboard/settings/sending", bad)
+            assert refused.status_code == 422 and says in refused.text, refused.text
+        assert (await s.api.get("/v1/school/calendar", headers=s.auth())).json() == before
+        async with s.db() as db:
+            assert (await db.get(School, s.school_id)).email_budget_per_week is None
+
+        saved = await post_form(
+            s,
+            "/dashboard/settings/sending",
+            {"window_start": "08:15", "window_end": "15:45", "budget": "4"},
+        )
+        assert saved.status_code == 303
+        page = (await s.api.get(saved.headers["location"])).text
+        assert "Saved." in page and 'value="08:15"' in page and 'value="4"' in page
+        after = (await s.api.get("/v1/school/calendar", headers=s.auth())).json()
+        assert (after["send_window_start"], after["send_window_end"]) == ("08:15:00", "15:45:00")
+        async with s.db() as db:
+            assert (await db.get(School, s.school_id)).email_budget_per_week == 4

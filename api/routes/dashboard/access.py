@@ -14,15 +14,9 @@ from cpd.models import API_KEY_SCOPES, School
 from services import school_access
 from services.errors import Invalid, NotFound
 from services.signin import Viewer
+from services.tenancy import SCOPE_WORDS
 
 router = dashboard_router()
-
-# What each scope lets a key do, in the words of services/tenancy.py's checks.
-SCOPE_WORDS = {
-    "trigger": "Start and change follow-throughs, and change the school's settings",
-    "read": "Read statuses, answers and exports",
-    "erase": "Erase a person's data (for a data protection officer)",
-}
 
 
 def _errors(exc: Invalid) -> dict[str, str]:
@@ -71,9 +65,7 @@ async def add_leader(
         await school_access.add_leader(db, found[1].id, email, role, name)
     except Invalid as exc:
         form = {"email": email, "name": name, "role": role}
-        return await _leaders_page(
-            request, db, *found, status=422, errors=_errors(exc), form=form
-        )
+        return await _leaders_page(request, db, *found, status=422, errors=_errors(exc), form=form)
     return RedirectResponse("/dashboard/settings/leaders?done=added", status_code=303)
 
 
