@@ -33,6 +33,7 @@ from services.errors import Invalid
 MAX_BUDGET = 10
 SAMPLE_TEACHER = "Sam Jones"
 SAMPLE_EVENT = "Questioning INSET"
+SAMPLE_PLAN = "In Year 9 science on Tuesdays, every pupil thinks, then pairs, before anyone says."
 # Links in the sample go nowhere: it is a picture of the email, not one to answer.
 _NOWHERE = "#email-preview"
 _RENDERER = EmailRenderer()
@@ -104,7 +105,7 @@ def sample_email(mail_from: str, school: School, branding: Branding, kind: StepK
         step,
         "initial",
         links,
-        "In Year 9 science on Tuesdays, I will ask every pupil to think, then pair, before anyone answers.",
+        SAMPLE_PLAN,
         branding,
         teacher_name=SAMPLE_TEACHER,
         event_title=SAMPLE_EVENT,

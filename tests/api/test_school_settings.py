@@ -12,7 +12,7 @@ from services import admin
 from tests.support.events import CHECKIN_THEN_IMPACT, days_ago, event
 from tests.support.inbox import text_of
 from tests.support.signin import form_token, post_form, sign_in, sign_in_as_lead
-from tests.support.stack import StackFactory
+from tests.support.stack import Stack, StackFactory
 
 PAGES = ("/dashboard/settings", "/dashboard/settings/branding", "/dashboard/settings/leaders")
 POSTS = (
@@ -243,8 +243,7 @@ async def test_the_send_window_and_weekly_budget_save_and_bad_values_change_noth
             refused = await post_form(s, "/dashboard/settings/sending", bad)
             assert refused.status_code == 422 and says in refused.text, refused.text
         assert (await s.api.get("/v1/school/calendar", headers=s.auth())).json() == before
-        async with s.db() as db:
-            assert (await db.get(School, s.school_id)).email_budget_per_week is None
+        assert await _budget(s) is None
 
         saved = await post_form(
             s,
@@ -256,5 +255,11 @@ async def test_the_send_window_and_weekly_budget_save_and_bad_values_change_noth
         assert "Saved." in page and 'value="08:15"' in page and 'value="4"' in page
         after = (await s.api.get("/v1/school/calendar", headers=s.auth())).json()
         assert (after["send_window_start"], after["send_window_end"]) == ("08:15:00", "15:45:00")
-        async with s.db() as db:
-            assert (await db.get(School, s.school_id)).email_budget_per_week == 4
+        assert await _budget(s) == 4
+
+
+async def _budget(s: Stack) -> int | None:
+    async with s.db() as db:
+        school = await db.get(School, s.school_id)
+        assert school is not None
+        return school.email_budget_per_week
