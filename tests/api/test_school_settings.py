@@ -3,14 +3,16 @@ then follow them; bad values change nothing, and nobody else reaches these pages
 
 from __future__ import annotations
 
+import logging
 import re
 
 import httpx
 
 from cpd.models import School
 from services import admin
+from tests.support.browser import served
 from tests.support.events import CHECKIN_THEN_IMPACT, days_ago, event
-from tests.support.inbox import text_of
+from tests.support.inbox import free_port, text_of
 from tests.support.signin import form_token, post_form, sign_in, sign_in_as_lead
 from tests.support.stack import Stack, StackFactory
 
@@ -23,6 +25,9 @@ POSTS = (
     "/dashboard/settings/leaders/1/remove",
     "/dashboard/settings/keys",
     "/dashboard/settings/keys/1/revoke",
+    "/dashboard/calendar/dates",
+    "/dashboard/calendar/dates/remove",
+    "/dashboard/calendar/place",
 )
 
 
@@ -35,10 +40,13 @@ async def test_only_the_cpd_lead_reaches_the_settings(dev_stack: StackFactory) -
         for path in (*PAGES, "/dashboard/settings/keys", "/dashboard/settings/keys/1/revoke"):
             assert (await s.api.get(path)).status_code == 404, path
         for path in POSTS:
-            refused = await post_form(s, path, {"role": "cpd_lead", "label": "x"})
+            data = {"role": "cpd_lead", "label": "x", "kind": "closure", "start": "2027-01-04"}
+            refused = await post_form(s, path, data)
             assert refused.status_code == 404, path
         keys = await admin.list_keys(s.db, s.school_id)
         assert all(k.revoked_at is None for k in keys) and len(keys) == 1
+        calendar = (await s.api.get("/v1/school/calendar", headers=s.auth())).json()
+        assert calendar["closures"] == []
 
 
 async def test_a_settings_form_without_its_csrf_token_changes_nothing(
@@ -226,6 +234,44 @@ async def test_a_key_is_shown_once_works_at_once_and_stops_when_revoked(
             await post_form(s, f"/dashboard/settings/keys/{foreign.id}/revoke")
         ).status_code == 404
         assert (await admin.list_keys(s.db, other_school))[0].revoked_at is None
+
+
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+async def test_a_new_keys_secret_reaches_no_log(dev_stack: StackFactory) -> None:
+    """The key is in the page's body only: neither the access log nor the app's logs hold it."""
+    port = free_port()
+    lines = Lines()
+    loggers = [logging.getLogger(), logging.getLogger("uvicorn.access")]
+    base = f"http://127.0.0.1:{port}"
+    async with dev_stack(public_base_url=base) as s, served(s.app, port, log_level="info"):
+        await admin.add_leader(s.db, "lead@hillside.example", "cpd_lead", school_id=s.school_id)
+        for logger in loggers:
+            logger.addHandler(lines)
+        try:
+            async with httpx.AsyncClient(base_url=base) as browser:
+                await sign_in(s, "lead@hillside.example", browser)
+                token = form_token((await browser.get("/dashboard/settings/keys")).text)
+                made = await browser.post(
+                    "/dashboard/settings/keys",
+                    data={"label": "MIS", "scopes": ["read"], "csrf": token},
+                )
+        finally:
+            for logger in loggers:
+                logger.removeHandler(lines)
+    secret = re.search(r'id="new-key" type="text" readonly value="(cpd_[^"]+)"', made.text)
+    assert secret is not None
+    logged = "\n".join(lines.lines)
+    assert '"POST /dashboard/settings/keys HTTP/1.1" 200' in logged
+    hidden = secret.group(1).split("_", 2)[2]  # the part after the public prefix
+    assert hidden not in logged
 
 
 async def test_the_send_window_and_weekly_budget_save_and_bad_values_change_nothing(
