@@ -76,7 +76,7 @@ class Branding(BaseModel):
         ratio = contrast_with_white(value)
         if ratio < MIN_CONTRAST:
             raise ValueError(
-                f"colour {value} has a contrast of {ratio:.1f}:1 with white; white text on it "
+                f"colour {value} has a contrast of {ratio:.2f}:1 with white; white text on it "
                 f"and it as text on white need at least {MIN_CONTRAST}:1 to be readable "
                 "(WCAG AA): choose a darker colour"
             )

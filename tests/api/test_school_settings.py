@@ -90,7 +90,7 @@ async def test_branding_is_previewed_then_saved_and_the_next_email_wears_it(
             s, "/dashboard/settings/branding", {**form, "colour": "#ffcc00", "action": "save"}
         )
         assert pale.status_code == 422 and "Nothing was saved" in pale.text
-        assert "contrast of 1.5:1 with white" in pale.text
+        assert "contrast of 1.51:1 with white" in pale.text
         http = await post_form(
             s,
             "/dashboard/settings/branding",
