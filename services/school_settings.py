@@ -203,11 +203,14 @@ async def save_sending(db: Db, school: School, start: str, end: str, budget: str
 
 
 def _time(value: str, field: str, errors: list[dict[str, str]]) -> time | None:
-    try:
-        return datetime.strptime(value.strip(), "%H:%M").time()
-    except ValueError:
-        errors.append({"field": field, "message": "Give a time like 07:30."})
-        return None
+    # A browser's time field sends "07:30", or "07:30:00" where it shows seconds.
+    for shape in ("%H:%M", "%H:%M:%S"):
+        try:
+            return datetime.strptime(value.strip(), shape).time()
+        except ValueError:
+            continue
+    errors.append({"field": field, "message": "Give a time like 07:30."})
+    return None
 
 
 def _minutes(at: time) -> int:
