@@ -141,7 +141,6 @@ async def save_branding(request: Request, res: ResourcesDep, db: DbDep, who: Vie
         return found
     school = found[1]
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    form = {k: v[:500] for k, v in form.items()}  # every field's limit is below this
     kind = _kind(form.get("kind"))
     saved_branding = Branding.model_validate_json(school.branding_json)
     try:
