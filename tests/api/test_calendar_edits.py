@@ -106,3 +106,34 @@ async def test_dates_added_and_removed_by_hand_and_impossible_ones_refused(
         assert scotland.status_code == 303
         page = (await s.api.get("/dashboard/calendar")).text
         assert "Bank holidays (Scotland)" in page and "Saint Andrew" in page
+
+
+async def test_a_later_send_window_moves_a_waiting_step_to_its_start(
+    time_env: WorkflowEnvironment, ts_stack: StackFactory
+) -> None:
+    year, monday, lead = await school_year_now(time_env, term_days=20)
+    cue_day = monday + timedelta(days=7)
+    async with ts_stack(year.calendar) as s:
+        body = {
+            "reference": "window",
+            "title": "Retrieval practice",
+            "event_date": monday.isoformat(),
+            "plan": PLAN,  # the cue is due at 08:00, inside the usual 07:30 to 17:30
+            "participants": [{"name": "Ada Lovelace", "email": TEACHER}],
+        }
+        assert (await s.api.post("/v1/events", json=body, headers=s.auth())).status_code == 201
+        await time_env.sleep(timedelta(days=lead + 1))
+        assert len(s.smtp.inbox.to(TEACHER)) == 1
+
+        await sign_in_as_lead(s)
+        saved = await post_form(
+            s,
+            "/dashboard/settings/sending",
+            {"window_start": "10:00", "window_end": "15:00", "budget": "3"},
+        )
+        assert saved.status_code == 303
+        await signalled(time_env, s)
+        await time_env.sleep(timedelta(days=9))
+        [_, cue] = s.smtp.inbox.to(TEACHER)
+        when = sent_at(cue).astimezone(LONDON)
+        assert (when.date(), when.hour, when.minute) == (cue_day, 10, 0)
