@@ -64,6 +64,9 @@ class School(SQLModel, table=True):
     calendar_json: str = Field(default="{}")
     # The school's Branding as JSON: sender name, sign-off, logo, copy overrides.
     branding_json: str = Field(default="{}")
+    # At most this many emails to one teacher a week (activities/budget.py); None: the
+    # service's default (Settings.email_budget_per_week).
+    email_budget_per_week: int | None = Field(default=None)
     trust_id: str | None = Field(default=None, index=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
