@@ -132,7 +132,7 @@ async def finish(
     meta, keys = await _metadata(provider.issuer)
     id_token = await _exchange(settings, provider, meta, code, redirect_uri, pending.verifier)
     claims = await _validated(provider, id_token, keys, pending.nonce)
-    return Identity(_email(provider, claims), pending.provider_id)
+    return Identity(vouched_email(provider, claims), pending.provider_id)
 
 
 async def _exchange(
@@ -214,7 +214,7 @@ def _claim_problem(claim: str) -> str:
     return TRY_AGAIN
 
 
-def _email(provider: SignInProvider, claims: dict[str, Any]) -> str:
+def vouched_email(provider: SignInProvider, claims: dict[str, Any]) -> str:
     """The account's email, if the provider may vouch for it."""
     email = str(claims.get("email") or "").strip().lower()
     if provider.kind == "microsoft":
