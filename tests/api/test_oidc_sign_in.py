@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from services import admin
 from tests.api.test_observability import scrape, value
+from tests.support.browser import artifact, browser, refusals, served
+from tests.support.inbox import free_port
 from tests.support.oidc import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -229,3 +231,36 @@ async def test_an_api_key_no_longer_signs_in_to_the_dashboard(dev_stack: StackFa
         assert tried.status_code in (404, 405)
         assert "cpd_session" not in tried.headers.get("set-cookie", "")
         assert not await signed_in_as(s)
+
+
+async def test_a_trust_leader_signs_in_and_switches_school_in_a_browser(
+    dev_stack: StackFactory,
+) -> None:
+    port = free_port()
+    with oidc_provider() as idp:
+        async with dev_stack(public_base_url=f"http://127.0.0.1:{port}") as s, served(s.app, port):
+            second, _ = await s.new_school()
+            await admin.create_trust(s.db, "oak-trust", "Oak Trust", [s.school_id, second])
+            await admin.add_leader(s.db, LEAD, "cpd_lead", school_id=s.school_id)
+            await admin.add_leader(s.db, LEAD, "leader", school_id=second)
+            await use_provider(s, idp, trust_id="oak-trust")
+            idp.user("head-1", email=LEAD, email_verified=True)
+            async with browser() as chromium:
+                page = await chromium.new_page(viewport={"width": 320, "height": 700})
+                refused = refusals(page)
+                await page.goto(f"http://127.0.0.1:{port}/dashboard")
+                await page.get_by_label("Your school email").fill(LEAD)
+                await page.get_by_role("button", name="Sign in with my school account").click()
+                await page.get_by_role("link", name="Sign in with your school account").click()
+                # The provider's own page: the account is chosen there.
+                await page.locator('input[name="sub"]').fill("head-1")
+                await page.get_by_role("button", name="Authorize").click()
+                await page.get_by_role("heading", name="Choose a school").wait_for()
+                await page.screenshot(path=artifact("choose-a-school.png"), full_page=True)
+                await page.get_by_role("button", name="Hillside Academy (CPD lead)").click()
+                await page.get_by_role("heading", name="Hillside Academy: CPD events").wait_for()
+                await page.get_by_role("link", name="Switch school").click()
+                await page.get_by_role("button", name=f"School {second} (Leader)").click()
+                await page.get_by_role("heading", name=f"School {second}").first.wait_for()
+                assert "/dashboard/calendar" not in await page.content()  # a leader's view
+                assert refused == []
