@@ -135,12 +135,13 @@ async def find_provider(
 
 @router.get("/oidc/start", response_model=None)
 async def oidc_start(
-    request: Request, res: ResourcesDep, db: DbDep, provider: int, login_hint: str = ""
+    request: Request, res: ResourcesDep, db: DbDep, provider: str = "", login_hint: str = ""
 ) -> Response:
     """Off to the school's provider, with what the browser must bring back in a cookie."""
     _limit(res, request)
     try:
-        url, pending = await oidc.begin(db, provider, _callback(res), login_hint[:320].strip())
+        chosen = int(provider) if provider.isdigit() else 0
+        url, pending = await oidc.begin(db, chosen, _callback(res), login_hint[:320].strip())
     except Unauthorized as exc:
         return _sign_in_page(request, res, status=400, error=exc.detail)
     response = RedirectResponse(url, status_code=303)
@@ -264,13 +265,13 @@ async def choose(
     res: ResourcesDep,
     db: DbDep,
     session: SessionDep,
-    leader: Annotated[int, Form()],
+    leader: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     person = _chooser_of(request, res, session)
     if person is None:
         return RedirectResponse("/dashboard/login", status_code=303)
     try:
-        who = await signin.chosen(db, person[0], person[1], leader)
+        who = await signin.chosen(db, person[0], person[1], int(leader) if leader.isdigit() else 0)
     except NotFound:
         return missing(request, session.viewer if session else None)
     return await _signed_in(res, db, who, replacing=request)

@@ -102,6 +102,11 @@ async def test_every_bad_sign_in_is_refused_and_counted(dev_stack: StackFactory)
             await refused("outsider", 401, "Accounts from @elsewhere.example cannot sign in")
             await refused("stranger", 401, "not set up to sign in here")
 
+            # A provider that is not set up.
+            for unknown in ("999999", "abc"):
+                gone = await s.api.get(f"/dashboard/oidc/start?provider={unknown}")
+                assert gone.status_code == 400 and "no longer set up" in gone.text
+
             # A callback whose state is not this browser's.
             leave = await s.api.get(f"/dashboard/oidc/start?provider={pid}")
             assert leave.status_code == 303
@@ -172,6 +177,8 @@ async def test_a_leader_of_two_schools_chooses_and_switches(dev_stack: StackFact
         token = form_token(choose.text)
         forged = await s.api.post("/dashboard/choose", data={"leader": theirs, "csrf": token})
         assert forged.status_code == 404 and not await signed_in_as(s)
+        nonsense = await s.api.post("/dashboard/choose", data={"leader": "x1", "csrf": token})
+        assert nonsense.status_code == 404 and not await signed_in_as(s)
 
         first = await s.api.post("/dashboard/choose", data={"leader": ids[0], "csrf": token})
         assert first.status_code == 303
