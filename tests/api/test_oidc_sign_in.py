@@ -155,8 +155,7 @@ async def test_a_leader_of_two_schools_chooses_and_switches(dev_stack: StackFact
         await admin.add_leader(s.db, LEAD, "cpd_lead", school_id=s.school_id)
         await admin.add_leader(s.db, LEAD, "leader", school_id=other)
         await admin.add_leader(s.db, "lead@third.example", "cpd_lead", school_id=third)
-        link_done = await sign_in(s, LEAD)  # the magic link signs in the person; then they choose
-        del link_done
+        await sign_in(s, LEAD)  # the magic link signs in the person; then they choose
         choose = await s.api.get("/dashboard/choose")
         assert choose.status_code == 200
         assert (
