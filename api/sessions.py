@@ -101,8 +101,8 @@ class Sessions:
     async def start(
         self, db: Db, response: Response, who: Viewer, replacing: Request | None = None
     ) -> None:
-        """A new session; ``replacing``: the request whose session it takes over (switching
-        school), which ends."""
+        """A new session; ``replacing``: the request whose session (if any) it takes over,
+        which ends: signing in again, or switching school."""
         old = replacing.cookies.get(self.cookie) if replacing else None
         if old:
             await sessions.end(db, old)

@@ -208,7 +208,8 @@ async def _let_in(
         return _sign_in_page(request, res, status=401, error=NOT_A_LEADER)
     signin.counted(method, "signed_in")
     if len(options) == 1:
-        return await _signed_in(res, db, signin.viewer(email, options[0], provider_id, False))
+        who = signin.viewer(email, options[0], provider_id, False)
+        return await _signed_in(res, db, who, replacing=request)
     response = RedirectResponse("/dashboard/choose", status_code=303)
     res.sessions.keep_choosing(response, email, provider_id)
     return response
@@ -231,9 +232,11 @@ def _chooser_of(
 ) -> tuple[str, int | None] | None:
     """Whose schools to offer: the signed-in person's, or the one who just proved their
     address."""
-    if session is not None and session.viewer.email:
+    # A sign-in just made comes first: the browser may hold an older session.
+    just_now = res.sessions.choosing(request)
+    if just_now is None and session is not None and session.viewer.email:
         return session.viewer.email, session.viewer.provider_id
-    return res.sessions.choosing(request)
+    return just_now
 
 
 ROLE_NAMES = {"cpd_lead": "CPD lead", "leader": "Leader", "trust": "Trust leader"}

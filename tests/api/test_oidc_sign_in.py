@@ -7,6 +7,8 @@ import base64
 import hashlib
 from datetime import timedelta
 
+import httpx
+
 from services import admin
 from tests.api.test_observability import scrape, value
 from tests.support.browser import artifact, browser, refusals, served
@@ -270,3 +272,26 @@ async def test_a_trust_leader_signs_in_and_switches_school_in_a_browser(
                 await page.get_by_role("heading", name=f"School {second}").first.wait_for()
                 assert "/dashboard/calendar" not in await page.content()  # a leader's view
                 assert refused == []
+
+
+async def test_a_fresh_sign_in_in_a_signed_in_browser_is_the_one_that_counts(
+    dev_stack: StackFactory,
+) -> None:
+    async with dev_stack() as s:
+        other, _ = await s.new_school()
+        await admin.add_leader(s.db, "deputy@hillside.example", "leader", school_id=s.school_id)
+        await admin.add_leader(s.db, LEAD, "cpd_lead", school_id=s.school_id)
+        await admin.add_leader(s.db, LEAD, "cpd_lead", school_id=other)
+        await sign_in(s, "deputy@hillside.example")
+        kept = httpx.Cookies(s.api.cookies)
+        await sign_in(s, LEAD)  # in the same browser: LEAD's schools are offered, not deputy's
+        choose = await s.api.get("/dashboard/choose")
+        assert f"School {other} (CPD lead)" in choose.text
+        [*_, theirs] = _leader_ids(choose.text)
+        assert (await post_form(s, "/dashboard/choose", {"leader": theirs})).status_code == 303
+        assert f"School {other}" in await signed_in_as(s)
+        # The deputy's session in this browser ended when the new one began.
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=s.app), base_url="http://testserver", cookies=kept
+        ) as old:
+            assert (await old.get("/dashboard")).status_code == 303
