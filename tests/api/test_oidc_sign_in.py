@@ -295,3 +295,16 @@ async def test_a_fresh_sign_in_in_a_signed_in_browser_is_the_one_that_counts(
             transport=httpx.ASGITransport(app=s.app), base_url="http://testserver", cookies=kept
         ) as old:
             assert (await old.get("/dashboard")).status_code == 303
+
+
+async def test_a_provider_that_cannot_be_reached_gets_a_clear_page(
+    dev_stack: StackFactory,
+) -> None:
+    with oidc_provider() as idp:
+        gone = idp.issuer  # the provider stops at the end of this block
+    async with dev_stack() as s:
+        idp.issuer = gone
+        provider = await use_provider(s, idp)
+        leave = await s.api.get(f"/dashboard/oidc/start?provider={provider.id}")
+        assert leave.status_code == 400 and "could not be reached" in leave.text
+        assert "cpd_oidc" not in leave.headers.get("set-cookie", "")
