@@ -121,6 +121,7 @@ def create_app(
     app.include_router(answers.router)
     app.include_router(portfolio.router)
     app.include_router(signin.router)
+    app.include_router(signin.chooser)
     app.include_router(dashboard.router)
     app.include_router(leader_links.router)
     if settings.dev_mailbox_dir is not None:

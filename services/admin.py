@@ -140,6 +140,11 @@ async def new_leader(
     return leader
 
 
+async def has_leader(sessionmaker: Sessionmaker, email: str, school_id: str) -> bool:
+    async with unit_of_work(sessionmaker) as session:
+        return bool(await _leaders(session, email, school_id, None))
+
+
 async def _leaders(
     session: Db, email: str, school_id: str | None, trust_id: str | None
 ) -> list[Leader]:
