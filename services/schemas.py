@@ -398,3 +398,43 @@ class SupportMark(BaseModel):
     status: Literal["in_hand", "supported"]
 
     model_config = {"json_schema_extra": {"examples": [{"status": "supported"}]}}
+
+
+class PreviewStep(BaseModel):
+    """One step of a plan as it will go to a teacher who starts now."""
+
+    step_id: str
+    title: str
+    kind: StepKind
+    status: Literal["send", "skipped", "before_joined"] = Field(
+        description="send; skipped: a routine step overtaken by the next after a holiday; "
+        "before_joined: a cue or check-in whose day has passed"
+    )
+    send_at: datetime | None = Field(
+        default=None, description="When the email goes, in the school's time zone (with offset)"
+    )
+    local_date: date | None = None
+    local_time: str | None = Field(default=None, description="HH:MM, the school's local time")
+    deferred: bool = Field(
+        default=False, description="Moved to a later week: this plan's own weekly budget was full"
+    )
+    reminders: list[datetime] = Field(
+        default_factory=list, description="Each goes only if the teacher has not answered by then"
+    )
+    closes_at: datetime | None = Field(
+        default=None, description="Counted as missed if unanswered by then"
+    )
+    subject: str = ""
+    text: str = Field(default="", description="The plain-text email, for a sample teacher")
+
+
+class EventPreview(BaseModel):
+    """What a trigger would do, before it is done: nothing is written and nothing is sent."""
+
+    plan_id: str
+    plan_name: str
+    timezone: str
+    participants: int
+    steps: list[PreviewStep]
+    warnings: list[str]
+    decided_later: list[str] = Field(description="What the preview cannot know in advance")
