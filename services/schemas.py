@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    EmailStr,
+    Field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import JsonDict
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
@@ -426,6 +433,15 @@ class PreviewStep(BaseModel):
     )
     subject: str = ""
     text: str = Field(default="", description="The plain-text email, for a sample teacher")
+
+    @field_serializer("send_at", "closes_at")
+    def _with_offset(self, at: datetime | None) -> str | None:
+        # "+00:00", not "Z": the offset is the school's, winter or summer.
+        return at.isoformat() if at else None
+
+    @field_serializer("reminders")
+    def _each_with_offset(self, reminders: list[datetime]) -> list[str]:
+        return [at.isoformat() for at in reminders]
 
 
 class EventPreview(BaseModel):
