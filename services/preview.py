@@ -10,18 +10,22 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from pydantic import ValidationError
+
 from cpd import school_year
 from cpd.branding import Branding
 from cpd.calendar import SchoolCalendar
 from cpd.db import Db
 from cpd.models import School
 from cpd.plans import Plan
+from cpd.roster import Roster
 from cpd.schedule import ForecastStep, forecast
 from cpd.security import Links
 from emails.content import step_email_context
 from emails.render import EmailRenderer
-from services import plan_library
-from services.schemas import EventCreate, EventPreview, PreviewStep
+from services import plan_library, rosters
+from services.errors import Invalid
+from services.schemas import EventCreate, EventPreview, ParticipantIn, PreviewStep
 from services.triggers import check_event_date
 
 _RENDERER = EmailRenderer()
@@ -35,6 +39,33 @@ DECIDED_LATER = [
     "follow-throughs: if other follow-throughs fill a week, a step waits for the next "
     "week and a reminder is left out.",
 ]
+
+
+async def preview_roster(
+    db: Db,
+    school: School,
+    roster: Roster,
+    title: str,
+    event_date: date,
+    plan_id: str,
+    now: datetime,
+    per_week: int,
+    base_url: str,
+) -> EventPreview:
+    """``POST /v1/events/preview.csv``: the preview for the roster's good rows, and every
+    row's verdict (a roster with errors would start nothing: see ``roster.ok``)."""
+    people = [ParticipantIn(name=r.name, email=r.email) for r in roster.people]
+    # Checked as a trigger is; a roster with nobody good in it still gets its dates and
+    # verdicts, worded for a stand-in teacher.
+    try:
+        body = EventCreate(
+            reference="preview", title=title, event_date=event_date, plan_id=plan_id,
+            participants=people or [ParticipantIn(name="Sam Teacher", email="sam@example.org")],
+        )  # fmt: skip
+    except ValidationError as exc:
+        raise Invalid(str(exc.errors()[0]["msg"])) from exc
+    out = await preview_event(db, school, body, now, per_week, base_url)
+    return out.model_copy(update={"participants": len(people), "roster": rosters.report(roster)})
 
 
 async def preview_event(

@@ -454,3 +454,6 @@ class EventPreview(BaseModel):
     steps: list[PreviewStep]
     warnings: list[str]
     decided_later: list[str] = Field(description="What the preview cannot know in advance")
+    roster: RosterReport | None = Field(
+        default=None, description="A roster file's verdict for every row (the CSV preview)"
+    )

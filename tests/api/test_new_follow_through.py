@@ -214,3 +214,26 @@ async def test_the_api_preview_writes_and_sends_nothing(dev_stack: StackFactory)
                 await s.api.post("/v1/events/preview", json=bad, headers=s.auth())
             ).status_code == 422
         assert await events_of(s) == []
+
+
+async def test_the_api_previews_a_roster_file_with_each_rows_verdict(
+    dev_stack: StackFactory,
+) -> None:
+    async with dev_stack() as s:
+        files = {"file": ("staff.csv", SIMS.encode(), "text/csv")}
+        data = {"title": "Retrieval practice", "event_date": days_ago(1)}
+        preview = await s.api.post(
+            "/v1/events/preview.csv", files=files, data=data, headers=s.auth()
+        )
+        assert preview.status_code == 200, preview.text
+        out = preview.json()
+        assert out["participants"] == 2  # Siân and Zoë; Tom's address is not valid
+        assert out["roster"]["ok"] is False and out["roster"]["errors"] == 1
+        assert out["steps"][0]["step_id"] == "action-plan"
+        bad = {**data, "event_date": "2001-01-01"}
+        refused = await s.api.post(
+            "/v1/events/preview.csv", files=files, data=bad, headers=s.auth()
+        )
+        assert refused.status_code == 422
+        assert (await s.api.get("/v1/events", headers=s.auth())).json()["items"] == []
+        assert s.smtp.inbox.messages == []
