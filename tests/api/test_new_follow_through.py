@@ -8,14 +8,16 @@ import io
 import re
 
 from openpyxl import Workbook
+from playwright.async_api import FilePayload
 from sqlmodel import select
 
 from cpd.models import Event, Participant
 from services import admin
+from tests.support.browser import artifact, browser, refusals, served
 from tests.support.events import days_ago, event
-from tests.support.inbox import text_of
+from tests.support.inbox import free_port, text_of
 from tests.support.rosters import SIMS
-from tests.support.signin import post_form, sign_in, sign_in_as_lead
+from tests.support.signin import post_form, sign_in, sign_in_as_lead, sign_in_link
 from tests.support.stack import Stack, StackFactory
 
 PASTED = (
@@ -237,3 +239,50 @@ async def test_the_api_previews_a_roster_file_with_each_rows_verdict(
         assert refused.status_code == 422
         assert (await s.api.get("/v1/events", headers=s.auth())).json()["items"] == []
         assert s.smtp.inbox.messages == []
+
+
+# Every visible form control named by a label, and nothing wider than the screen.
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+  .filter(el => !(el.labels && el.labels.length)).map(el => el.name)"""
+WIDER = "() => document.documentElement.scrollWidth - window.innerWidth"
+
+
+async def test_a_cpd_lead_starts_one_in_a_browser_on_a_phone(dev_stack: StackFactory) -> None:
+    port = free_port()
+    async with dev_stack(public_base_url=f"http://127.0.0.1:{port}") as s, served(s.app, port):
+        lead = await sign_in_as_lead(s)
+        link = await sign_in_link(s, lead)
+        async with browser() as chromium:
+            page = await chromium.new_page(viewport={"width": 320, "height": 720})
+            refused = refusals(page)
+            await page.goto(link)
+            await page.get_by_role("button", name="Sign in to the dashboard").click()
+            await page.get_by_role("link", name="New follow-through").first.click()
+            await page.get_by_role("heading", name="New follow-through").wait_for()
+            assert await page.evaluate(UNLABELLED) == []
+            await page.get_by_label("Title of the CPD").fill("Retrieval practice")
+            await page.get_by_label("Date of the CPD").fill(days_ago(1))
+            await page.get_by_label("Paste names and emails").fill(PASTED)
+            await page.get_by_label("Or upload your MIS staff export").set_input_files(
+                FilePayload(name="staff.csv", mimeType="text/csv", buffer=SIMS.encode())
+            )
+            await page.get_by_role("button", name="Preview the emails and dates").click()
+            await page.get_by_role("heading", name="Preview: Retrieval practice").wait_for()
+            assert "2 rows need fixing" in await page.get_by_role("alert").first.inner_text()
+            assert await page.evaluate(UNLABELLED) == []
+            assert await page.evaluate(WIDER) <= 0
+            await page.screenshot(path=artifact("new-follow-through-preview.png"), full_page=True)
+            await page.get_by_role("button", name="Start with the 4 good rows only").click()
+            await page.get_by_role("heading", name="Retrieval practice").first.wait_for()
+            assert "/dashboard/events/" in page.url
+            assert refused == []
+        [created] = await events_of(s)
+        async with s.db() as db:
+            people = (await db.exec(select(Participant))).all()
+        assert sorted(p.email for p in people) == [
+            "ada@hillside.example",
+            "grace@hillside.example",
+            "sian.evans@hillside.example",
+            "zoe.brown@hillside.example",
+        ]
+        assert created.title == "Retrieval practice"
