@@ -35,6 +35,8 @@ DECIDED_LATER = [
     "A teacher who pauses, or answers “not yet” or “I need help”, changes their own dates "
     "from then on (an answer asking for help brings one extra email in open hours).",
     "Holidays or closures you enter later move the emails still to come.",
+    "In a large event, emails go out at a steady rate, so some teachers get theirs a few "
+    "minutes after the time shown.",
     "Each teacher gets at most the weekly number of emails across all their "
     "follow-throughs: if other follow-throughs fill a week, a step waits for the next "
     "week and a reminder is left out.",
@@ -118,6 +120,7 @@ def preview(
                 local_date=local.date() if local else None,
                 local_time=local.strftime("%H:%M") if local else None,
                 deferred=item.deferred,
+                at_once=item.send_at == now,
                 reminders=[r.astimezone(zone) for r in item.reminders],
                 closes_at=item.closes_at.astimezone(zone) if item.closes_at else None,
                 subject=subject,

@@ -422,6 +422,9 @@ class PreviewStep(BaseModel):
     )
     local_date: date | None = None
     local_time: str | None = Field(default=None, description="HH:MM, the school's local time")
+    at_once: bool = Field(
+        default=False, description="Already due: sent as soon as the follow-through starts"
+    )
     deferred: bool = Field(
         default=False, description="Moved to a later week: this plan's own weekly budget was full"
     )

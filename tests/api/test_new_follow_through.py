@@ -81,6 +81,7 @@ async def test_the_preview_shows_each_email_and_confirming_twice_starts_one_even
         # Every step, with a date and time (always open here: each at its own hour).
         assert "Action plan" in text and "12-month impact check" in text
         assert re.search(r"Week 1 cue</th>\s*<td>\w{3} \d{1,2} \w{3} \d{4}, 08:00", text)
+        assert re.search(r"Action plan</th>\s*<td>As soon as you start it", text)  # due yesterday
         assert "Reminders go only if the teacher has not answered by then." in text
         assert await events_of(s) == []
 
@@ -272,6 +273,9 @@ async def test_a_cpd_lead_starts_one_in_a_browser_on_a_phone(dev_stack: StackFac
             assert await page.evaluate(UNLABELLED) == []
             assert await page.evaluate(WIDER) <= 0
             await page.screenshot(path=artifact("new-follow-through-preview.png"), full_page=True)
+            await page.set_viewport_size({"width": 1280, "height": 900})  # and on a desktop
+            assert await page.evaluate(WIDER) <= 0
+            await page.screenshot(path=artifact("new-follow-through-desktop.png"))
             await page.get_by_role("button", name="Start with the 4 good rows only").click()
             await page.get_by_role("heading", name="Retrieval practice").first.wait_for()
             assert "/dashboard/events/" in page.url
