@@ -178,14 +178,20 @@ def _name_from_address(email: str) -> str:
 
 def _split_line(line: str) -> tuple[str, str, bool]:
     """(name, email, name_guessed) from 'Name <email>', 'Name, email', 'Name<TAB>email'
-    (pasted from a spreadsheet) or a bare email."""
+    (pasted from a spreadsheet), 'Name email' or a bare email."""
     angled = _ANGLED.match(line)
     if angled:
-        return angled["name"].strip(" \"'"), angled["email"].strip(), False
-    parts = [p.strip(" \"'") for p in re.split(r"[,;\t]", line) if p.strip(" \"'")]
+        return " ".join(angled["name"].strip(" \"'").split()), angled["email"].strip(), False
+    parts = [" ".join(p.strip(" \"'").split()) for p in re.split(r"[,;\t]", line)]
+    parts = [p for p in parts if p]
+    if len(parts) == 1:
+        # "Name email" or just the email: the word with an @ is the address.
+        words = parts[0].split()
+        parts = [" ".join(w for w in words if "@" not in w)] + [w for w in words if "@" in w]
+        parts = [p for p in parts if p]
     emails = [p for p in parts if "@" in p]
     names = [p for p in parts if "@" not in p]
-    if len(parts) == 1 and emails:
+    if not names and len(emails) == 1:
         return _name_from_address(emails[0]), emails[0], True
     if len(emails) == 1:
         return " ".join(names), emails[0], False
@@ -196,9 +202,8 @@ def parse_pasted(text: str) -> Roster:
     """People pasted one a line; rows are numbered by line, as the lead sees them."""
     rows: list[RosterRow] = []
     seen: dict[str, int] = {}
-    for n, raw in enumerate(text.splitlines(), start=1):
-        line = " ".join(raw.split())
-        if not line:
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
             continue
         if len(rows) >= MAX_ROWS:
             return Roster(rows=rows, problems=[f"More than {MAX_ROWS} people: split the list."])
