@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
     EmailStr,
     Field,
-    field_serializer,
+    PlainSerializer,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -407,6 +408,15 @@ class SupportMark(BaseModel):
     model_config = {"json_schema_extra": {"examples": [{"status": "supported"}]}}
 
 
+# A school's local time with its offset: "+00:00" in winter, not "Z", so it reads the same
+# way all year.
+LocalDateTime = Annotated[
+    datetime,
+    PlainSerializer(lambda at: at.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
 class PreviewStep(BaseModel):
     """One step of a plan as it will go to a teacher who starts now."""
 
@@ -417,7 +427,7 @@ class PreviewStep(BaseModel):
         description="send; skipped: a routine step overtaken by the next after a holiday; "
         "before_joined: a cue or check-in whose day has passed"
     )
-    send_at: datetime | None = Field(
+    send_at: LocalDateTime | None = Field(
         default=None, description="When the email goes, in the school's time zone (with offset)"
     )
     local_date: date | None = None
@@ -428,23 +438,14 @@ class PreviewStep(BaseModel):
     deferred: bool = Field(
         default=False, description="Moved to a later week: this plan's own weekly budget was full"
     )
-    reminders: list[datetime] = Field(
+    reminders: list[LocalDateTime] = Field(
         default_factory=list, description="Each goes only if the teacher has not answered by then"
     )
-    closes_at: datetime | None = Field(
+    closes_at: LocalDateTime | None = Field(
         default=None, description="Counted as missed if unanswered by then"
     )
     subject: str = ""
     text: str = Field(default="", description="The plain-text email, for a sample teacher")
-
-    @field_serializer("send_at", "closes_at")
-    def _with_offset(self, at: datetime | None) -> str | None:
-        # "+00:00", not "Z": the offset is the school's, winter or summer.
-        return at.isoformat() if at else None
-
-    @field_serializer("reminders")
-    def _each_with_offset(self, reminders: list[datetime]) -> list[str]:
-        return [at.isoformat() for at in reminders]
 
 
 class EventPreview(BaseModel):
