@@ -171,11 +171,11 @@ def forecast(
         if skippable and overtaken(clock.cal, due(following), clock.now):  # type: ignore[arg-type]
             out.append(ForecastStep(step, "skipped"))
             continue
-        planned_week = clock.now
+        ready_at = clock.now
         while not reserve():
             nxt = start_of_next_week(clock.cal, clock.now)
             clock.sleep_until_open(lambda t=nxt: t)  # type: ignore[misc]
-        item = ForecastStep(step, "send", send_at=clock.now, deferred=clock.now != planned_week)
+        item = ForecastStep(step, "send", send_at=clock.now, deferred=clock.now != ready_at)
         out.append(item)
         sent_at = clock.now
         not_before = next_open_day(clock.cal, clock.now)
