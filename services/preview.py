@@ -8,7 +8,7 @@ branding, for one sample teacher. Nothing is written and nothing is sent.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import ValidationError
 
@@ -119,6 +119,7 @@ def preview(
                 send_at=local,
                 local_date=local.date() if local else None,
                 local_time=local.strftime("%H:%M") if local else None,
+                planned_date=event_date + timedelta(days=item.step.offset_days),
                 deferred=item.deferred,
                 at_once=item.send_at == now,
                 reminders=[r.astimezone(zone) for r in item.reminders],

@@ -432,6 +432,10 @@ class PreviewStep(BaseModel):
     )
     local_date: date | None = None
     local_time: str | None = Field(default=None, description="HH:MM, the school's local time")
+    planned_date: date = Field(
+        description="The day the plan puts it on (the event date plus its offset), before "
+        "the school's calendar moves it"
+    )
     at_once: bool = Field(
         default=False, description="Already due: sent as soon as the follow-through starts"
     )
