@@ -125,7 +125,7 @@ async def draft(
     sample = out.good[0].name if out.good else "Sam Teacher"
     out.preview = preview(
         school, plan, title, event_date, len(out.good), sample, now, per_week, base_url
-    )
+    ).model_copy(update={"plan_id": form.plan_id})
     # Made once per preview page: the confirm carries it, so posting it twice starts one.
     out.reference = REFERENCE_PREFIX + secrets.token_urlsafe(12)
     return out

@@ -78,10 +78,12 @@ async def preview_event(
     check_event_date(body.event_date, now.astimezone(calendar.zone).date())
     plan = await plan_library.resolve(db, school.id, body)
     sample = body.participants[0].name if body.participants else "Sam Teacher"
-    return preview(
+    out = preview(
         school, plan, body.title, body.event_date, len(body.participants), sample, now,
         per_week, base_url,
     )  # fmt: skip
+    # Named as the event would record it: a school's plan with its version.
+    return out.model_copy(update={"plan_id": plan_library.id_of(body, plan)})
 
 
 def preview(
@@ -103,6 +105,8 @@ def preview(
     def calendar_at(at: datetime) -> SchoolCalendar:
         return school_year.effective(entered, at.astimezone(entered.zone).date())
 
+    # The school's own weekly budget if it chose one, as activities/budget.py reads it.
+    per_week = school.email_budget_per_week or per_week
     steps = forecast(plan, event_date, start, now, calendar_at, per_week)
     branding = Branding.model_validate_json(school.branding_json)
     zone = entered.zone

@@ -100,7 +100,7 @@ async def test_the_preview_shows_each_email_and_confirming_twice_starts_one_even
         [mail] = await s.smtp.inbox.wait_for(1, "ada@hillside.example")
         subject = re.search(r"Action plan</th>.*?<td>([^<]+)</td></tr>", text, re.S)
         assert subject and str(mail["Subject"]) == subject.group(1)
-        shown = re.search(r'<pre class="email">(.*?)</pre>', text, re.S)
+        shown = re.search(r'<pre class="email-text">(.*?)</pre>', text, re.S)
         assert shown and shown.group(1).split("\n")[0] in text_of(mail)
 
 
