@@ -290,3 +290,36 @@ async def test_a_cpd_lead_starts_one_in_a_browser_on_a_phone(dev_stack: StackFac
             "zoe.brown@hillside.example",
         ]
         assert created.title == "Retrieval practice"
+
+
+async def test_a_schools_own_plan_is_previewed_and_started_with_its_version(
+    dev_stack: StackFactory,
+) -> None:
+    async with dev_stack() as s:
+        plan = {
+            "name": "Our feedback plan",
+            "steps": [
+                {"id": "action-plan", "kind": "action_plan", "offset_days": 0},
+                {"id": "nudge", "kind": "cue", "title": "First nudge", "offset_days": 7,
+                 "answer_window_working_days": 0, "reminders": {"max_reminders": 0}},
+            ],
+        }  # fmt: skip
+        saved = await s.api.post("/v1/plans", json=plan, headers=s.auth())
+        assert saved.status_code == 201, saved.text
+        plan_id = saved.json()["id"]
+        body = event(plan_id=plan_id, event_date=days_ago(1))
+        api = (await s.api.post("/v1/events/preview", json=body, headers=s.auth())).json()
+        assert api["plan_id"] == plan_id
+        assert [st["title"] for st in api["steps"]] == ["Action plan", "First nudge"]
+
+        await sign_in_as_lead(s)
+        assert "Our feedback plan (your school" in (await s.api.get("/dashboard/new")).text
+        page = await post_form(
+            s, "/dashboard/new/preview", form(plan_id=plan_id, pasted=PASTED.splitlines()[0])
+        )
+        assert page.status_code == 200, page.text
+        assert "First nudge</th>" in page.text
+        started = await post_form(s, "/dashboard/new/confirm", hidden(page.text))
+        assert started.status_code == 303
+        [created] = await events_of(s)
+        assert created.plan_id == plan_id
