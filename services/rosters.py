@@ -21,7 +21,7 @@ MAX_CSV_BYTES = 5 * 1024 * 1024
 def read_roster(data: bytes) -> Roster:
     """``data`` is read one byte past the limit, so a file too big is known to be."""
     if len(data) > MAX_CSV_BYTES:
-        raise TooLarge("The CSV is over 5 MB: split it into smaller files.")
+        raise TooLarge("The file is over 5 MB: split it into smaller files.")
     return parse_roster(data)
 
 

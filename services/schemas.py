@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    EmailStr,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import JsonDict
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
@@ -443,3 +451,62 @@ class SupportMark(BaseModel):
     status: Literal["in_hand", "supported"]
 
     model_config = {"json_schema_extra": {"examples": [{"status": "supported"}]}}
+
+
+# A school's local time with its offset: "+00:00" in winter, not "Z", so it reads the same
+# way all year.
+LocalDateTime = Annotated[
+    datetime,
+    PlainSerializer(lambda at: at.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class PreviewStep(BaseModel):
+    """One step of a plan as it will go to a teacher who starts now."""
+
+    step_id: str
+    title: str
+    kind: StepKind
+    status: Literal["send", "skipped", "before_joined"] = Field(
+        description="send; skipped: a routine step overtaken by the next after a holiday; "
+        "before_joined: a cue or check-in whose day has passed"
+    )
+    send_at: LocalDateTime | None = Field(
+        default=None, description="When the email goes, in the school's time zone (with offset)"
+    )
+    local_date: date | None = None
+    local_time: str | None = Field(default=None, description="HH:MM, the school's local time")
+    planned_date: date = Field(
+        description="The day the plan puts it on (the event date plus its offset), before "
+        "the school's calendar moves it"
+    )
+    at_once: bool = Field(
+        default=False, description="Already due: sent as soon as the follow-through starts"
+    )
+    deferred: bool = Field(
+        default=False, description="Moved to a later week: this plan's own weekly budget was full"
+    )
+    reminders: list[LocalDateTime] = Field(
+        default_factory=list, description="Each goes only if the teacher has not answered by then"
+    )
+    closes_at: LocalDateTime | None = Field(
+        default=None, description="Counted as missed if unanswered by then"
+    )
+    subject: str = ""
+    text: str = Field(default="", description="The plain-text email, for a sample teacher")
+
+
+class EventPreview(BaseModel):
+    """What a trigger would do, before it is done: nothing is written and nothing is sent."""
+
+    plan_id: str
+    plan_name: str
+    timezone: str
+    participants: int
+    steps: list[PreviewStep]
+    warnings: list[str]
+    decided_later: list[str] = Field(description="What the preview cannot know in advance")
+    roster: RosterReport | None = Field(
+        default=None, description="A roster file's verdict for every row (the CSV preview)"
+    )
