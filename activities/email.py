@@ -34,6 +34,7 @@ from cpd import census, metrics, revocation
 from cpd.branding import Branding
 from cpd.counters import bump
 from cpd.db import Transactions
+from cpd.i18n import language_of
 from cpd.models import EmailSend, HelpRequest, Leader, Participant, School, utcnow
 from cpd.security import Links, LinkSigner, signed_links
 from cpd.settings import Settings
@@ -129,8 +130,9 @@ class EmailActivities:
             event_title=inp.event_title,
             school_name=claim.school_name,
             lead_told=claim.lead_told,
+            language=claim.language,
         )
-        return self._renderer.render("step", context)
+        return self._renderer.render("step", context, claim.language)
 
     def _build(
         self,
@@ -168,6 +170,8 @@ class Claim:
     support_followup: int | None = None
     # A support email for a "need help" answer that the school's CPD lead is emailed about.
     lead_told: bool = False
+    # What the teacher reads, read at send time: "en" or "cy" (cpd/i18n.py).
+    language: str = "en"
 
 
 def _claim(session: Session, inp: StepEmailIn, message_id: str, reply_code: str) -> Claim:
@@ -209,6 +213,7 @@ def _claim(session: Session, inp: StepEmailIn, message_id: str, reply_code: str)
         scope,
         support_followup=_support_to_ask_about(session, inp),
         lead_told=inp.purpose == "support" and _lead_told(session, inp),
+        language=language_of(person.language if person else "", school.language),
     )
 
 

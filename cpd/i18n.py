@@ -35,7 +35,7 @@ def language_of(participant_language: str, school_language: str) -> Language:
     """A teacher's own choice wins; else their school's; else English."""
     for lang in (participant_language, school_language):
         if lang in LANGUAGES:
-            return lang  # type: ignore[return-value]
+            return lang
     return DEFAULT_LANGUAGE
 
 
@@ -85,7 +85,7 @@ def translations(language: str) -> Translations:
         if not m.id or m.fuzzy:
             continue
         key = m.id[0] if isinstance(m.id, tuple | list) else m.id
-        messages[key] = tuple(m.string) if isinstance(m.string, tuple | list) else m.string
+        messages[key] = tuple(m.string) if isinstance(m.string, tuple | list) else m.string or ""
     return Translations(messages)
 
 

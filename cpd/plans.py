@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_validator
 
+from cpd.i18n import N_
+
 
 class StepKind(StrEnum):
     ACTION_PLAN = "action_plan"
@@ -33,10 +35,10 @@ HELP_CHOICES = frozenset({"not_yet", "need_help"})
 
 # The parts of an action plan (EEF: plan the when, where and how of practice).
 ACTION_PLAN_FIELDS = {
-    "context": "What will you do, and at what point in the lesson?",
-    "class_name": "With which class?",
-    "frequency": "How often?",
-    "duration": "For how long?",
+    "context": N_("What will you do, and at what point in the lesson?"),
+    "class_name": N_("With which class?"),
+    "frequency": N_("How often?"),
+    "duration": N_("For how long?"),
 }
 
 

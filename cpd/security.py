@@ -26,10 +26,12 @@ _SALT = "cpd-answer-link-v1"
 class LinkError(Exception):
     """A link that cannot be honoured; ``reason`` is safe to show the teacher."""
 
-    def __init__(self, reason: str, expired: bool = False) -> None:
+    def __init__(self, reason: str, expired: bool = False, language: str = "en") -> None:
         super().__init__(reason)
         self.reason = reason
         self.expired = expired
+        # The teacher's language, when the link says whose it is (cpd/i18n.py).
+        self.language = language
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ FORM_LABELS = {
     StepKind.REFLECTION: N_("Write my reflection"),
 }
 
+DEFAULT_FORM_LABEL = N_("Answer")
+
 SUPPORT_TIP = N_(
     "Pick the one lesson this week where it fits most easily, "
     "and try just the first part of your plan there."
@@ -171,7 +173,7 @@ def step_email_context(
         "question": question_for(step, language),
         "options": options,
         "form_url": links.answer if not choices else "",
-        "form_label": _(FORM_LABELS.get(step.kind, N_("Answer"))),
+        "form_label": _(FORM_LABELS.get(step.kind, DEFAULT_FORM_LABEL)),
         "purpose": purpose,
         "support_tip": _(SUPPORT_TIP),
         "action_plan_text": action_plan_text if step.kind is not StepKind.ACTION_PLAN else "",

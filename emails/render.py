@@ -45,7 +45,9 @@ def email_environment(language: str, templates_dir: Path = TEMPLATES_DIR) -> Env
 
 class EmailRenderer:
     def __init__(self, templates_dir: Path = TEMPLATES_DIR) -> None:
-        self._envs = {lang: email_environment(lang, templates_dir) for lang in LANGUAGES}
+        self._envs: dict[str, Environment] = {
+            lang: email_environment(lang, templates_dir) for lang in LANGUAGES
+        }
 
     def render(
         self, template: str, context: dict[str, Any], language: str = DEFAULT_LANGUAGE
