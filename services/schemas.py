@@ -18,6 +18,11 @@ from workflows.types import Timeline
 class ParticipantIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     email: EmailStr
+    language: Literal["", "en", "cy"] = Field(
+        default="",
+        description="What this teacher reads: en (English) or cy (Welsh); "
+        "empty follows the school's language (PUT /v1/school/language).",
+    )
 
     @field_validator("name")
     @classmethod
@@ -398,3 +403,12 @@ class SupportMark(BaseModel):
     status: Literal["in_hand", "supported"]
 
     model_config = {"json_schema_extra": {"examples": [{"status": "supported"}]}}
+
+
+class SchoolLanguage(BaseModel):
+    """What the school's teachers read: their emails and the pages their links open."""
+
+    language: Literal["en", "cy"] = Field(
+        description="en (English) or cy (Welsh). A teacher's own language, given with the "
+        "event or the roster's Language/Iaith column, overrides it."
+    )
