@@ -228,7 +228,9 @@ def step_contexts(language: str) -> list[dict[str, Any]]:
 
 def test_every_teacher_email_reads_in_welsh() -> None:
     renderer = EmailRenderer()
-    cases = [("step", en, cy) for en, cy in zip(step_contexts("en"), step_contexts("cy"))]
+    cases = [
+        ("step", en, cy) for en, cy in zip(step_contexts("en"), step_contexts("cy"), strict=True)
+    ]
     for school in ("Ysgol y Bryn", ""):
         ctx = {"link": "https://cpd.test/p/TOKEN", "school_name": school}
         cases.append(("portfolio_link", ctx, ctx))
