@@ -342,7 +342,7 @@ def page_cases(lang: str) -> list[tuple[str, dict[str, Any]]]:
     answered = kinds[StepKind.PRACTICE_CHECKIN]
     waiting = kinds[StepKind.IMPACT_CHECK]
     for added, several in product((False, True), repeat=2):
-        events = [
+        events: list[dict[str, Any]] = [
             {
                 "participant_id": "p1",
                 "event": {"title": "Dysgu gweithredol", "date": "2026-09-01"},
