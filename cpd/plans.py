@@ -42,9 +42,12 @@ ACTION_PLAN_FIELDS = {
 }
 
 
-def action_plan_sentence(fields: dict[str, str]) -> str:
-    """The plan as one sentence, to quote back to the teacher in later emails."""
+def action_plan_sentence(fields: dict[str, str], language: str = "en") -> str:
+    """The plan as one sentence, to quote back to the teacher in later emails. The
+    workflow keeps the English; a Welsh email builds its own at send time."""
     f = {k: " ".join(fields.get(k, "").split()) for k in ACTION_PLAN_FIELDS}
+    if language == "cy":
+        return f"{f['context']} gyda {f['class_name']}, {f['frequency']}, am {f['duration']}"
     return f"{f['context']} with {f['class_name']}, {f['frequency']}, for {f['duration']}"
 
 

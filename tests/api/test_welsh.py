@@ -4,11 +4,15 @@ language wins over the school's, both ways (dev server, real SMTP)."""
 from __future__ import annotations
 
 import html
+from datetime import timedelta
 from email.message import EmailMessage
+
+from temporalio.testing import WorkflowEnvironment
 
 from tests.support.events import CHECKIN_THEN_IMPACT, days_ago, event
 from tests.support.inbox import html_of, links_of, text_of
 from tests.support.stack import Stack, StackFactory
+from tests.support.year import school_year_now
 
 GWEN = {"name": "Gwen Price", "email": "gwen@ysgol.example"}
 ADA = {"name": "Ada Lovelace", "email": "ada@ysgol.example"}
@@ -138,3 +142,41 @@ async def test_a_roster_s_iaith_column_sets_each_teacher_s_language(
         check = await s.api.post("/v1/rosters/check", files=files, headers=s.auth())
         [row] = [r for r in check.json()["rows"] if r["status"] == "error"]
         assert row["row"] == 2 and "not English or Welsh" in row["errors"][0]
+
+
+async def test_a_welsh_teacher_s_plan_is_quoted_back_in_welsh(
+    time_env: WorkflowEnvironment, ts_stack: StackFactory
+) -> None:
+    plan = {
+        "id": "plan-then-checkin",
+        "name": "Plan, then a check-in",
+        "steps": [
+            {"id": "plan", "kind": "action_plan", "offset_days": 0},
+            {"id": "checkin", "kind": "practice_checkin", "offset_days": 7},
+        ],
+    }
+    year, monday, lead = await school_year_now(time_env, term_days=8)
+    async with ts_stack(year.calendar) as s:
+        body = event(people=[{**GWEN, "language": "cy"}], plan=plan, event_date=monday.isoformat())
+        assert (await s.api.post("/v1/events", json=body, headers=s.auth())).status_code == 201
+        await time_env.sleep(timedelta(days=lead + 1))
+        [first] = s.smtp.inbox.to(GWEN["email"])
+        assert first["Subject"] == "Eich cynllun gweithredu (Retrieval practice)"
+        form = next(link for link in links_of(first) if "/a/" in link)
+        page = await _page(s, form)
+        assert "Gyda pha ddosbarth?" in page and "Cadw fy nghynllun" in page
+        parts = {
+            "context": "Holi ac ateb ar ddechrau'r wers",
+            "class_name": "Blwyddyn 8",
+            "frequency": "ddwywaith yr wythnos",
+            "duration": "hanner tymor",
+        }
+        assert "Diolch: mae eich ateb" in await _page(s, form, parts)
+        await time_env.sleep(timedelta(days=8))
+        [_, second, *_reminders] = s.smtp.inbox.to(GWEN["email"])
+        assert second["Subject"] == "Sut mae'n mynd? (Retrieval practice)"
+        quoted = (
+            "Eich cynllun: \"Holi ac ateb ar ddechrau'r wers gyda Blwyddyn 8, "
+            'ddwywaith yr wythnos, am hanner tymor"'
+        )
+        assert quoted in text_of(second)
