@@ -158,6 +158,7 @@ class ParticipantStatus(BaseModel):
     next_due_at: datetime | None
     needs_help: bool
     email_bounced: bool = False
+    language: str = Field(default="", description="en | cy; empty follows the school's")
     answers: list[AnswerOut]
 
     @classmethod
@@ -171,6 +172,7 @@ class ParticipantStatus(BaseModel):
             next_due_at=p.next_due_at,
             needs_help=p.needs_help,
             email_bounced=p.email_bounced,
+            language=p.language,
             answers=answers,
         )
 

@@ -63,6 +63,14 @@ async def test_a_welsh_school_s_teacher_reads_welsh_and_one_who_chose_english_re
             "<strong>", ""
         ).replace("</strong>", "")
 
+        status = await s.api.get("/v1/events", headers=s.auth())
+        [created] = status.json()["items"]
+        people = await s.api.get(f"/v1/events/{created['id']}/participants", headers=s.auth())
+        assert {p["email"]: p["language"] for p in people.json()["items"]} == {
+            GWEN["email"]: "",
+            ADA["email"]: "en",
+        }
+
         ada = mails[ADA["email"]]
         assert ada["Subject"] == "How is it going? (Retrieval practice)"
         assert "Dear Ada Lovelace," in text_of(ada) and '<html lang="en">' in html_of(ada)
