@@ -9,8 +9,9 @@ from email.message import EmailMessage
 
 from temporalio.testing import WorkflowEnvironment
 
+from run.inbound import serve
 from tests.support.events import CHECKIN_THEN_IMPACT, days_ago, event
-from tests.support.inbox import html_of, links_of, text_of
+from tests.support.inbox import free_port, html_of, links_of, send_reply, text_of
 from tests.support.stack import Stack, StackFactory
 from tests.support.year import school_year_now
 
@@ -188,3 +189,46 @@ async def test_a_welsh_teacher_s_plan_is_quoted_back_in_welsh(
             'ddwywaith yr wythnos, am hanner tymor"'
         )
         assert quoted in text_of(second)
+
+
+async def test_a_welsh_reply_with_the_number_counts_and_words_alone_are_asked_back_in_welsh(
+    dev_stack: StackFactory,
+) -> None:
+    port = free_port()
+    async with dev_stack(inbound_smtp_port=port) as s:
+        server = await serve(s.settings, s.db, s.client, s.app.state.resources.mailer)
+        try:
+            await s.api.put("/v1/school/language", json={"language": "cy"}, headers=s.auth())
+            gwen = (await _checkin_for(s, [GWEN]))[GWEN["email"]]
+            # The Welsh email offers the numbers: a number first, with words after, counts.
+            assert "gyda'r rhif ar ddechrau'r llinell gyntaf: 1, 2, 3 neu 4" in text_of(gwen)
+
+            unclear = EmailMessage()
+            unclear["From"] = f"Gwen Price <{GWEN['email']}>"
+            unclear["Subject"] = "Re: " + str(gwen["Subject"])
+            unclear.set_content("Dim syniad a dweud y gwir")
+            reply_to = str(gwen["Reply-To"])
+            response = await send_reply(port, reply_to, unclear, sender=GWEN["email"])
+            assert response.code == 250
+            [_, asked] = await s.smtp.inbox.wait_for(2, GWEN["email"])
+            assert asked["Subject"] == (
+                "Pa un oeddech chi'n ei olygu? Sut mae'n mynd? (Retrieval practice)"
+            )
+            text = text_of(asked)
+            assert "Doedden ni ddim yn siŵr beth oeddech chi'n ei olygu" in text
+            assert "Dim syniad a dweud y gwir" in text
+
+            numbered = EmailMessage()
+            numbered["From"] = unclear["From"]
+            numbered["Subject"] = unclear["Subject"]
+            numbered.set_content("2 - unwaith yn unig, ond aeth yn dda")
+            response = await send_reply(port, reply_to, numbered, sender=GWEN["email"])
+            assert response.code == 250 and "recorded" in response.message
+            [created] = (await s.api.get("/v1/events", headers=s.auth())).json()["items"]
+            people = await s.api.get(f"/v1/events/{created['id']}/participants", headers=s.auth())
+            [person] = people.json()["items"]
+            assert [(a["choice"], a["text"]) for a in person["answers"]] == [
+                ("tried_once", "2 - unwaith yn unig, ond aeth yn dda")
+            ]
+        finally:
+            server.close()
