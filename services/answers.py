@@ -89,7 +89,7 @@ async def linked(
     db: Db, signer: LinkSigner, token: str, purpose: str
 ) -> tuple[str, Participant, Event]:
     """The link's step id, teacher and event; a LinkError says why not, for the teacher."""
-    claims = signer.verify(token, purpose)
+    claims = await links.verified(db, signer, token, purpose)
     person = await links.holder(db, claims)
     event = await db.get(Event, person.event_id)
     if event is None:

@@ -43,10 +43,21 @@ async def language(db: Db, person: Participant) -> Language:
     return language_of(person.language, school.language if school else "")
 
 
+async def verified(db: Db, signer: LinkSigner, token: str, purpose: str) -> LinkClaims:
+    """The link's claims; an expired teacher's link says so in the teacher's language."""
+    try:
+        return signer.verify(token, purpose)
+    except LinkError as exc:
+        person = await db.get(Participant, exc.participant_id) if exc.participant_id else None
+        if person is not None:
+            exc.language = await language(db, person)
+        raise
+
+
 async def link_language(db: Db, signer: LinkSigner, token: str, purpose: str) -> Language:
     """The language of the teacher a link is for; English if the link says nobody."""
     try:
-        return await language(db, await holder(db, signer.verify(token, purpose)))
+        return await language(db, await holder(db, await verified(db, signer, token, purpose)))
     except LinkError as exc:
         return exc.language  # type: ignore[return-value]
 

@@ -4,9 +4,12 @@ language wins over the school's, both ways (dev server, real SMTP)."""
 from __future__ import annotations
 
 import html
+import time
 from datetime import timedelta
 from email.message import EmailMessage
+from unittest import mock
 
+import itsdangerous.timed
 from temporalio.testing import WorkflowEnvironment
 
 from run.inbound import serve
@@ -118,6 +121,12 @@ async def test_an_english_school_s_teacher_who_chose_welsh_reads_welsh_everywher
         [_, fresh] = await s.smtp.inbox.wait_for(2, GWEN["email"])
         assert str(fresh["Subject"]).startswith("Eich portffolio DPP yn ")
         assert "Dyma ddolen newydd i'ch portffolio DPP" in text_of(fresh)
+        # A link past its time says so in Welsh too.
+        later = time.time() + 3 * 365 * 86400
+        with mock.patch.object(itsdangerous.timed.time, "time", return_value=later):
+            expired = await s.api.get(portfolio)
+        assert expired.status_code == 410
+        assert "Mae'r ddolen hon wedi dod i ben" in html.unescape(expired.text)
         old = await s.api.get(_tap(gwen, "not_yet"))
         assert old.status_code == 410
         replaced = html.unescape(old.text)

@@ -31,7 +31,7 @@ from cpd.branding import Branding, CopyOverride
 from cpd.builtin_plans import BUILTIN_PLANS
 from cpd.i18n import LOCALE_DIR, format_day, po_path
 from cpd.plans import ACTION_PLAN_FIELDS, Step, StepKind, choices_for
-from cpd.security import Links
+from cpd.security import EXPIRED, Links
 from cpd.settings import PROJECT_ROOT
 from emails.content import (
     SUPPORT_CHECK_CHOICES,
@@ -332,7 +332,7 @@ def page_cases(lang: str) -> list[tuple[str, dict[str, Any]]]:
                 {"event": event, "done": True, "first": first, "helped": helped, "lead_told": told},
             )
         )
-    for message in (*REASONS.values(), ENDED, TRY_AGAIN, REPLACED):
+    for message in (*REASONS.values(), ENDED, TRY_AGAIN, REPLACED, EXPIRED):
         for fresh in (False, True):
             cases.append(("problem.html", {"message": message, "fresh_link": fresh}))
     cases.append(("manage.html", {"event": event, "person": person}))
