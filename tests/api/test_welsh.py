@@ -13,6 +13,7 @@ import itsdangerous.timed
 from temporalio.testing import WorkflowEnvironment
 
 from run.inbound import serve
+from tests.support.browser import artifact, browser, refusals, served
 from tests.support.events import CHECKIN_THEN_IMPACT, days_ago, event
 from tests.support.inbox import free_port, html_of, links_of, send_reply, text_of
 from tests.support.stack import Stack, StackFactory
@@ -241,3 +242,25 @@ async def test_a_welsh_reply_with_the_number_counts_and_words_alone_are_asked_ba
             ]
         finally:
             server.close()
+
+
+async def test_a_welsh_teacher_answers_in_a_real_browser_on_a_phone(
+    dev_stack: StackFactory,
+) -> None:
+    port = free_port()
+    async with dev_stack(public_base_url=f"http://127.0.0.1:{port}") as s, served(s.app, port):
+        await s.api.put("/v1/school/language", json={"language": "cy"}, headers=s.auth())
+        gwen = (await _checkin_for(s, [GWEN]))[GWEN["email"]]
+        async with browser() as chromium:
+            page = await chromium.new_page(viewport={"width": 320, "height": 640})
+            refused = refusals(page)
+            await page.goto(_tap(gwen, "need_help"))
+            assert await page.get_attribute("html", "lang") == "cy"
+            confirm = page.get_by_role("button", name="Cadarnhau: Hoffwn gael ychydig o help")
+            await page.get_by_label("Unrhyw beth i'w ychwanegu? (dewisol)").fill("Gyda 8B")
+            await confirm.click()
+            thanks = page.get_by_role("heading", name="Diolch: mae eich ateb wedi'i gofnodi")
+            await thanks.wait_for()
+            assert await page.get_attribute("html", "lang") == "cy"
+            await page.screenshot(path=artifact("welsh-answer-recorded.png"), full_page=True)
+            assert refused == []
