@@ -64,6 +64,9 @@ class School(SQLModel, table=True):
     calendar_json: str = Field(default="{}")
     # The school's Branding as JSON: sender name, sign-off, logo, copy overrides.
     branding_json: str = Field(default="{}")
+    # At most this many emails to one teacher a week (activities/budget.py); None: the
+    # service's default (Settings.email_budget_per_week).
+    email_budget_per_week: int | None = Field(default=None)
     # What teachers read: "en" or "cy" (Welsh); a teacher's own language overrides it.
     language: str = Field(default="en", max_length=8)
     trust_id: str | None = Field(default=None, index=True, max_length=64)
@@ -427,3 +430,25 @@ class UsedSignInLink(SQLModel, table=True):
 
     token_hash: str = Field(primary_key=True, max_length=64)
     used_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class SchoolPlan(SQLModel, table=True):
+    """One version of a school's own plan. Saving an edit adds the next version; a version
+    is never changed, and an event keeps the copy it started with (Event.plan_json)."""
+
+    __table_args__ = (UniqueConstraint("school_id", "plan_key", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(foreign_key="school.id", index=True)
+    # The plan's id (Plan.id), the same for all its versions.
+    plan_key: str = Field(max_length=48)
+    version: int
+    name: str = Field(max_length=120)
+    plan_json: str
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # Who saved it: a leader's address, or "api" for an API key.
+    created_by: str = Field(default="", max_length=320)
+
+    @property
+    def plan(self) -> Plan:
+        return Plan.model_validate_json(self.plan_json)

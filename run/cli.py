@@ -156,7 +156,11 @@ def main(argv: list[str] | None = None) -> None:
     roster.add_argument("--reference", required=True, help="your id for the event")
     roster.add_argument("--title", required=True)
     roster.add_argument("--date", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
-    roster.add_argument("--plan", default=DEFAULT_PLAN_ID, choices=sorted(BUILTIN_PLANS))
+    roster.add_argument(
+        "--plan",
+        default=DEFAULT_PLAN_ID,
+        help=f"{', '.join(sorted(BUILTIN_PLANS))}, or the school's own: school:<key>[@<version>]",
+    )
 
     ics = sub.add_parser("import-calendar", help="term dates and closures from an .ics file")
     ics.add_argument("school_id")

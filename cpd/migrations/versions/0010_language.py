@@ -3,7 +3,7 @@
 Schools made before read English; teachers made before follow their school.
 
 Revision ID: 0010
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
