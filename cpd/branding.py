@@ -11,6 +11,7 @@ import re
 
 from pydantic import BaseModel, Field, HttpUrl, field_validator
 
+from cpd.i18n import N_
 from cpd.plans import StepKind
 
 # The service's own blue; a school's colour replaces it on buttons and links.
@@ -42,9 +43,13 @@ class CopyOverride(BaseModel):
         return " ".join(value.split())
 
 
+# Translated for Welsh teachers when left as it is (emails/content.py).
+DEFAULT_SIGN_OFF = N_("With thanks,")
+
+
 class Branding(BaseModel):
     sender_name: str = Field(default="", max_length=80, description="Shown as the From name")
-    sign_off: str = Field(default="With thanks,", max_length=80)
+    sign_off: str = Field(default=DEFAULT_SIGN_OFF, max_length=80)
     signature: str = Field(default="", max_length=120, description="e.g. Ms Patel, CPD lead")
     logo_url: HttpUrl | None = Field(default=None, description="https only; shown with alt text")
     colour: str = Field(

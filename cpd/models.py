@@ -67,6 +67,8 @@ class School(SQLModel, table=True):
     # At most this many emails to one teacher a week (activities/budget.py); None: the
     # service's default (Settings.email_budget_per_week).
     email_budget_per_week: int | None = Field(default=None)
+    # What teachers read: "en" or "cy" (Welsh); a teacher's own language overrides it.
+    language: str = Field(default="en", max_length=8)
     trust_id: str | None = Field(default=None, index=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
@@ -128,6 +130,8 @@ class Participant(SQLModel, table=True):
     school_id: str = Field(foreign_key="school.id", index=True)
     email: str = Field(max_length=320)
     name: str = Field(max_length=200)
+    # "en" or "cy" for this teacher; "" follows the school's language (cpd/i18n.py).
+    language: str = Field(default="", max_length=8)
     workflow_id: str = Field(max_length=200)
     # 0 for those posted with the event; each later addition is the next batch.
     batch: int = Field(default=0)

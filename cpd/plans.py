@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_validator
 
+from cpd.i18n import N_
+
 
 class StepKind(StrEnum):
     ACTION_PLAN = "action_plan"
@@ -33,16 +35,19 @@ HELP_CHOICES = frozenset({"not_yet", "need_help"})
 
 # The parts of an action plan (EEF: plan the when, where and how of practice).
 ACTION_PLAN_FIELDS = {
-    "context": "What will you do, and at what point in the lesson?",
-    "class_name": "With which class?",
-    "frequency": "How often?",
-    "duration": "For how long?",
+    "context": N_("What will you do, and at what point in the lesson?"),
+    "class_name": N_("With which class?"),
+    "frequency": N_("How often?"),
+    "duration": N_("For how long?"),
 }
 
 
-def action_plan_sentence(fields: dict[str, str]) -> str:
-    """The plan as one sentence, to quote back to the teacher in later emails."""
+def action_plan_sentence(fields: dict[str, str], language: str = "en") -> str:
+    """The plan as one sentence, to quote back to the teacher in later emails. The
+    workflow keeps the English; a Welsh email builds its own at send time."""
     f = {k: " ".join(fields.get(k, "").split()) for k in ACTION_PLAN_FIELDS}
+    if language == "cy":
+        return f"{f['context']} gyda {f['class_name']}, {f['frequency']}, am {f['duration']}"
     return f"{f['context']} with {f['class_name']}, {f['frequency']}, for {f['duration']}"
 
 

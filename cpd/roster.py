@@ -45,6 +45,8 @@ class RosterRow:
     name: str
     email: str
     status: Literal["ok", "duplicate", "error"] = "ok"
+    # "en" or "cy" from a "Language"/"Iaith" column; "" follows the school (cpd/i18n.py).
+    language: Literal["", "en", "cy"] = ""
     errors: list[str] = field(default_factory=list)
 
 
@@ -60,6 +62,19 @@ class Roster:
     @property
     def people(self) -> list[RosterRow]:
         return [r for r in self.rows if r.status == "ok"]
+
+
+_LANGUAGE = ("language", "iaith", "preferred language")
+# What a school types in a language column, and what it means.
+LANGUAGE_WORDS: dict[str, Literal["", "en", "cy"]] = {
+    "": "",
+    "en": "en",
+    "english": "en",
+    "saesneg": "en",
+    "cy": "cy",
+    "welsh": "cy",
+    "cymraeg": "cy",
+}
 
 
 def decode(data: bytes) -> str:
@@ -128,6 +143,7 @@ def parse_roster(data: bytes) -> Roster:
         header = [_cell(h).lower() for h in next(reader)]
     email_col = _find(header, _EMAIL)
     first, last, full = _find(header, _FIRST), _find(header, _LAST), _find(header, _FULL)
+    language_col = _find(header, _LANGUAGE)
     problems = []
     if email_col is None:
         problems.append("No email column: name one 'Email' (or 'Email Address', 'Work Email').")
@@ -149,6 +165,12 @@ def parse_roster(data: bytes) -> Roster:
         row = RosterRow(row=n, name=name, email=cells[email_col])
         if not name:
             row.errors.append("name is missing")
+        if language_col is not None:
+            said = cells[language_col]
+            if said.lower() in LANGUAGE_WORDS:
+                row.language = LANGUAGE_WORDS[said.lower()]
+            else:
+                row.errors.append(f"language {said!r} is not English or Welsh (en or cy)")
         try:
             row.email = validate_email(row.email, check_deliverability=False).normalized
         except EmailNotValidError as exc:

@@ -193,6 +193,12 @@ async def set_calendar(db: Db, school: School, calendar: SchoolCalendar) -> None
     await db.merge(school)
 
 
+async def set_language(db: Db, school: School, language: str) -> None:
+    """The school's teachers read their next emails, and their pages, in this language."""
+    school.language = language
+    await db.merge(school)
+
+
 async def set_branding(db: Db, school: School, branding: Branding) -> None:
     school.branding_json = branding.model_dump_json()
     await db.merge(school)

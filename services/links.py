@@ -13,13 +13,14 @@ from sqlmodel import func, select
 from activities.smtp import SmtpSender
 from cpd import revocation
 from cpd.db import Db
+from cpd.i18n import N_, Language, language_of
 from cpd.models import Participant, School
 from cpd.security import LinkClaims, LinkError, LinkSigner
 from cpd.settings import Settings
 from services.mail import send_now
 from services.ratelimit import RateLimiter
 
-REPLACED = (
+REPLACED = N_(
     "This link has been replaced by a newer one. Please use the most recent email about "
     "this follow-through, or ask for a fresh link to your portfolio."
 )
@@ -32,8 +33,33 @@ async def holder(db: Db, claims: LinkClaims) -> Participant:
         raise LinkError("This follow-through no longer exists.")
     current = await db.run(revocation.current, [person.id])
     if current[person.id] != claims.version:
-        raise LinkError(REPLACED, expired=True)
+        raise LinkError(REPLACED, expired=True, language=await language(db, person))
     return person
+
+
+async def language(db: Db, person: Participant) -> Language:
+    """What this teacher reads: their own language, else their school's (cpd/i18n.py)."""
+    school = await db.get(School, person.school_id)
+    return language_of(person.language, school.language if school else "")
+
+
+async def verified(db: Db, signer: LinkSigner, token: str, purpose: str) -> LinkClaims:
+    """The link's claims; an expired teacher's link says so in the teacher's language."""
+    try:
+        return signer.verify(token, purpose)
+    except LinkError as exc:
+        person = await db.get(Participant, exc.participant_id) if exc.participant_id else None
+        if person is not None:
+            exc.language = await language(db, person)
+        raise
+
+
+async def link_language(db: Db, signer: LinkSigner, token: str, purpose: str) -> Language:
+    """The language of the teacher a link is for; English if the link says nobody."""
+    try:
+        return await language(db, await holder(db, await verified(db, signer, token, purpose)))
+    except LinkError as exc:
+        return exc.language  # type: ignore[return-value]
 
 
 async def covered(db: Db, claims: LinkClaims) -> dict[str, int]:
@@ -79,4 +105,11 @@ class FreshLinks:
             school = await db.get(School, first.school_id)
             link = f"{settings.public_base_url.rstrip('/')}/p/{token}"
             context = {"link": link, "school_name": school.name if school else ""}
-            await send_now(mailer, settings, "portfolio_link", context, to=first.email)
+            await send_now(
+                mailer,
+                settings,
+                "portfolio_link",
+                context,
+                to=first.email,
+                language=language_of(first.language, school.language if school else ""),
+            )

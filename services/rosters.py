@@ -55,7 +55,7 @@ def people(roster: Roster) -> list[ParticipantIn]:
             ],
             code="invalid_roster",
         )
-    return [ParticipantIn(name=r.name, email=r.email) for r in roster.people]
+    return [ParticipantIn(name=r.name, email=r.email, language=r.language) for r in roster.people]
 
 
 def event_from(

@@ -26,6 +26,11 @@ from workflows.types import Timeline
 class ParticipantIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     email: EmailStr
+    language: Literal["", "en", "cy"] = Field(
+        default="",
+        description="What this teacher reads: en (English) or cy (Welsh); "
+        "empty follows the school's language (PUT /v1/school/language).",
+    )
 
     @field_validator("name")
     @classmethod
@@ -166,6 +171,7 @@ class ParticipantStatus(BaseModel):
     next_due_at: datetime | None
     needs_help: bool
     email_bounced: bool = False
+    language: str = Field(default="", description="en | cy; empty follows the school's")
     answers: list[AnswerOut]
 
     @classmethod
@@ -179,6 +185,7 @@ class ParticipantStatus(BaseModel):
             next_due_at=p.next_due_at,
             needs_help=p.needs_help,
             email_bounced=p.email_bounced,
+            language=p.language,
             answers=answers,
         )
 
@@ -509,4 +516,13 @@ class EventPreview(BaseModel):
     decided_later: list[str] = Field(description="What the preview cannot know in advance")
     roster: RosterReport | None = Field(
         default=None, description="A roster file's verdict for every row (the CSV preview)"
+    )
+
+
+class SchoolLanguage(BaseModel):
+    """What the school's teachers read: their emails and the pages their links open."""
+
+    language: Literal["en", "cy"] = Field(
+        description="en (English) or cy (Welsh). A teacher's own language, given with the "
+        "event or the roster's Language/Iaith column, overrides it."
     )

@@ -74,6 +74,7 @@ def new_participants(event: Event, people: list[ParticipantIn], batch: int) -> l
                 school_id=event.school_id,
                 email=person.email,
                 name=person.name,
+                language=person.language,
                 workflow_id=participant_workflow_id(event.id, pid),
                 batch=batch,
             )
