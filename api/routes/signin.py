@@ -16,7 +16,7 @@ per client (services/ratelimit.py), so the form cannot flood an inbox.
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -46,7 +46,7 @@ NOT_A_LEADER = (
 
 
 def _sign_in_page(
-    request: Request, res: ResourcesDep, name: str = LOGIN, status: int = 200, **context: object
+    request: Request, res: ResourcesDep, name: str = LOGIN, status: int = 200, **context: Any
 ) -> HTMLResponse:
     token = res.sessions.sign_in_token(request)
     response = page(request, name, status=status, csrf=token, **context)
