@@ -104,6 +104,7 @@ class PersonView:
     steps: list[StepLine]
     next_title: str
     next_due_at: datetime | None
+    waiting: list[str]  # steps sent and not answered yet, by title
     emails: list[SentLine]
 
 
@@ -119,6 +120,10 @@ async def person_view(
     answers = {a.step_id: a for a in seen.participant.answers}
     timeline: Timeline | None = seen.timeline
     records = {r.step_id: r for r in timeline.steps} if timeline else {}
+    def _upcoming(step_id: str) -> bool:
+        rec = records.get(step_id)
+        return rec is not None and rec.status == "upcoming"
+
     steps = []
     for step in plan.steps:
         rec = records.get(step.id)
@@ -148,6 +153,10 @@ async def person_view(
         )
         for e in sends
     ]
+    # What comes next: the first step still to send (the workflow's "next" is the step it
+    # is on, which may be sent already and waiting for an answer).
+    upcoming = [line for line, r in zip(steps, plan.steps, strict=True) if _upcoming(r.id)]
+    coming = upcoming[0] if upcoming and not (timeline and timeline.withdrawn) else None
     return PersonView(
         event=event,
         person=person,
@@ -156,8 +165,9 @@ async def person_view(
         withdrawn=timeline.withdrawn if timeline else person.stage == "withdrawn",
         live=timeline is not None,
         steps=steps,
-        next_title=step_title(plan, timeline.next_step_id if timeline else None),
-        next_due_at=timeline.next_due_at if timeline else None,
+        next_title=coming.title if coming else "",
+        next_due_at=coming.due_at if coming else None,
+        waiting=[line.title for line in steps if line.status == STATUSES["sent"]],
         emails=emails,
     )
 
