@@ -120,6 +120,7 @@ async def person_view(
     answers = {a.step_id: a for a in seen.participant.answers}
     timeline: Timeline | None = seen.timeline
     records = {r.step_id: r for r in timeline.steps} if timeline else {}
+
     def _upcoming(step_id: str) -> bool:
         rec = records.get(step_id)
         return rec is not None and rec.status == "upcoming"

@@ -10,6 +10,7 @@ import zipfile
 from typing import Any
 
 from sqlmodel import select
+from temporalio.testing import WorkflowEnvironment
 
 from cpd.models import Event, Participant
 from services import admin
@@ -18,6 +19,8 @@ from tests.support.evidence import PNG
 from tests.support.inbox import links_of, text_of
 from tests.support.signin import form_token, post_form, sign_in, sign_in_as_lead, sign_out
 from tests.support.stack import Stack, StackFactory
+from tests.support.walk import Walker
+from tests.support.year import school_year_now
 
 # A reflection sent at once (it is not skipped for people added later), then a step two
 # months on that keeps everyone's follow-through running meanwhile.
@@ -109,7 +112,9 @@ async def test_a_cpd_lead_manages_one_teacher(dev_stack: StackFactory) -> None:
         assert 'role="alert"' in bad.text and "Enter an email address" in bad.text
         assert 'value="not an address"' in bad.text
         taken = await post_form(s, base + "/email", {"email": ALAN["email"]})
-        assert taken.status_code == 422 and "Someone else in this event has that email" in taken.text
+        assert (
+            taken.status_code == 422 and "Someone else in this event has that email" in taken.text
+        )
         assert (await people_of(s, event_id))["Ada Lovelace"].email == ADA["email"]
         moved = await post_form(s, base + "/email", {"email": "ada.l@hillside.example"})
         assert moved.status_code == 303
@@ -193,7 +198,9 @@ async def test_pause_resume_and_cancel_the_whole_event(dev_stack: StackFactory) 
         assert "Pausing everyone" in (await s.api.get(paused.headers["location"])).text
 
         async def all_paused(value: bool) -> bool:
-            return all([(await live(s, event_id, p.id))["paused"] is value for p in people.values()])
+            return all(
+                [(await live(s, event_id, p.id))["paused"] is value for p in people.values()]
+            )
 
         await eventually(lambda: all_paused(True))
         await post_form(s, base + "/resume")
@@ -342,3 +349,57 @@ async def test_a_subject_access_export_holds_everything_then_erasure_removes_it(
         )
         assert gone.status_code == 200 and "Erased: 1 follow-through" in gone.text
         assert set(await people_of(s, event_id)) == {"Ada Lovelace"}
+
+
+TWO_STEPS = {
+    "id": "two-reflections",
+    "name": "Two reflections",
+    "steps": [
+        {"id": "first", "kind": "reflection", "offset_days": 0, "title": "First thoughts"},
+        {"id": "second", "kind": "reflection", "offset_days": 7, "title": "A week on"},
+        {"id": "later", "kind": "impact_check", "offset_days": 60, "guskey_level": 4},
+    ],
+}
+
+
+async def test_a_paused_teacher_misses_the_next_step_and_a_new_address_gets_it(
+    time_env: WorkflowEnvironment, ts_stack: StackFactory
+) -> None:
+    year, monday, lead = await school_year_now(time_env, term_days=14)
+    async with ts_stack(year.calendar) as s:
+        body = {
+            "reference": "two",
+            "title": "Coaching",
+            "event_date": monday.isoformat(),
+            "plan": TWO_STEPS,
+            "participants": [ADA, ALAN],
+        }
+        created = await s.api.post("/v1/events", json=body, headers=s.auth())
+        event_id = created.json()["id"]
+        ada_walk, alan_walk = Walker(time_env, s, ADA["email"]), Walker(time_env, s, ALAN["email"])
+        await ada_walk.days(lead + 1)
+        await alan_walk.collect()
+        assert [r.step_id for r in ada_walk.received] == ["first"]
+        assert [r.step_id for r in alan_walk.received] == ["first"]
+
+        people = await people_of(s, event_id)
+        await sign_in_as_lead(s)
+        base = f"/dashboard/events/{event_id}/people"
+        assert (await post_form(s, f"{base}/{people['Ada Lovelace'].id}/pause")).status_code == 303
+        moved = await post_form(
+            s, f"{base}/{people['Alan Turing'].id}/email", {"email": "alan.t@hillside.example"}
+        )
+        assert moved.status_code == 303
+        new_walk = Walker(time_env, s, "alan.t@hillside.example")
+
+        await ada_walk.days(10)
+        await alan_walk.collect()
+        await new_walk.collect()
+        assert [r.step_id for r in ada_walk.received] == ["first"]  # nothing while paused
+        assert [r.step_id for r in alan_walk.received] == ["first"]  # not the old address
+        assert "second" in [r.step_id for r in new_walk.received if r.purpose == "initial"]
+
+        # Resumed, the rest of her plan moves on by the time paused, and comes.
+        assert (await post_form(s, f"{base}/{people['Ada Lovelace'].id}/resume")).status_code == 303
+        await ada_walk.days(10)
+        assert "second" in [r.step_id for r in ada_walk.received if r.purpose == "initial"]
