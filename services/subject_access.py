@@ -10,7 +10,8 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import col, func, select
@@ -31,6 +32,7 @@ from services.errors import NotFound
 from services.evidence import evidence_store
 from services.manage import step_title
 from services.participants import live_timeline
+from workflows.types import Timeline
 
 README = """\
 Everything {school} holds about {email}, as of {now} (UTC)
@@ -78,7 +80,7 @@ async def subject_access(
     store = evidence_store(settings)
     files: list[tuple[str, str]] = []  # (path on disk, name in the ZIP)
     entries = [await _entry(client, db, p, files) for p in people]
-    now = datetime.now().astimezone().isoformat(timespec="seconds")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
@@ -186,7 +188,7 @@ async def _entry(
     }
 
 
-def _timeline(timeline: Any, title: Any) -> dict[str, Any]:
+def _timeline(timeline: Timeline, title: Callable[[str | None], str]) -> dict[str, Any]:
     out: dict[str, Any] = timeline.model_dump(mode="json")
     for step in out["steps"]:
         step["title"] = title(step["step_id"])

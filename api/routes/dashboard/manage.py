@@ -29,6 +29,7 @@ from services.tenancy import owned_event, owned_participant
 router = dashboard_router()
 
 EVENT = "/events/{event_id}"
+XLSX_HINT = "Please save the spreadsheet as CSV (File, Save As, CSV UTF-8) and choose that file."
 PERSON = EVENT + "/people/{participant_id}"
 
 
@@ -204,6 +205,8 @@ async def add_people(
         if not roster.ok:
             report = rosters.report(roster)
             bad = [r for r in report.rows if r.status == "error"]
+            if upload is not None and upload.filename.lower().endswith((".xlsx", ".xls")):
+                report.problems.append(XLSX_HINT)
             return refused(
                 " ".join(report.problems)
                 or f"{len(bad)} of the rows need fixing. Nobody was added.",
