@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes.dashboard import calendar, data_requests, events, manage
+from api.routes.dashboard import calendar, data_requests, events, manage, teacher
 
 router = APIRouter()
-for part in (events, calendar, manage, data_requests):
+for part in (events, calendar, manage, teacher, data_requests):
     router.include_router(part.router)
