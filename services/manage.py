@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlmodel import col, select
 from temporalio.client import Client
 
+from cpd.calendar import SchoolCalendar
 from cpd.db import Db
-from cpd.models import EmailSend, Event, Participant
+from cpd.models import EmailSend, Event, Participant, School
 from cpd.plans import Plan, StepKind
 from emails.content import choice_label
 from services.participants import detail
@@ -116,6 +117,13 @@ async def person_view(
     person = await owned_participant(db, school_id, event_id, participant_id)
     event = await owned_event(db, school_id, event_id)
     plan = event.plan
+    school = await db.get(School, school_id)
+    zone = SchoolCalendar.model_validate_json(school.calendar_json if school else "{}").zone
+
+    def local(at: datetime | None) -> datetime | None:
+        # Times as the school reads them (its calendar's zone), not the database's UTC.
+        return at.astimezone(zone) if at else None
+
     seen = await detail(client, db, person)  # redacted as the API's is
     answers = {a.step_id: a for a in seen.participant.answers}
     timeline: Timeline | None = seen.timeline
@@ -132,8 +140,8 @@ async def person_view(
             StepLine(
                 title=step.display_title,
                 status=STATUSES.get(rec.status, rec.status) if rec else "",
-                due_at=rec.due_at if rec else None,
-                sent_at=rec.sent_at if rec else None,
+                due_at=local(rec.due_at) if rec else None,
+                sent_at=local(rec.sent_at) if rec else None,
                 answer=_answer_words(answers.get(step.id), step.kind),
             )
         )
@@ -150,7 +158,7 @@ async def person_view(
             step=step_title(plan, e.step_id),
             purpose=e.purpose,
             status=e.status,
-            at=e.sent_at or e.created_at,
+            at=local(e.sent_at or e.created_at) or e.created_at,
         )
         for e in sends
     ]
