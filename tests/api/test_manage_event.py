@@ -171,6 +171,17 @@ async def test_people_are_added_once_with_every_bad_row_named(dev_stack: StackFa
         await s.smtp.inbox.wait_for(1, "grace@")
         await s.smtp.inbox.wait_for(1, "kj@")
 
+        # Two presses at once (a few times over, so the two requests do overlap): one adds,
+        # the other finds them in the event already.
+        token = form_token((await s.api.get(add)).text)
+        for i in range(4):
+            twice = {"pasted": f"Twice {i}, twice{i}@hillside.example", "csrf": token}
+            both = await asyncio.gather(*(s.api.post(add, data=twice) for _ in range(2)))
+            said = sorted(r.headers.get("location", r.text[-300:]) for r in both)
+            assert [r.status_code for r in both] == [303, 303], said
+            assert said[0].endswith("added=0&already=1") and said[1].endswith("added=1&already=0")
+            await s.smtp.inbox.wait_for(1, f"twice{i}@")
+
         # A roster file, the same way.
         roster = b"Forename,Surname,Email\nMary,Jackson,mary@hillside.example\n"
         uploaded = await post_form(
@@ -179,7 +190,7 @@ async def test_people_are_added_once_with_every_bad_row_named(dev_stack: StackFa
         assert uploaded.status_code == 303, uploaded.text
         await s.smtp.inbox.wait_for(1, "mary@")
         await asyncio.sleep(0.5)
-        for who in ("grace@", "kj@", "mary@"):
+        for who in ("grace@", "kj@", "mary@", *(f"twice{i}@" for i in range(4))):
             assert len(s.smtp.inbox.to(who)) == 1, who
         workbook = io.BytesIO()
         with zipfile.ZipFile(workbook, "w") as z:
