@@ -181,6 +181,10 @@ async def test_no_private_word_leaves_through_any_route_export_page_log_or_histo
                 await sign_in(s, email, c)
                 pages = (await c.get("/dashboard")).text
                 pages += (await c.get(f"/dashboard/events/{event_id}")).text
+                # The CPD lead's pages for managing the event and each teacher's timeline.
+                pages += (await c.get(f"/dashboard/events/{event_id}/people")).text
+                for pid in ids["participants"]:
+                    pages += (await c.get(f"/dashboard/events/{event_id}/people/{pid}")).text
                 assert "Coaching" in pages, role
                 assert not any(text in pages for text in secrets), role
                 # "Shared with my CPD lead" is for the CPD lead alone.
