@@ -354,6 +354,8 @@ async def test_a_subject_access_export_holds_everything_then_erasure_removes_it(
         readme = archive.read("README.txt").decode()
         assert "data.json" in readme and "evidence/" in readme and "private" in readme
 
+        blank = await post_form(s, "/dashboard/data/find", {"email": " "})
+        assert blank.status_code == 422 and "Enter the email address" in blank.text
         nobody = await post_form(s, "/dashboard/data/export", {"email": "x@hillside.example"})
         assert nobody.status_code == 404 and 'role="alert"' in nobody.text
 

@@ -39,10 +39,12 @@ async def find(request: Request, db: DbDep, who: ViewerDep, email: Email = "") -
         return found
     held = await subject_access.held_about(db, found[1].id, email) if email.strip() else []
     error = "" if held else "Nobody with that address is in any of the school's events."
+    if not email.strip():
+        error = "Enter the email address their CPD emails went to."
     return page(
         request,
         "dashboard/data.html",
-        status=200 if held else 404,
+        status=200 if held else 404 if email.strip() else 422,
         who=who,
         email=email.strip(),
         held=held,
