@@ -105,6 +105,18 @@ class Step(BaseModel):
         }[self.kind]
 
 
+def check_steps(steps: list[Step]) -> None:
+    """What a plan's steps must be together: unique ids, in order of their timing.
+    (A school's plan as sent to be saved is checked the same way: services/plan_library.py.)"""
+    ids = [s.id for s in steps]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"step ids must be unique; repeated: {', '.join(dupes)}")
+    offsets = [s.offset_days for s in steps]
+    if offsets != sorted(offsets):
+        raise ValueError("steps must be in order of offset_days")
+
+
 class Plan(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")
     version: int = Field(default=1, ge=1)
@@ -114,13 +126,7 @@ class Plan(BaseModel):
 
     @model_validator(mode="after")
     def _ordered_unique(self) -> Plan:
-        ids = [s.id for s in self.steps]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"step ids must be unique; repeated: {', '.join(dupes)}")
-        offsets = [s.offset_days for s in self.steps]
-        if offsets != sorted(offsets):
-            raise ValueError("steps must be in order of offset_days")
+        check_steps(self.steps)
         return self
 
     def step(self, step_id: str) -> Step | None:

@@ -145,6 +145,7 @@ def step_email_context(
         "sign_off": branding.sign_off,
         "signature": branding.signature,
         "logo_url": str(branding.logo_url) if branding.logo_url else "",
+        "colour": branding.colour,
         "pause_url": links.pause,
         "portfolio_url": links.portfolio,
         # A lead marked the teacher's request for help as supported: did it help?

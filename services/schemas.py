@@ -45,7 +45,15 @@ class EventCreate(BaseModel):
     )
     title: str = Field(min_length=1, max_length=200)
     event_date: date
-    plan_id: str = Field(default=DEFAULT_PLAN_ID, description=f"One of: {', '.join(BUILTIN_PLANS)}")
+    plan_id: str = Field(
+        default=DEFAULT_PLAN_ID,
+        max_length=80,
+        description=(
+            f"A built-in plan ({', '.join(BUILTIN_PLANS)}), or one of the school's own "
+            "(GET /v1/plans): school:<key> for its latest version, school:<key>@<version> "
+            "for one version. An unknown id is a 422."
+        ),
+    )
     plan: Plan | None = Field(default=None, description="A custom plan instead of a built-in one.")
     participants: list[ParticipantIn] = Field(min_length=1, max_length=10_000)
 
@@ -65,13 +73,10 @@ class EventCreate(BaseModel):
 
     @model_validator(mode="after")
     def _plan_and_people(self) -> EventCreate:
-        if self.plan is None and self.plan_id not in BUILTIN_PLANS:
-            raise ValueError(f"plan_id must be one of: {', '.join(BUILTIN_PLANS)}")
+        # Whether plan_id names a plan is for services/plan_library.resolve: a school's
+        # own plans are in the database.
         _no_repeated_emails(self.participants)
         return self
-
-    def resolved_plan(self) -> Plan:
-        return self.plan if self.plan is not None else BUILTIN_PLANS[self.plan_id]
 
 
 class EventOut(BaseModel):
@@ -317,9 +322,37 @@ class Level3Comparison(BaseModel):
     flagged: bool = Field(description="Leaders and teachers differ by a point or more")
 
 
+class PracticeGroup(BaseModel):
+    teachers: int = Field(description="Teachers in the group who gave the rating (5 or more)")
+    mean: float = Field(description="Their mean rating, 1-5")
+
+
+class PracticeImpact(BaseModel):
+    """Did practice lead to impact? One impact check, the teachers who said at an earlier
+    practice check-in that they had tried it twice or more beside those who answered those
+    check-ins otherwise (once, not yet, or asking for help). Teachers who answered none of
+    the earlier check-ins are in neither group. Both groups are null until each has at
+    least 5 teachers."""
+
+    step_id: str
+    title: str = Field(description="The impact check in words, e.g. '3-month impact check'")
+    checkins: list[str] = Field(description="The earlier practice check-ins counted, in words")
+    tried_twice: PracticeGroup | None = Field(
+        description="Said 'tried it twice or more' at one of those check-ins"
+    )
+    not_twice: PracticeGroup | None = Field(
+        description="Answered those check-ins, never 'twice or more'"
+    )
+    summary: str = Field(description="The comparison in a sentence, as the dashboard says it")
+
+
 class ImpactSummary(BaseModel):
     checkpoints: list[ImpactCheckpoint]
     level3: list[Level3Comparison] = Field(default_factory=list)
+    practice: list[PracticeImpact] = Field(
+        default_factory=list,
+        description="Did practice lead to impact? Per impact check after a practice check-in",
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -344,7 +377,19 @@ class ImpactSummary(BaseModel):
                             "mean": 3.66,
                             "change_from_first": 0.34,
                         },
-                    ]
+                    ],
+                    "practice": [
+                        {
+                            "step_id": "impact-3-months",
+                            "title": "3-month impact check",
+                            "checkins": ["Week 2 check-in", "Week 6 check-in"],
+                            "tried_twice": {"teachers": 12, "mean": 4.08},
+                            "not_twice": {"teachers": 7, "mean": 2.57},
+                            "summary": "Teachers who had tried it twice or more by the Week 6"
+                            " check-in rated the 3-month impact check 4.1 on average"
+                            " (12 teachers); those who had not, 2.6 (7 teachers).",
+                        }
+                    ],
                 }
             ]
         }

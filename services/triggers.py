@@ -121,7 +121,7 @@ async def record_event(
         school_id=school.id,
         reference=body.reference,
         title=body.title,
-        plan_id=plan.id,
+        plan_id=plan_library.id_of(body, plan),
         plan_json=plan.model_dump_json(),
         event_date=body.event_date,
     )

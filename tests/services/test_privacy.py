@@ -103,9 +103,11 @@ async def _get_every_route(client: httpx.AsyncClient, s: Stack, ids: dict[str, s
             continue
         if route.path.startswith(NOT_THE_SCHOOLS):
             continue
-        assert set(route.param_convertors) <= {"event_id", "participant_id"}, route.path
+        assert set(route.param_convertors) <= {"event_id", "participant_id", "school_id"}
         for pid in ids["participants"]:
-            paths.add(route.path.format(event_id=ids["event"], participant_id=pid))
+            paths.add(
+                route.path.format(event_id=ids["event"], participant_id=pid, school_id=s.school_id)
+            )
     bodies = []
     for path in sorted(paths):
         response = await client.get(path, headers=s.auth())
@@ -185,6 +187,9 @@ async def test_no_private_word_leaves_through_any_route_export_page_log_or_histo
                 pages += (await c.get(f"/dashboard/events/{event_id}/people")).text
                 for pid in ids["participants"]:
                     pages += (await c.get(f"/dashboard/events/{event_id}/people/{pid}")).text
+                for trust_page in ("/dashboard/trust", f"/dashboard/trust/schools/{s.school_id}"):
+                    for path in (trust_page, f"{trust_page}/export.csv"):
+                        pages += (await c.get(path)).text
                 assert "Coaching" in pages, role
                 assert not any(text in pages for text in secrets), role
                 # "Shared with my CPD lead" is for the CPD lead alone.
