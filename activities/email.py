@@ -106,9 +106,12 @@ class EmailActivities:
         rendered = self._render(inp, claim, links, branding)
         message = Outgoing.of(self._build(inp, rendered, message_id, reply_code, links, branding))
         try:
-            await self._sender.send(message, on_handover=lambda: self._mark(inp, "handed_over"))
+            await self._sender.send(
+                message,
+                on_handover=lambda: self._mark(inp, "handed_over", subject=rendered.subject),
+            )
         except PermanentSmtpError as exc:
-            await self._mark(inp, "bounced", str(exc))
+            await self._mark(inp, "bounced", str(exc), rendered.subject)
             metrics.email("bounced", f"smtp_{exc.code}")
             activity.logger.warning("permanent SMTP failure for %s: %s", inp.send_key, exc)
             return SendResult(message_id=message_id, status="bounced")
@@ -121,12 +124,14 @@ class EmailActivities:
         except Exception as exc:
             metrics.email("failed", type(exc).__name__)  # a timeout, a refused connection
             raise
-        await self._mark(inp, "sent")
+        await self._mark(inp, "sent", subject=rendered.subject)
         metrics.email("sent", inp.purpose)
         return SendResult(message_id=message_id, status="sent")
 
-    async def _mark(self, inp: StepEmailIn, status: str, error: str = "") -> None:
-        await self._tx.write(_mark, inp, status, error)
+    async def _mark(
+        self, inp: StepEmailIn, status: str, error: str = "", subject: str = ""
+    ) -> None:
+        await self._tx.write(_mark, inp, status, error, subject)
 
     def _render(
         self, inp: StepEmailIn, claim: Claim, links: Links, branding: Branding
@@ -282,9 +287,13 @@ def _lead_told(session: Session, inp: StepEmailIn) -> bool:
     return asked is not None and lead is not None
 
 
-def _mark(session: Session, inp: StepEmailIn, status: str, error: str = "") -> None:
+def _mark(
+    session: Session, inp: StepEmailIn, status: str, error: str = "", subject: str = ""
+) -> None:
     row = session.get(EmailSend, inp.send_key)
     if row is not None:
+        # Kept once the message is rendered: the teacher's data export and timeline list it.
+        row.subject = subject[:300] or row.subject
         if status == "sent" and row.status != "sent" and row.purpose == "initial":
             bump(session, row.event_id, row.step_id, sent=1)
         row.status = status

@@ -96,20 +96,48 @@ class FreshLinks:
         for person in found.all():
             schools.setdefault(person.school_id, []).append(person)
         for people in schools.values():
-            for person in people:
-                await db.run(revocation.bump, person.id)
-            first = people[0]
-            scope = await db.run(revocation.portfolio_scope, first)
-            await db.commit()
-            token = signer.sign(first.id, "*", "portfolio", scope[0][1], scope)
-            school = await db.get(School, first.school_id)
-            link = f"{settings.public_base_url.rstrip('/')}/p/{token}"
-            context = {"link": link, "school_name": school.name if school else ""}
-            await send_now(
-                mailer,
-                settings,
-                "portfolio_link",
-                context,
-                to=first.email,
-                language=language_of(first.language, school.language if school else ""),
-            )
+            await send_portfolio_link(db, mailer, settings, signer, people)
+
+
+async def send_portfolio_link(
+    db: Db,
+    mailer: SmtpSender,
+    settings: Settings,
+    signer: LinkSigner,
+    people: list[Participant],
+    by_lead: bool = False,
+) -> None:
+    """One email to one teacher at one school (``people``: their follow-throughs there):
+    every earlier link of theirs is revoked, and a fresh portfolio link sent, which shows
+    any question still waiting for them. ``by_lead``: their CPD lead asked for it."""
+    for person in people:
+        await db.run(revocation.bump, person.id)
+    first = people[0]
+    scope = await db.run(revocation.portfolio_scope, first)
+    await db.commit()
+    token = signer.sign(first.id, "*", "portfolio", scope[0][1], scope)
+    school = await db.get(School, first.school_id)
+    link = f"{settings.public_base_url.rstrip('/')}/p/{token}"
+    context = {"link": link, "school_name": school.name if school else "", "by_lead": by_lead}
+    await send_now(
+        mailer,
+        settings,
+        "portfolio_link",
+        context,
+        to=first.email,
+        language=language_of(first.language, school.language if school else ""),
+    )
+
+
+async def resend_to(
+    db: Db, mailer: SmtpSender, settings: Settings, signer: LinkSigner, person: Participant
+) -> None:
+    """The CPD lead re-sends a teacher their link: a fresh portfolio link, at the address
+    this follow-through has now, covering their follow-throughs at the school with it."""
+    same = await db.exec(
+        select(Participant).where(
+            Participant.school_id == person.school_id, Participant.email == person.email
+        )
+    )
+    others = [p for p in same.all() if p.id != person.id]
+    await send_portfolio_link(db, mailer, settings, signer, [person, *others], by_lead=True)

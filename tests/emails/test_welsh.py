@@ -232,8 +232,9 @@ def test_every_teacher_email_reads_in_welsh() -> None:
         ("step", en, cy) for en, cy in zip(step_contexts("en"), step_contexts("cy"), strict=True)
     ]
     for school in ("Ysgol y Bryn", ""):
-        ctx = {"link": "https://cpd.test/p/TOKEN", "school_name": school}
-        cases.append(("portfolio_link", ctx, ctx))
+        for by_lead in (False, True):
+            ctx = {"link": "https://cpd.test/p/TOKEN", "school_name": school, "by_lead": by_lead}
+            cases.append(("portfolio_link", ctx, ctx))
     assert {name for name, _, _ in cases} == set(TEACHER_EMAILS)
     for name, en_ctx, cy_ctx in cases:
         en, cy = renderer.render(name, en_ctx, "en"), renderer.render(name, cy_ctx, "cy")
@@ -427,5 +428,7 @@ def test_every_template_is_known_as_a_teacher_s_or_not(template: str) -> None:
 
 
 def test_an_unknown_language_reads_english() -> None:
-    rendered = EmailRenderer().render("portfolio_link", {"link": "x", "school_name": ""}, "fr")
+    rendered = EmailRenderer().render(
+        "portfolio_link", {"link": "x", "school_name": "", "by_lead": False}, "fr"
+    )
     assert rendered.subject == "Your CPD portfolio"

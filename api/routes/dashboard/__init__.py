@@ -14,8 +14,30 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes.dashboard import access, calendar, events, new_event, plans, settings, trust
+from api.routes.dashboard import (
+    access,
+    calendar,
+    data_requests,
+    events,
+    manage,
+    new_event,
+    plans,
+    settings,
+    teacher,
+    trust,
+)
 
 router = APIRouter()
-for part in (events, calendar, access, plans, settings, trust, new_event):
+for part in (
+    events,
+    calendar,
+    access,
+    data_requests,
+    manage,
+    new_event,
+    plans,
+    settings,
+    teacher,
+    trust,
+):
     router.include_router(part.router)
