@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -34,7 +35,18 @@ from cpd import census, metrics, revocation
 from cpd.branding import Branding
 from cpd.counters import bump
 from cpd.db import Transactions
-from cpd.models import EmailSend, HelpRequest, Leader, Participant, School, utcnow
+from cpd.i18n import language_of
+from cpd.models import (
+    Answer,
+    EmailSend,
+    Event,
+    HelpRequest,
+    Leader,
+    Participant,
+    School,
+    utcnow,
+)
+from cpd.plans import ACTION_PLAN_FIELDS, StepKind, action_plan_sentence
 from cpd.security import Links, LinkSigner, signed_links
 from cpd.settings import Settings
 from emails.content import step_email_context
@@ -94,9 +106,12 @@ class EmailActivities:
         rendered = self._render(inp, claim, links, branding)
         message = Outgoing.of(self._build(inp, rendered, message_id, reply_code, links, branding))
         try:
-            await self._sender.send(message, on_handover=lambda: self._mark(inp, "handed_over"))
+            await self._sender.send(
+                message,
+                on_handover=lambda: self._mark(inp, "handed_over", subject=rendered.subject),
+            )
         except PermanentSmtpError as exc:
-            await self._mark(inp, "bounced", str(exc))
+            await self._mark(inp, "bounced", str(exc), rendered.subject)
             metrics.email("bounced", f"smtp_{exc.code}")
             activity.logger.warning("permanent SMTP failure for %s: %s", inp.send_key, exc)
             return SendResult(message_id=message_id, status="bounced")
@@ -109,12 +124,14 @@ class EmailActivities:
         except Exception as exc:
             metrics.email("failed", type(exc).__name__)  # a timeout, a refused connection
             raise
-        await self._mark(inp, "sent")
+        await self._mark(inp, "sent", subject=rendered.subject)
         metrics.email("sent", inp.purpose)
         return SendResult(message_id=message_id, status="sent")
 
-    async def _mark(self, inp: StepEmailIn, status: str, error: str = "") -> None:
-        await self._tx.write(_mark, inp, status, error)
+    async def _mark(
+        self, inp: StepEmailIn, status: str, error: str = "", subject: str = ""
+    ) -> None:
+        await self._tx.write(_mark, inp, status, error, subject)
 
     def _render(
         self, inp: StepEmailIn, claim: Claim, links: Links, branding: Branding
@@ -123,14 +140,15 @@ class EmailActivities:
             inp.step,
             inp.purpose,
             links,
-            inp.action_plan_text,
+            claim.action_plan_text or inp.action_plan_text,
             branding,
             teacher_name=inp.teacher_name,
             event_title=inp.event_title,
             school_name=claim.school_name,
             lead_told=claim.lead_told,
+            language=claim.language,
         )
-        return self._renderer.render("step", context)
+        return self._renderer.render("step", context, claim.language)
 
     def _build(
         self,
@@ -168,6 +186,10 @@ class Claim:
     support_followup: int | None = None
     # A support email for a "need help" answer that the school's CPD lead is emailed about.
     lead_told: bool = False
+    # What the teacher reads, read at send time: "en" or "cy" (cpd/i18n.py).
+    language: str = "en"
+    # The teacher's plan quoted in their language, when it is not English.
+    action_plan_text: str = ""
 
 
 def _claim(session: Session, inp: StepEmailIn, message_id: str, reply_code: str) -> Claim:
@@ -202,6 +224,7 @@ def _claim(session: Session, inp: StepEmailIn, message_id: str, reply_code: str)
     if school is None:
         return Claim(None)
     scope = tuple(revocation.portfolio_scope(session, person)) if person else ()
+    language = language_of(person.language if person else "", school.language)
     return Claim(
         None,
         school.name,
@@ -209,7 +232,27 @@ def _claim(session: Session, inp: StepEmailIn, message_id: str, reply_code: str)
         scope,
         support_followup=_support_to_ask_about(session, inp),
         lead_told=inp.purpose == "support" and _lead_told(session, inp),
+        language=language,
+        action_plan_text=_plan_in(session, person, language) if inp.action_plan_text else "",
     )
+
+
+def _plan_in(session: Session, person: Participant | None, language: str) -> str:
+    """The teacher's action plan as a sentence in their language, from the parts they
+    typed; "" for English (the workflow's sentence) or when the parts are not at hand."""
+    if language == "en" or person is None:
+        return ""
+    event = session.get(Event, person.event_id)
+    plan_steps = [s.id for s in event.plan.steps if s.kind is StepKind.ACTION_PLAN] if event else []
+    answer = session.exec(
+        select(Answer).where(
+            Answer.participant_id == person.id, col(Answer.step_id).in_(plan_steps)
+        )
+    ).first()
+    fields = json.loads(answer.fields_json) if answer else {}
+    if not all(str(fields.get(k, "")).strip() for k in ACTION_PLAN_FIELDS):
+        return ""
+    return action_plan_sentence(fields, language)
 
 
 def _support_to_ask_about(session: Session, inp: StepEmailIn) -> int | None:
@@ -244,9 +287,13 @@ def _lead_told(session: Session, inp: StepEmailIn) -> bool:
     return asked is not None and lead is not None
 
 
-def _mark(session: Session, inp: StepEmailIn, status: str, error: str = "") -> None:
+def _mark(
+    session: Session, inp: StepEmailIn, status: str, error: str = "", subject: str = ""
+) -> None:
     row = session.get(EmailSend, inp.send_key)
     if row is not None:
+        # Kept once the message is rendered: the teacher's data export and timeline list it.
+        row.subject = subject[:300] or row.subject
         if status == "sent" and row.status != "sent" and row.purpose == "initial":
             bump(session, row.event_id, row.step_id, sent=1)
         row.status = status

@@ -25,6 +25,7 @@ from api.routes import (
     events,
     leader_links,
     participants,
+    plans,
     portfolio,
     rosters,
     school,
@@ -116,9 +117,11 @@ def create_app(
     app.include_router(events.router)
     app.include_router(participants.router)
     app.include_router(school.router)
+    app.include_router(plans.router)
     app.include_router(answers.router)
     app.include_router(portfolio.router)
     app.include_router(signin.router)
+    app.include_router(signin.chooser)
     app.include_router(dashboard.router)
     app.include_router(leader_links.router)
     if settings.dev_mailbox_dir is not None:

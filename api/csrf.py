@@ -43,5 +43,14 @@ async def check_sign_in_form(request: Request, res: ResourcesDep) -> None:
         raise StaleForm
 
 
+async def check_any_form(request: Request, res: ResourcesDep, session: SessionDep) -> None:
+    """For a page both the signed-in and the not-yet-signed-in use (choosing a school)."""
+    if session is not None:
+        await check_session_form(request, session)
+    else:
+        await check_sign_in_form(request, res)
+
+
 SessionForms = Depends(check_session_form)
+AnyForms = Depends(check_any_form)
 SignInForms = Depends(check_sign_in_form)

@@ -91,7 +91,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LinkError)
     async def _bad_link(request: Request, exc: LinkError) -> Response:
         # What a teacher can still do: their portfolio, from a fresh link.
-        return problem(request, exc.reason, 410 if exc.expired else 400, fresh_link=True)
+        status = 410 if exc.expired else 400
+        return problem(request, exc.reason, status, language=exc.language, fresh_link=True)
 
     @app.exception_handler(StaleForm)
     async def _stale_form(request: Request, _: StaleForm) -> Response:

@@ -43,8 +43,14 @@ def body_limits(settings: Settings) -> list[BodyLimit]:
         # A teacher's answer or portfolio, with an evidence file.
         (r"/a/[^/]+|/p/[^/]+/evidence", settings.evidence_max_bytes),
         # Staff rosters, as CSV or as JSON (the same people, written longer).
-        (r"/v1/rosters/check|/v1/events\.csv|/v1/events/[^/]+/participants\.csv", MAX_CSV_BYTES),
-        (r"/v1/events|/v1/events/[^/]+/participants", MAX_CSV_BYTES),
+        (
+            r"/v1/rosters/check|/v1/events\.csv|/v1/events/preview\.csv"
+            r"|/v1/events/[^/]+/participants\.csv",
+            MAX_CSV_BYTES,
+        ),
+        (r"/v1/events|/v1/events/preview|/v1/events/[^/]+/participants", MAX_CSV_BYTES),
+        # A new follow-through from the dashboard: a roster file, or its people sent back.
+        (r"/dashboard/new/(preview|confirm)", MAX_CSV_BYTES),
         # A school's calendar: the .ics, and the previewed dates sent back (URL-encoded JSON).
         (r"/v1/school/calendar\.ics|/dashboard/calendar/(preview|apply)", ics.MAX_BYTES),
     ]

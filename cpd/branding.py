@@ -7,9 +7,30 @@ templates), so a school cannot inject markup or template code.
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field, HttpUrl, field_validator
 
+from cpd.i18n import N_
 from cpd.plans import StepKind
+
+# The service's own blue; a school's colour replaces it on buttons and links.
+DEFAULT_COLOUR = "#0b4f9c"
+# WCAG 2.x AA for normal text: white button text on the colour, and the colour as link text.
+MIN_CONTRAST = 4.5
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def contrast_with_white(colour: str) -> float:
+    """The WCAG contrast ratio of a #rrggbb colour against white (1 to 21)."""
+
+    def channel(hex2: str) -> float:
+        c = int(hex2, 16) / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(colour[i : i + 2]) for i in (1, 3, 5))
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return 1.05 / (luminance + 0.05)
 
 
 class CopyOverride(BaseModel):
@@ -22,11 +43,18 @@ class CopyOverride(BaseModel):
         return " ".join(value.split())
 
 
+# Translated for Welsh teachers when left as it is (emails/content.py).
+DEFAULT_SIGN_OFF = N_("With thanks,")
+
+
 class Branding(BaseModel):
     sender_name: str = Field(default="", max_length=80, description="Shown as the From name")
-    sign_off: str = Field(default="With thanks,", max_length=80)
+    sign_off: str = Field(default=DEFAULT_SIGN_OFF, max_length=80)
     signature: str = Field(default="", max_length=120, description="e.g. Ms Patel, CPD lead")
     logo_url: HttpUrl | None = Field(default=None, description="https only; shown with alt text")
+    colour: str = Field(
+        default=DEFAULT_COLOUR, description="#rrggbb for buttons and links; AA contrast on white"
+    )
     copy_overrides: dict[StepKind, CopyOverride] = Field(default_factory=dict)
 
     @field_validator("sender_name", "sign_off", "signature")
@@ -40,4 +68,21 @@ class Branding(BaseModel):
     def _https(cls, value: HttpUrl | None) -> HttpUrl | None:
         if value is not None and value.scheme != "https":
             raise ValueError("logo_url must be an https:// address")
+        return value
+
+    @field_validator("colour")
+    @classmethod
+    def _readable(cls, value: str) -> str:
+        # Buttons carry white text on this colour, and links are this colour on white:
+        # a pale colour would make both unreadable for many teachers.
+        value = value.strip().lower()
+        if not _HEX.fullmatch(value):
+            raise ValueError("colour must be a hex colour like #0b4f9c")
+        ratio = contrast_with_white(value)
+        if ratio < MIN_CONTRAST:
+            raise ValueError(
+                f"colour {value} has a contrast of {ratio:.2f}:1 with white; white text on it "
+                f"and it as text on white need at least {MIN_CONTRAST}:1 to be readable "
+                "(WCAG AA): choose a darker colour"
+            )
         return value

@@ -64,6 +64,11 @@ class School(SQLModel, table=True):
     calendar_json: str = Field(default="{}")
     # The school's Branding as JSON: sender name, sign-off, logo, copy overrides.
     branding_json: str = Field(default="{}")
+    # At most this many emails to one teacher a week (activities/budget.py); None: the
+    # service's default (Settings.email_budget_per_week).
+    email_budget_per_week: int | None = Field(default=None)
+    # What teachers read: "en" or "cy" (Welsh); a teacher's own language overrides it.
+    language: str = Field(default="en", max_length=8)
     trust_id: str | None = Field(default=None, index=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
@@ -125,6 +130,8 @@ class Participant(SQLModel, table=True):
     school_id: str = Field(foreign_key="school.id", index=True)
     email: str = Field(max_length=320)
     name: str = Field(max_length=200)
+    # "en" or "cy" for this teacher; "" follows the school's language (cpd/i18n.py).
+    language: str = Field(default="", max_length=8)
     workflow_id: str = Field(max_length=200)
     # 0 for those posted with the event; each later addition is the next batch.
     batch: int = Field(default=0)
@@ -400,17 +407,23 @@ class DashboardSession(SQLModel, table=True):
     """A signed-in dashboard session, named by the random token in its cookie.
 
     Only the token's hash is kept, so this table signs nobody in. Sign-out deletes the
-    row; a session whose API key was revoked, or whose leader was removed or given
-    another role, is refused from then on (services/sessions.py).
+    row; a session whose leader was removed or given another role, or whose sign-in
+    provider was removed, is refused from then on (services/sessions.py).
     """
 
     token_hash: str = Field(primary_key=True, max_length=64)
     role: str = Field(max_length=20)
     scope: str = Field(max_length=64)
     email: str = Field(default="", max_length=320)
-    # What let them in: a leader's emailed link, or a school's API key.
+    # What let them in: a leader (by emailed link or their school's sign-in provider), or
+    # a provider alone ("anyone from these domains signs in as a leader"). api_key_id is
+    # from before API keys stopped signing in to the dashboard: such a session no longer
+    # stands.
     leader_id: int | None = Field(default=None, index=True)
     api_key_id: int | None = Field(default=None, index=True)
+    provider_id: int | None = Field(default=None, index=True)
+    # The person leads more than one school or trust: the nav offers "Switch school".
+    can_switch: bool = False
     # Every form of the signed-in dashboard carries it back (api/csrf.py).
     csrf_token: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
@@ -423,3 +436,47 @@ class UsedSignInLink(SQLModel, table=True):
 
     token_hash: str = Field(primary_key=True, max_length=64)
     used_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class SchoolPlan(SQLModel, table=True):
+    """One version of a school's own plan. Saving an edit adds the next version; a version
+    is never changed, and an event keeps the copy it started with (Event.plan_json)."""
+
+    __table_args__ = (UniqueConstraint("school_id", "plan_key", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(foreign_key="school.id", index=True)
+    # The plan's id (Plan.id), the same for all its versions.
+    plan_key: str = Field(max_length=48)
+    version: int
+    name: str = Field(max_length=120)
+    plan_json: str
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # Who saved it: a leader's address, or "api" for an API key.
+    created_by: str = Field(default="", max_length=320)
+
+    @property
+    def plan(self) -> Plan:
+        return Plan.model_validate_json(self.plan_json)
+
+
+class SignInProvider(SQLModel, table=True):
+    """A school's or a trust's own sign-in (OpenID Connect): Microsoft, Google or another
+    provider. Who gets in, and as what, is services/oidc.py; docs/SECURITY.md says what is
+    checked."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str | None = Field(default=None, foreign_key="school.id", index=True)
+    trust_id: str | None = Field(default=None, foreign_key="trust.id", index=True)
+    kind: str = Field(max_length=20)  # microsoft | google | oidc
+    issuer: str = Field(max_length=500)
+    client_id: str = Field(max_length=300)
+    # Encrypted with a key derived from the app's secret (cpd/sealed.py); never shown.
+    client_secret: str = Field(default="", max_length=2000)
+    # Space-separated, lower case: whose accounts it may sign in.
+    email_domains: str = Field(default="", max_length=1000)
+    tenant_ids: str = Field(default="", max_length=1000)  # Microsoft Entra tenants (tid)
+    # "": only people already leaders here get in, with their role; "leader": anyone
+    # from the email domains signs in as a leader (aggregates, no names).
+    others_as: str = Field(default="", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

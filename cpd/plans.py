@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_validator
 
+from cpd.i18n import N_
+
 
 class StepKind(StrEnum):
     ACTION_PLAN = "action_plan"
@@ -33,16 +35,19 @@ HELP_CHOICES = frozenset({"not_yet", "need_help"})
 
 # The parts of an action plan (EEF: plan the when, where and how of practice).
 ACTION_PLAN_FIELDS = {
-    "context": "What will you do, and at what point in the lesson?",
-    "class_name": "With which class?",
-    "frequency": "How often?",
-    "duration": "For how long?",
+    "context": N_("What will you do, and at what point in the lesson?"),
+    "class_name": N_("With which class?"),
+    "frequency": N_("How often?"),
+    "duration": N_("For how long?"),
 }
 
 
-def action_plan_sentence(fields: dict[str, str]) -> str:
-    """The plan as one sentence, to quote back to the teacher in later emails."""
+def action_plan_sentence(fields: dict[str, str], language: str = "en") -> str:
+    """The plan as one sentence, to quote back to the teacher in later emails. The
+    workflow keeps the English; a Welsh email builds its own at send time."""
     f = {k: " ".join(fields.get(k, "").split()) for k in ACTION_PLAN_FIELDS}
+    if language == "cy":
+        return f"{f['context']} gyda {f['class_name']}, {f['frequency']}, am {f['duration']}"
     return f"{f['context']} with {f['class_name']}, {f['frequency']}, for {f['duration']}"
 
 
@@ -105,6 +110,18 @@ class Step(BaseModel):
         }[self.kind]
 
 
+def check_steps(steps: list[Step]) -> None:
+    """What a plan's steps must be together: unique ids, in order of their timing.
+    (A school's plan as sent to be saved is checked the same way: services/plan_library.py.)"""
+    ids = [s.id for s in steps]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"step ids must be unique; repeated: {', '.join(dupes)}")
+    offsets = [s.offset_days for s in steps]
+    if offsets != sorted(offsets):
+        raise ValueError("steps must be in order of offset_days")
+
+
 class Plan(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")
     version: int = Field(default=1, ge=1)
@@ -114,13 +131,7 @@ class Plan(BaseModel):
 
     @model_validator(mode="after")
     def _ordered_unique(self) -> Plan:
-        ids = [s.id for s in self.steps]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"step ids must be unique; repeated: {', '.join(dupes)}")
-        offsets = [s.offset_days for s in self.steps]
-        if offsets != sorted(offsets):
-            raise ValueError("steps must be in order of offset_days")
+        check_steps(self.steps)
         return self
 
     def step(self, step_id: str) -> Step | None:

@@ -1,4 +1,4 @@
-"""Staff rosters from a school's MIS (SIMS, Arbor, Bromcom) as CSV, checked row by row.
+"""Staff rosters from a school's MIS (SIMS, Arbor, Bromcom) as CSV or Excel, checked row by row.
 
 Exports differ: a UTF-8 byte-order mark, semicolons from European Excel,
 Excel's ="..." text cells, "Forename"/"Surname" or "First Name"/"Last Name"
@@ -45,6 +45,8 @@ class RosterRow:
     name: str
     email: str
     status: Literal["ok", "duplicate", "error"] = "ok"
+    # "en" or "cy" from a "Language"/"Iaith" column; "" follows the school (cpd/i18n.py).
+    language: Literal["", "en", "cy"] = ""
     errors: list[str] = field(default_factory=list)
 
 
@@ -60,6 +62,19 @@ class Roster:
     @property
     def people(self) -> list[RosterRow]:
         return [r for r in self.rows if r.status == "ok"]
+
+
+_LANGUAGE = ("language", "iaith", "preferred language")
+# What a school types in a language column, and what it means.
+LANGUAGE_WORDS: dict[str, Literal["", "en", "cy"]] = {
+    "": "",
+    "en": "en",
+    "english": "en",
+    "saesneg": "en",
+    "cy": "cy",
+    "welsh": "cy",
+    "cymraeg": "cy",
+}
 
 
 def decode(data: bytes) -> str:
@@ -83,7 +98,37 @@ def _find(header: list[str], names: tuple[str, ...]) -> int | None:
     return None
 
 
+XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx is a zip file
+
+
+def xlsx_as_csv(data: bytes) -> bytes:
+    """The first sheet of an Excel workbook as CSV, so it is checked like any export."""
+    # Imported here: only a workbook upload needs it.
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # a damaged or password-protected file: zipfile, XML errors
+        raise ValueError(
+            "This Excel file could not be opened: save it again as .xlsx or CSV."
+        ) from exc
+    out = io.StringIO()
+    writer = csv.writer(out)
+    sheet = book.worksheets[0]
+    for n, values in enumerate(sheet.iter_rows(values_only=True)):
+        if n > MAX_ROWS + 1:
+            break
+        writer.writerow(["" if v is None else str(v) for v in values])
+    book.close()
+    return out.getvalue().encode()
+
+
 def parse_roster(data: bytes) -> Roster:
+    if data.startswith(XLSX_MAGIC):
+        try:
+            data = xlsx_as_csv(data)
+        except ValueError as exc:
+            return Roster(rows=[], problems=[str(exc)])
     text = decode(data)
     first_line = next((ln for ln in text.splitlines() if ln.strip(" ,;\t")), "")
     if not first_line:
@@ -98,6 +143,7 @@ def parse_roster(data: bytes) -> Roster:
         header = [_cell(h).lower() for h in next(reader)]
     email_col = _find(header, _EMAIL)
     first, last, full = _find(header, _FIRST), _find(header, _LAST), _find(header, _FULL)
+    language_col = _find(header, _LANGUAGE)
     problems = []
     if email_col is None:
         problems.append("No email column: name one 'Email' (or 'Email Address', 'Work Email').")
@@ -119,6 +165,12 @@ def parse_roster(data: bytes) -> Roster:
         row = RosterRow(row=n, name=name, email=cells[email_col])
         if not name:
             row.errors.append("name is missing")
+        if language_col is not None:
+            said = cells[language_col]
+            if said.lower() in LANGUAGE_WORDS:
+                row.language = LANGUAGE_WORDS[said.lower()]
+            else:
+                row.errors.append(f"language {said!r} is not English or Welsh (en or cy)")
         try:
             row.email = validate_email(row.email, check_deliverability=False).normalized
         except EmailNotValidError as exc:
@@ -135,3 +187,68 @@ def parse_roster(data: bytes) -> Roster:
     if not rows:
         problems.append("The file has a header but nobody in it.")
     return Roster(rows=rows, problems=problems)
+
+
+_ANGLED = re.compile(r"^(?P<name>.*?)\s*<(?P<email>[^<>]+)>\s*$")
+
+
+def _name_from_address(email: str) -> str:
+    # "ada.lovelace@..." -> "Ada Lovelace": a bare address still gets a name to greet.
+    local = email.split("@", 1)[0]
+    return " ".join(part.capitalize() for part in re.split(r"[._\-+]+", local) if part)
+
+
+def _split_line(line: str) -> tuple[str, str, bool]:
+    """(name, email, name_guessed) from 'Name <email>', 'Name, email', 'Name<TAB>email'
+    (pasted from a spreadsheet), 'Name email' or a bare email."""
+    angled = _ANGLED.match(line)
+    if angled:
+        return " ".join(angled["name"].strip(" \"'").split()), angled["email"].strip(), False
+    parts = [" ".join(p.strip(" \"'").split()) for p in re.split(r"[,;\t]", line)]
+    parts = [p for p in parts if p]
+    if len(parts) == 1:
+        # "Name email" or just the email: the word with an @ is the address.
+        words = parts[0].split()
+        parts = [" ".join(w for w in words if "@" not in w)] + [w for w in words if "@" in w]
+        parts = [p for p in parts if p]
+    emails = [p for p in parts if "@" in p]
+    names = [p for p in parts if "@" not in p]
+    if not names and len(emails) == 1:
+        return _name_from_address(emails[0]), emails[0], True
+    if len(emails) == 1:
+        return " ".join(names), emails[0], False
+    return " ".join(names), ",".join(emails), False
+
+
+def parse_pasted(text: str) -> Roster:
+    """People pasted one a line; rows are numbered by line, as the lead sees them."""
+    rows: list[RosterRow] = []
+    seen: dict[str, int] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        if len(rows) >= MAX_ROWS:
+            return Roster(rows=rows, problems=[f"More than {MAX_ROWS} people: split the list."])
+        name, email, guessed = _split_line(line)
+        row = RosterRow(row=n, name=name, email=email)
+        if not email:
+            row.errors.append("no email address on this line")
+        else:
+            try:
+                row.email = validate_email(email, check_deliverability=False).normalized
+            except EmailNotValidError as exc:
+                row.errors.append(f"email {email!r} is not valid: {exc}")
+        if not name and not row.errors:
+            row.errors.append("name is missing")
+        if guessed and not row.errors:
+            row.name = _name_from_address(row.email)
+        key = row.email.lower()
+        if row.errors:
+            row.status = "error"
+        elif key in seen:
+            row.status = "duplicate"
+            row.errors.append(f"same email as line {seen[key]}: listed once")
+        else:
+            seen[key] = n
+        rows.append(row)
+    return Roster(rows=rows)

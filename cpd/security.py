@@ -18,18 +18,29 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from cpd.i18n import N_
 from cpd.settings import Settings
 
 _SALT = "cpd-answer-link-v1"
 
 
+EXPIRED = N_("This link has expired. The next email will bring a fresh one.")
+
+
 class LinkError(Exception):
     """A link that cannot be honoured; ``reason`` is safe to show the teacher."""
 
-    def __init__(self, reason: str, expired: bool = False) -> None:
+    def __init__(
+        self, reason: str, expired: bool = False, language: str = "en", participant_id: str = ""
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.expired = expired
+        # The teacher's language, when the link says whose it is (cpd/i18n.py).
+        self.language = language
+        # Whose link it was, when its signature held but its time ran out: their language
+        # is looked up for the page (services/links.py).
+        self.participant_id = participant_id
 
 
 @dataclass(frozen=True)
@@ -71,15 +82,21 @@ class LinkSigner:
             data["a"] = [list(pair) for pair in also]
         return self._serializer.dumps(data)
 
+    def _whose(self, payload: Any) -> str:
+        # An expired link's signature was checked before its age: the payload is ours.
+        try:
+            data = self._serializer.load_payload(payload)
+            return str(data["p"]) if isinstance(data, dict) else ""
+        except Exception:
+            return ""
+
     def verify(self, token: str, purpose: str) -> LinkClaims:
         if purpose not in self._lifetimes:
             raise LinkError("This link is for something else. Please use the right email link.")
         try:
             data = self._serializer.loads(token, max_age=self._lifetimes[purpose])
         except SignatureExpired as exc:
-            raise LinkError(
-                "This link has expired. The next email will bring a fresh one.", expired=True
-            ) from exc
+            raise LinkError(EXPIRED, expired=True, participant_id=self._whose(exc.payload)) from exc
         except BadSignature as exc:
             raise LinkError("This link is not valid. Please use the link from your email.") from exc
         if not isinstance(data, dict) or data.get("u") != purpose:

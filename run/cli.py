@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
@@ -23,7 +24,7 @@ from cpd.models import API_KEY_SCOPES, DEFAULT_KEY_SCOPES, School
 from cpd.schema import SchemaOutOfDate, current, migrate, require_current
 from cpd.settings import get_settings
 from cpd.temporal import payload_codec
-from services import admin
+from services import admin, providers
 from services.errors import Refused
 from services.schemas import CalendarImport
 
@@ -45,6 +46,14 @@ def _run(coro_fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
     except (ValueError, SchemaOutOfDate) as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
+
+
+def _client_secret() -> str:
+    """From standard input, not the command line (which other users and shell history
+    see): ``printf %s "$SECRET" | cpd add-sign-in ...``, or typed at the prompt."""
+    if sys.stdin.isatty():
+        return getpass.getpass("client secret (not shown): ").strip()
+    return sys.stdin.read().strip()
 
 
 def _calendar(path: Path) -> SchoolCalendar:
@@ -145,6 +154,32 @@ def main(argv: list[str] | None = None) -> None:
     remove.add_argument("--school")
     remove.add_argument("--trust")
 
+    provider = sub.add_parser(
+        "add-sign-in",
+        help="let a school's or trust's leaders sign in with its own Microsoft, Google or "
+        "OpenID Connect accounts (the client secret is read from standard input)",
+    )
+    provider.add_argument("kind", choices=providers.KINDS)
+    provider.add_argument("--school")
+    provider.add_argument("--trust")
+    provider.add_argument("--client-id", required=True, help="the app's id at the provider")
+    provider.add_argument(
+        "--domain", action="append", default=[], help="an email domain it signs in (repeatable)"
+    )
+    provider.add_argument("--tenant", default="", help="Microsoft: the Entra tenant id")
+    provider.add_argument("--issuer", default="", help="oidc: the provider's issuer URL")
+    provider.add_argument(
+        "--others-as-leader",
+        action="store_true",
+        help="anyone from the domains signs in as a leader (aggregates, no names), not only "
+        "people added with add-leader",
+    )
+    sub.add_parser("list-sign-ins", help="the schools' and trusts' sign-in providers")
+    unprovide = sub.add_parser(
+        "remove-sign-in", help="remove a sign-in provider by id (signs out who came through it)"
+    )
+    unprovide.add_argument("provider_id", type=int)
+
     trust = sub.add_parser("create-trust", help="group schools into a trust")
     trust.add_argument("trust_id")
     trust.add_argument("name")
@@ -156,7 +191,11 @@ def main(argv: list[str] | None = None) -> None:
     roster.add_argument("--reference", required=True, help="your id for the event")
     roster.add_argument("--title", required=True)
     roster.add_argument("--date", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
-    roster.add_argument("--plan", default=DEFAULT_PLAN_ID, choices=sorted(BUILTIN_PLANS))
+    roster.add_argument(
+        "--plan",
+        default=DEFAULT_PLAN_ID,
+        help=f"{', '.join(sorted(BUILTIN_PLANS))}, or the school's own: school:<key>[@<version>]",
+    )
 
     ics = sub.add_parser("import-calendar", help="term dates and closures from an .ics file")
     ics.add_argument("school_id")
@@ -210,6 +249,38 @@ def main(argv: list[str] | None = None) -> None:
             print("error: no such leader", file=sys.stderr)
             raise SystemExit(2)
         print(f"done: {args.email} is signed out of the dashboard")
+    elif args.command == "add-sign-in":
+        secret = _client_secret()
+        added = _run(
+            providers.add_provider,
+            get_settings(),
+            args.kind,
+            args.client_id,
+            secret,
+            args.domain,
+            args.school,
+            args.trust,
+            args.issuer,
+            args.tenant,
+            "leader" if args.others_as_leader else "",
+        )
+        print(f"sign-in {added.id} added: {added.issuer}")
+        base = get_settings().public_base_url.rstrip("/")
+        print(f"  register this redirect URI with the provider: {base}/dashboard/oidc/callback")
+    elif args.command == "list-sign-ins":
+        for row in _run(providers.list_providers):
+            owner = f"school {row.school_id}" if row.school_id else f"trust {row.trust_id}"
+            others = "  others as leader" if row.others_as else ""
+            tenants = f"  tenants {row.tenant_ids}" if row.tenant_ids else ""
+            print(
+                f"{row.id}  {owner}  {row.kind}  {row.issuer}  client {row.client_id}  "
+                f"domains {row.email_domains}{tenants}{others}"
+            )
+    elif args.command == "remove-sign-in":
+        if not _run(providers.remove_provider, args.provider_id):
+            print("error: no such sign-in", file=sys.stderr)
+            raise SystemExit(2)
+        print(f"removed sign-in {args.provider_id}: nobody signs in through it now")
     elif args.command == "create-trust":
         _run(admin.create_trust, args.trust_id, args.name, args.schools)
         print(f"created trust {args.trust_id}")

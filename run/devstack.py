@@ -28,6 +28,9 @@ from services import admin
 
 TEMPORAL_PORT, TEMPORAL_UI_PORT, API_PORT, SMTP_PORT, REPLY_PORT = 7233, 8233, 8000, 1025, 2525
 DEV_SCHOOL = "dev-school"
+# The development school's CPD lead: sign in to the dashboard as them by the emailed link,
+# which arrives in the dev mailbox (/dev/mailbox).
+DEV_LEAD = "lead@dev.school.example"
 # The development school is open around the clock so a trigger shows its first
 # email at once, whatever the hour; real schools keep weekends, holidays and
 # a daytime send window (see `cpd create-school --calendar`).
@@ -72,7 +75,8 @@ def _start_temporal(binary: Path, data: Path) -> subprocess.Popen[bytes]:
 
 
 async def _dev_key(settings: Settings) -> str:
-    """The development school and its key, created once and kept in data/."""
+    """The development school, its CPD lead and its key, created once (the key kept in
+    data/)."""
     key_file = settings.data_dir / "dev-api-key"
     engine = create_engine(settings.resolved_database_url)
     try:
@@ -80,11 +84,14 @@ async def _dev_key(settings: Settings) -> str:
         # (compose runs `cpd migrate` as a job for the same reason).
         await migrate(engine)
         db = create_sessionmaker(engine)
+        if not key_file.exists():
+            # If the school exists but its key file was deleted, just issue a new key.
+            with suppress(ValueError):
+                await admin.create_school(db, DEV_SCHOOL, "Development School", DEV_CALENDAR)
+        if not await admin.has_leader(db, DEV_LEAD, DEV_SCHOOL):
+            await admin.add_leader(db, DEV_LEAD, "cpd_lead", school_id=DEV_SCHOOL)
         if key_file.exists():
             return key_file.read_text().strip()
-        # If the school exists but its key file was deleted, just issue a new key.
-        with suppress(ValueError):
-            await admin.create_school(db, DEV_SCHOOL, "Development School", DEV_CALENDAR)
         key = await admin.create_key(db, DEV_SCHOOL, "development")
         key_file.write_text(key + "\n")
         key_file.chmod(0o600)
@@ -169,7 +176,8 @@ def run() -> None:
     print(
         "\ncpd-followthrough is running\n"
         f"  API docs     {base}/docs\n"
-        f"  Dashboard    {base}/dashboard   (sign in with the API key below)\n"
+        f"  Dashboard    {base}/dashboard   (sign in as {DEV_LEAD}: the link arrives in the "
+        "Mailbox)\n"
         f"  Mailbox      {base}/dev/mailbox\n"
         f"  Temporal UI  http://127.0.0.1:{TEMPORAL_UI_PORT}\n"
         f"  SMTP         127.0.0.1:{SMTP_PORT} (outgoing, kept in the mailbox)\n"

@@ -48,19 +48,24 @@ async def create_key(
     scopes: Sequence[str] = DEFAULT_KEY_SCOPES,
 ) -> str:
     """Create a key that may do ``scopes`` and return it in full: the only time it is shown."""
+    async with unit_of_work(sessionmaker) as session:
+        return await add_key(session, school_id, label, scopes)
+
+
+async def add_key(
+    db: Db, school_id: str, label: str = "", scopes: Sequence[str] = DEFAULT_KEY_SCOPES
+) -> str:
+    """``create_key`` inside the caller's transaction (the dashboard's request)."""
     unknown = sorted(set(scopes) - set(API_KEY_SCOPES))
     if unknown or not scopes:
         raise ValueError(f"scopes are {', '.join(API_KEY_SCOPES)}; not {', '.join(unknown)}")
     key, prefix, key_hash = new_api_key()
     chosen = " ".join(s for s in API_KEY_SCOPES if s in scopes)
-    async with unit_of_work(sessionmaker) as session:
-        if await session.get(School, school_id) is None:
-            raise ValueError(f"no school {school_id!r}")
-        session.add(
-            ApiKey(
-                school_id=school_id, prefix=prefix, key_hash=key_hash, label=label, scopes=chosen
-            )
-        )
+    if await db.get(School, school_id) is None:
+        raise ValueError(f"no school {school_id!r}")
+    db.add(
+        ApiKey(school_id=school_id, prefix=prefix, key_hash=key_hash, label=label, scopes=chosen)
+    )
     return key
 
 
@@ -107,20 +112,37 @@ async def add_leader(
     school_id: str | None = None,
     trust_id: str | None = None,
 ) -> Leader:
+    async with unit_of_work(sessionmaker) as session:
+        return await new_leader(session, email, role, school_id, trust_id)
+
+
+async def new_leader(
+    db: Db,
+    email: str,
+    role: str,
+    school_id: str | None = None,
+    trust_id: str | None = None,
+    name: str = "",
+) -> Leader:
+    """``add_leader`` inside the caller's transaction (the dashboard's request)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of: {', '.join(ROLES)}")
     if (role == "trust") != (trust_id is not None) or (role != "trust") != (school_id is not None):
         raise ValueError("a trust leader needs --trust; a school leader needs --school")
-    async with unit_of_work(sessionmaker) as session:
-        if school_id is not None and await session.get(School, school_id) is None:
-            raise ValueError(f"no school {school_id!r}")
-        if trust_id is not None and await session.get(Trust, trust_id) is None:
-            raise ValueError(f"no trust {trust_id!r}")
-        leader = Leader(
-            email=email.strip().lower(), role=role, school_id=school_id, trust_id=trust_id
-        )
-        session.add(leader)
+    if school_id is not None and await db.get(School, school_id) is None:
+        raise ValueError(f"no school {school_id!r}")
+    if trust_id is not None and await db.get(Trust, trust_id) is None:
+        raise ValueError(f"no trust {trust_id!r}")
+    leader = Leader(
+        email=email.strip().lower(), name=name, role=role, school_id=school_id, trust_id=trust_id
+    )
+    db.add(leader)
     return leader
+
+
+async def has_leader(sessionmaker: Sessionmaker, email: str, school_id: str) -> bool:
+    async with unit_of_work(sessionmaker) as session:
+        return bool(await _leaders(session, email, school_id, None))
 
 
 async def _leaders(
@@ -136,13 +158,17 @@ async def _leaders(
     return list(found.all())
 
 
+def check_school_role(role: str) -> None:
+    if role not in ROLES or role == "trust":
+        raise ValueError("a school leader's role is cpd_lead or leader")
+
+
 async def set_leader_role(
     sessionmaker: Sessionmaker, email: str, role: str, school_id: str | None
 ) -> bool:
     """A school's leader becomes ``cpd_lead`` or ``leader``; their dashboard sessions end
     (services/sessions.py sees the role they signed in with no longer stands)."""
-    if role not in ROLES or role == "trust":
-        raise ValueError("a school leader's role is cpd_lead or leader")
+    check_school_role(role)
     async with unit_of_work(sessionmaker) as session:
         leaders = await _leaders(session, email, school_id, None)
         for leader in leaders:
@@ -164,6 +190,12 @@ async def remove_leader(
 async def set_calendar(db: Db, school: School, calendar: SchoolCalendar) -> None:
     # The school may have been read outside this session (api/deps.py); merge brings it in.
     school.calendar_json = calendar.model_dump_json()
+    await db.merge(school)
+
+
+async def set_language(db: Db, school: School, language: str) -> None:
+    """The school's teachers read their next emails, and their pages, in this language."""
+    school.language = language
     await db.merge(school)
 
 

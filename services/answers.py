@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from cpd import metrics
 from cpd.db import Db
+from cpd.i18n import N_
 from cpd.models import Answer, Event, Participant, UnclearReply
 from cpd.plans import Step, StepKind
 from cpd.security import LinkError, LinkSigner
@@ -25,15 +26,17 @@ from services.evidence import Upload, forget_file, take_evidence
 from workflows.participant import ParticipantWorkflow
 from workflows.types import AnswerIn, AnswerReceipt
 
+# Said to the teacher, in their language when the page is rendered (cpd/i18n.py).
 REASONS = {
-    "NotYetOpen": "This question has not been asked yet.",
-    "Withdrawn": "This follow-through has ended, so there is nothing more to answer.",
-    "UnknownStep": "This does not match a question in your follow-through.",
+    "NotYetOpen": N_("This question has not been asked yet."),
+    "Withdrawn": N_("This follow-through has ended, so there is nothing more to answer."),
+    "UnknownStep": N_("This does not match a question in your follow-through."),
 }
 
 
 # An unsubscribe or pause link used after the follow-through ended: nothing more is sent.
-ENDED = "This follow-through has already ended: you will get no more emails about it."
+ENDED = N_("This follow-through has already ended: you will get no more emails about it.")
+TRY_AGAIN = N_("Your answer could not be recorded. Please try again.")
 
 
 class AnswerRefused(Exception):
@@ -58,7 +61,7 @@ async def submit_answer(
             ) from exc
         if isinstance(cause, ApplicationError) and cause.type in REASONS:
             raise AnswerRefused(REASONS[cause.type]) from exc
-        raise AnswerRefused("Your answer could not be recorded. Please try again.") from exc
+        raise AnswerRefused(TRY_AGAIN) from exc
     except WorkflowGone as exc:
         # The follow-through has finished. A second tap on a question already
         # answered still deserves "we have it", not an error.
@@ -86,7 +89,7 @@ async def linked(
     db: Db, signer: LinkSigner, token: str, purpose: str
 ) -> tuple[str, Participant, Event]:
     """The link's step id, teacher and event; a LinkError says why not, for the teacher."""
-    claims = signer.verify(token, purpose)
+    claims = await links.verified(db, signer, token, purpose)
     person = await links.holder(db, claims)
     event = await db.get(Event, person.event_id)
     if event is None:
@@ -165,7 +168,7 @@ async def manage_by_link(
             elif action == "opt_out":
                 await handle.signal(ParticipantWorkflow.withdraw, "opted_out")
             else:
-                raise AnswerRefused("Choose pause, resume or stop.", invalid=True)
+                raise AnswerRefused(N_("Choose pause, resume or stop."), invalid=True)
     except WorkflowGone as exc:
         raise AnswerRefused(ENDED) from exc
     return event

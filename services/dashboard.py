@@ -6,13 +6,13 @@ a trust sees its schools rolled up, never names or words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import col, func, select
 
 from cpd.db import Db
-from cpd.models import Event, HelpRequest, Participant, School
+from cpd.models import Event, HelpRequest, School
 from services import reports
 from services.errors import NotFound
 from services.schemas import Attention, ImpactSummary, PersonText, StepRate
@@ -55,13 +55,11 @@ class EventView:
 
 
 async def event_view(db: Db, who: Viewer, event_id: str) -> EventView:
-    """One event as this viewer may see it; another school's (or trust's) is not found."""
+    """One event as this viewer may see it; another school's is not found. So is any for a
+    trust: it reads its schools' events on its own pages (services/trust.py), where a
+    figure from fewer than 5 teachers is hidden, as it is not here."""
     event = await db.get(Event, event_id)
-    school = await db.get(School, event.school_id) if event else None
-    allowed = event is not None and (
-        event.school_id == who.scope
-        or (who.role == "trust" and school is not None and school.trust_id == who.scope)
-    )
+    allowed = event is not None and who.role != "trust" and event.school_id == who.scope
     if event is None or not allowed:
         raise NotFound("No such event.")
     plan = event.plan
@@ -72,6 +70,7 @@ async def event_view(db: Db, who: Viewer, event_id: str) -> EventView:
         steps=reports.STEP_COUNTS,
         ratings=reports.IMPACT,
         leaders=reports.LEADER_RATINGS,
+        practice=reports.PRACTICE_ANSWERS,
         names=reports.NAMES,
         reflections=reports.SHARED_REFLECTIONS,
     )
@@ -82,7 +81,7 @@ async def event_view(db: Db, who: Viewer, event_id: str) -> EventView:
         funnel=[(label, census.stages.get(stage, 0)) for stage, label in FUNNEL],
         steps=reports.step_rates_from(rows["steps"], plan),
         attention=reports.attention_from(census, rows["names"]) if leader_view else None,
-        impact=reports.impact_from(rows["ratings"], plan, rows["leaders"]),
+        impact=reports.impact_from(rows["ratings"], plan, rows["leaders"], rows["practice"]),
         # Shared "with my CPD lead": nobody else reads the words.
         reflections=reports.reflections_from(rows["reflections"]) if who.sees_names else [],
         support=await support_counts(db, event.id) if leader_view else None,
@@ -98,6 +97,11 @@ async def support_counts(db: Db, event_id: str) -> dict[str, int]:
             .group_by(col(HelpRequest.status), col(HelpRequest.helped))
         )
     ).all()
+    return support_from(rows)
+
+
+def support_from(rows: Sequence[tuple[str, bool | None, int]]) -> dict[str, int]:
+    """Requests counted by (status, helped): where they stand, and whether support helped."""
     counts = dict.fromkeys(("open", "in_hand", "supported", "helped", "asking_again"), 0)
     for status, helped, n in rows:
         counts[status] = counts.get(status, 0) + n
@@ -106,34 +110,3 @@ async def support_counts(db: Db, event_id: str) -> dict[str, int]:
         elif helped is False and status != "supported":
             counts["asking_again"] += n
     return counts
-
-
-async def trust_rollup(db: Db, trust_id: str) -> list[dict[str, Any]]:
-    """Each school of the trust: events, teachers, completed, and who needs support."""
-    schools = (
-        await db.exec(select(School).where(School.trust_id == trust_id).order_by(col(School.name)))
-    ).all()
-    out = []
-    for school in schools:
-        rows = (
-            await db.exec(
-                select(Participant.stage, Participant.needs_help, func.count())
-                .where(Participant.school_id == school.id)
-                .group_by(Participant.stage, col(Participant.needs_help))
-            )
-        ).all()
-        events = (
-            await db.exec(
-                select(func.count()).select_from(Event).where(Event.school_id == school.id)
-            )
-        ).one()
-        out.append(
-            {
-                "name": school.name,
-                "events": events,
-                "teachers": sum(n for _, _, n in rows),
-                "completed": sum(n for stage, _, n in rows if stage == "completed"),
-                "needs_help": sum(n for _, help_, n in rows if help_),
-            }
-        )
-    return out

@@ -32,8 +32,10 @@ async def send_now(
     sender_name: str = "",
     reply_to: str = "",
     unsubscribe_url: str = "",
+    language: str = "en",
 ) -> None:
-    rendered = _RENDERER.render(template, context)
+    """``language``: a teacher's ("en" or "cy", cpd/i18n.py); leaders' emails are English."""
+    rendered = _RENDERER.render(template, context, language)
     message = build_message(
         rendered,
         mail_from=settings.mail_from,

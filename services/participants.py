@@ -38,17 +38,23 @@ async def _signal(client: Client, p: Participant, signal: Any, *args: Any) -> No
 async def detail(client: Client, db: Db, p: Participant) -> ParticipantDetail:
     """One participant's answers and live timeline (a workflow Query)."""
     answers = (await db.exec(select(Answer).where(Answer.participant_id == p.id))).all()
-    try:
-        timeline = await _handle(client, p).query(ParticipantWorkflow.timeline)
-    except RPCError:
-        timeline = None  # not started yet, or Temporal unreachable: the projection still answers
+    timeline = await live_timeline(client, p)
     return ParticipantDetail(
         participant=ParticipantStatus.of(p, [AnswerOut.of(a) for a in answers]),
-        timeline=_redacted(timeline) if timeline else None,
+        timeline=redacted(timeline) if timeline else None,
     )
 
 
-def _redacted(timeline: Timeline) -> Timeline:
+async def live_timeline(client: Client, p: Participant) -> Timeline | None:
+    """The workflow's own timeline, unredacted: for the teacher's data export, or to
+    redact before the school sees it."""
+    try:
+        return await _handle(client, p).query(ParticipantWorkflow.timeline)
+    except RPCError:
+        return None  # not started yet, or Temporal unreachable: the projection still answers
+
+
+def redacted(timeline: Timeline) -> Timeline:
     """The live timeline as the school may see it: a private answer's words removed."""
     steps = []
     for rec in timeline.steps:

@@ -36,7 +36,7 @@ class Owner:
 
 
 async def owner(db: Db, signer: LinkSigner, token: str) -> Owner:
-    claims = signer.verify(token, "portfolio")
+    claims = await links.verified(db, signer, token, "portfolio")
     person = await links.holder(db, claims)
     return Owner(person, await links.covered(db, claims))
 

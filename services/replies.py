@@ -22,6 +22,7 @@ from activities.smtp import SmtpSender
 from cpd import metrics, revocation
 from cpd.branding import Branding
 from cpd.db import Db
+from cpd.i18n import language_of
 from cpd.models import EmailSend, Event, Participant, School, UnclearReply
 from cpd.plans import Step, choices_for
 from cpd.security import LinkSigner, signed_links
@@ -119,6 +120,7 @@ class Replies:
         links = signed_links(
             self._signer, self._settings.public_base_url, person.id, step.id, scope
         )
+        language = language_of(person.language, school.language if school else "")
         context = step_email_context(
             step,
             "clarify",
@@ -129,6 +131,7 @@ class Replies:
             event_title=event.title,
             school_name=school.name if school else "",
             said=text[:300],
+            language=language,
         )
         await send_now(
             self._mailer,
@@ -139,4 +142,5 @@ class Replies:
             to_name=person.name,
             sender_name=branding.sender_name,
             unsubscribe_url=links.pause,
+            language=language,
         )

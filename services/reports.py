@@ -38,7 +38,7 @@ from cpd.models import (
     School,
     StepCount,
 )
-from cpd.plans import IMPACT_CHOICES, Plan, StepKind
+from cpd.plans import CHECKIN_CHOICES, IMPACT_CHOICES, Plan, StepKind
 from services.schemas import (
     AnswerOut,
     Attention,
@@ -53,6 +53,8 @@ from services.schemas import (
     ParticipantStatus,
     PersonRef,
     PersonText,
+    PracticeGroup,
+    PracticeImpact,
     StepRate,
 )
 from services.tenancy import EVENT, owned, owned_event
@@ -192,9 +194,22 @@ IMPACT = select(ChoiceCount.step_id, ChoiceCount.choice, ChoiceCount.answers).wh
 )
 
 
-def impact_from(rows: Sequence[Any], plan: Plan, leaders: Sequence[Any] = ()) -> ImpactSummary:
+def mean_of(distribution: dict[str, int]) -> float | None:
+    """The mean rating of a count per rating 1-5, to two places; None without answers.
+    The one average of ratings: an event's checkpoints and a school's or trust's alike."""
+    n = sum(distribution.values())
+    return round(sum(int(c) * k for c, k in distribution.items()) / n, 2) if n else None
+
+
+def impact_from(
+    rows: Sequence[Any],
+    plan: Plan,
+    leaders: Sequence[Any] = (),
+    practice: Sequence[Any] | None = None,
+) -> ImpactSummary:
     """Ratings 1-5 for each impact check, by Guskey level and checkpoint month, and the
-    CPD leads' answers to level 3 beside the teachers' (``leaders``: LEADER_RATINGS rows)."""
+    CPD leads' answers to level 3 beside the teachers' (``leaders``: LEADER_RATINGS rows);
+    with ``practice`` (PRACTICE_ANSWERS rows), whether practising led to higher ratings."""
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for row in rows:
         if row.choice in IMPACT_CHOICES:
@@ -202,17 +217,15 @@ def impact_from(rows: Sequence[Any], plan: Plan, leaders: Sequence[Any] = ()) ->
     checkpoints = []
     for step in (s for s in plan.steps if s.kind in IMPACT_KINDS):
         distribution = {c: counts[step.id].get(c, 0) for c in IMPACT_CHOICES}
-        n = sum(distribution.values())
-        mean = sum(int(c) * k for c, k in distribution.items()) / n if n else None
         checkpoints.append(
             ImpactCheckpoint(
                 step_id=step.id,
                 title=step.display_title,
                 guskey_level=step.guskey_level or 3,
                 month=round(step.offset_days / 30.4),
-                responses=n,
+                responses=sum(distribution.values()),
                 distribution=distribution,
-                mean=round(mean, 2) if mean is not None else None,
+                mean=mean_of(distribution),
             )
         )
     # Change over time: each level's mean at each checkpoint, against the first one.
@@ -224,7 +237,11 @@ def impact_from(rows: Sequence[Any], plan: Plan, leaders: Sequence[Any] = ()) ->
         for cp in series:
             if first is not None and cp.mean is not None:
                 cp.change_from_first = round(cp.mean - first, 2)
-    return ImpactSummary(checkpoints=checkpoints, level3=level3_from(checkpoints, leaders, plan))
+    return ImpactSummary(
+        checkpoints=checkpoints,
+        level3=level3_from(checkpoints, leaders, plan),
+        practice=practice_impact_from(practice, plan) if practice is not None else [],
+    )
 
 
 # A gap of a point or more between leaders and teachers on level 3 is worth a conversation.
@@ -262,6 +279,70 @@ def level3_from(
             )
         )
     return out
+
+
+# Each teacher's practice check-in answers and impact ratings in one event: a bounded read
+# of that event's answers (from its report index), for "did practice lead to impact?".
+PRACTICE_ANSWERS = select(Answer.participant_id, Answer.step_id, Answer.choice).where(
+    Answer.event_id == EVENT_ID, col(Answer.choice).in_(CHECKIN_CHOICES + IMPACT_CHOICES)
+)
+# A comparison shows nothing for a group of fewer teachers than this: too few to say, and
+# a mean of two or three ratings comes close to saying who gave them.
+PRACTICE_GROUP_MIN = 5
+NOT_ENOUGH = "Not enough answers yet to compare (each group needs 5 teachers)."
+PRACTISED = "tried_twice"
+
+
+def practice_impact_from(rows: Sequence[Any], plan: Plan) -> list[PracticeImpact]:
+    """For each impact check after a practice check-in: the mean rating of teachers who said
+    they had tried it twice or more at a check-in before it, against those who answered
+    those check-ins but never said so. A teacher who answered none of them is in neither
+    group: we do not know what they did."""
+    checkins: dict[str, dict[str, str]] = defaultdict(dict)  # participant -> step -> choice
+    ratings: dict[str, dict[str, int]] = defaultdict(dict)  # step -> participant -> rating
+    kinds = {s.id: s.kind for s in plan.steps}
+    for row in rows:
+        kind = kinds.get(row.step_id)
+        if kind is StepKind.PRACTICE_CHECKIN and row.choice in CHECKIN_CHOICES:
+            checkins[row.participant_id][row.step_id] = row.choice
+        elif kind is StepKind.IMPACT_CHECK and row.choice in IMPACT_CHOICES:
+            ratings[row.step_id][row.participant_id] = int(row.choice)
+    out = []
+    for i, step in enumerate(plan.steps):
+        before = [s for s in plan.steps[:i] if s.kind is StepKind.PRACTICE_CHECKIN]
+        if step.kind is not StepKind.IMPACT_CHECK or not before:
+            continue
+        earlier = {s.id for s in before}
+        twice: list[int] = []
+        not_twice: list[int] = []
+        for person, rating in ratings[step.id].items():
+            said = [c for s, c in checkins.get(person, {}).items() if s in earlier]
+            if said:
+                (twice if PRACTISED in said else not_twice).append(rating)
+        enough = min(len(twice), len(not_twice)) >= PRACTICE_GROUP_MIN
+        yes, no = (_group(twice), _group(not_twice)) if enough else (None, None)
+        by = before[-1].display_title
+        out.append(
+            PracticeImpact(
+                step_id=step.id,
+                title=step.display_title,
+                checkins=[s.display_title for s in before],
+                tried_twice=yes,
+                not_twice=no,
+                summary=(
+                    f"Teachers who had tried it twice or more by the {by} rated the "
+                    f"{step.display_title} {yes.mean:.1f} on average ({yes.teachers} teachers); "
+                    f"those who had not, {no.mean:.1f} ({no.teachers} teachers)."
+                    if yes and no
+                    else NOT_ENOUGH
+                ),
+            )
+        )
+    return out
+
+
+def _group(ratings: list[int]) -> PracticeGroup:
+    return PracticeGroup(teachers=len(ratings), mean=round(sum(ratings) / len(ratings), 2))
 
 
 # Reflections their authors chose to share, newest first; private ones never leave.
@@ -312,12 +393,13 @@ IMPACT_READS: dict[str, Executable] = {
     "event": EVENT,
     "ratings": IMPACT,
     "leaders": LEADER_RATINGS,
+    "practice": PRACTICE_ANSWERS,
 }
 
 
 def impact_of(school: School, rows: Batch) -> ImpactSummary:
     plan = owned(rows["event"], school.id).plan
-    return impact_from(rows["ratings"], plan, rows["leaders"])
+    return impact_from(rows["ratings"], plan, rows["leaders"], rows["practice"])
 
 
 async def participants_page(

@@ -21,7 +21,7 @@ MAX_CSV_BYTES = 5 * 1024 * 1024
 def read_roster(data: bytes) -> Roster:
     """``data`` is read one byte past the limit, so a file too big is known to be."""
     if len(data) > MAX_CSV_BYTES:
-        raise TooLarge("The CSV is over 5 MB: split it into smaller files.")
+        raise TooLarge("The file is over 5 MB: split it into smaller files.")
     return parse_roster(data)
 
 
@@ -55,7 +55,7 @@ def people(roster: Roster) -> list[ParticipantIn]:
             ],
             code="invalid_roster",
         )
-    return [ParticipantIn(name=r.name, email=r.email) for r in roster.people]
+    return [ParticipantIn(name=r.name, email=r.email, language=r.language) for r in roster.people]
 
 
 def event_from(
@@ -72,3 +72,19 @@ def event_from(
         )
     except ValidationError as exc:
         raise Invalid(str(exc.errors()[0]["msg"])) from exc
+
+
+def from_pasted(text: str) -> Roster:
+    """Names and emails pasted into a form, one person a line ("Ada Lovelace,
+    ada@school.example", or two cells copied from a spreadsheet). A header line is
+    optional; rows are numbered by the pasted line, as the person sees them."""
+    lines = text.strip().splitlines()
+    headed = bool(lines) and "@" not in lines[0]
+    first = lines[0] if lines else ""
+    cut = "\t" if "\t" in first else ";" if ";" in first and "," not in first else ","
+    data = text if headed else f"Name{cut}Email\n" + text.strip()
+    roster = parse_roster(data.encode())
+    if not headed:
+        for row in roster.rows:
+            row.row -= 1  # the header added here is not one of the person's lines
+    return roster

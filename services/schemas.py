@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    EmailStr,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import JsonDict
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
@@ -18,6 +26,11 @@ from workflows.types import Timeline
 class ParticipantIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     email: EmailStr
+    language: Literal["", "en", "cy"] = Field(
+        default="",
+        description="What this teacher reads: en (English) or cy (Welsh); "
+        "empty follows the school's language (PUT /v1/school/language).",
+    )
 
     @field_validator("name")
     @classmethod
@@ -45,7 +58,15 @@ class EventCreate(BaseModel):
     )
     title: str = Field(min_length=1, max_length=200)
     event_date: date
-    plan_id: str = Field(default=DEFAULT_PLAN_ID, description=f"One of: {', '.join(BUILTIN_PLANS)}")
+    plan_id: str = Field(
+        default=DEFAULT_PLAN_ID,
+        max_length=80,
+        description=(
+            f"A built-in plan ({', '.join(BUILTIN_PLANS)}), or one of the school's own "
+            "(GET /v1/plans): school:<key> for its latest version, school:<key>@<version> "
+            "for one version. An unknown id is a 422."
+        ),
+    )
     plan: Plan | None = Field(default=None, description="A custom plan instead of a built-in one.")
     participants: list[ParticipantIn] = Field(min_length=1, max_length=10_000)
 
@@ -65,13 +86,10 @@ class EventCreate(BaseModel):
 
     @model_validator(mode="after")
     def _plan_and_people(self) -> EventCreate:
-        if self.plan is None and self.plan_id not in BUILTIN_PLANS:
-            raise ValueError(f"plan_id must be one of: {', '.join(BUILTIN_PLANS)}")
+        # Whether plan_id names a plan is for services/plan_library.resolve: a school's
+        # own plans are in the database.
         _no_repeated_emails(self.participants)
         return self
-
-    def resolved_plan(self) -> Plan:
-        return self.plan if self.plan is not None else BUILTIN_PLANS[self.plan_id]
 
 
 class EventOut(BaseModel):
@@ -153,6 +171,7 @@ class ParticipantStatus(BaseModel):
     next_due_at: datetime | None
     needs_help: bool
     email_bounced: bool = False
+    language: str = Field(default="", description="en | cy; empty follows the school's")
     answers: list[AnswerOut]
 
     @classmethod
@@ -166,6 +185,7 @@ class ParticipantStatus(BaseModel):
             next_due_at=p.next_due_at,
             needs_help=p.needs_help,
             email_bounced=p.email_bounced,
+            language=p.language,
             answers=answers,
         )
 
@@ -317,9 +337,37 @@ class Level3Comparison(BaseModel):
     flagged: bool = Field(description="Leaders and teachers differ by a point or more")
 
 
+class PracticeGroup(BaseModel):
+    teachers: int = Field(description="Teachers in the group who gave the rating (5 or more)")
+    mean: float = Field(description="Their mean rating, 1-5")
+
+
+class PracticeImpact(BaseModel):
+    """Did practice lead to impact? One impact check, the teachers who said at an earlier
+    practice check-in that they had tried it twice or more beside those who answered those
+    check-ins otherwise (once, not yet, or asking for help). Teachers who answered none of
+    the earlier check-ins are in neither group. Both groups are null until each has at
+    least 5 teachers."""
+
+    step_id: str
+    title: str = Field(description="The impact check in words, e.g. '3-month impact check'")
+    checkins: list[str] = Field(description="The earlier practice check-ins counted, in words")
+    tried_twice: PracticeGroup | None = Field(
+        description="Said 'tried it twice or more' at one of those check-ins"
+    )
+    not_twice: PracticeGroup | None = Field(
+        description="Answered those check-ins, never 'twice or more'"
+    )
+    summary: str = Field(description="The comparison in a sentence, as the dashboard says it")
+
+
 class ImpactSummary(BaseModel):
     checkpoints: list[ImpactCheckpoint]
     level3: list[Level3Comparison] = Field(default_factory=list)
+    practice: list[PracticeImpact] = Field(
+        default_factory=list,
+        description="Did practice lead to impact? Per impact check after a practice check-in",
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -344,7 +392,19 @@ class ImpactSummary(BaseModel):
                             "mean": 3.66,
                             "change_from_first": 0.34,
                         },
-                    ]
+                    ],
+                    "practice": [
+                        {
+                            "step_id": "impact-3-months",
+                            "title": "3-month impact check",
+                            "checkins": ["Week 2 check-in", "Week 6 check-in"],
+                            "tried_twice": {"teachers": 12, "mean": 4.08},
+                            "not_twice": {"teachers": 7, "mean": 2.57},
+                            "summary": "Teachers who had tried it twice or more by the Week 6"
+                            " check-in rated the 3-month impact check 4.1 on average"
+                            " (12 teachers); those who had not, 2.6 (7 teachers).",
+                        }
+                    ],
                 }
             ]
         }
@@ -398,3 +458,71 @@ class SupportMark(BaseModel):
     status: Literal["in_hand", "supported"]
 
     model_config = {"json_schema_extra": {"examples": [{"status": "supported"}]}}
+
+
+# A school's local time with its offset: "+00:00" in winter, not "Z", so it reads the same
+# way all year.
+LocalDateTime = Annotated[
+    datetime,
+    PlainSerializer(lambda at: at.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class PreviewStep(BaseModel):
+    """One step of a plan as it will go to a teacher who starts now."""
+
+    step_id: str
+    title: str
+    kind: StepKind
+    status: Literal["send", "skipped", "before_joined"] = Field(
+        description="send; skipped: a routine step overtaken by the next after a holiday; "
+        "before_joined: a cue or check-in whose day has passed"
+    )
+    send_at: LocalDateTime | None = Field(
+        default=None, description="When the email goes, in the school's time zone (with offset)"
+    )
+    local_date: date | None = None
+    local_time: str | None = Field(default=None, description="HH:MM, the school's local time")
+    planned_date: date = Field(
+        description="The day the plan puts it on (the event date plus its offset), before "
+        "the school's calendar moves it"
+    )
+    at_once: bool = Field(
+        default=False, description="Already due: sent as soon as the follow-through starts"
+    )
+    deferred: bool = Field(
+        default=False, description="Moved to a later week: this plan's own weekly budget was full"
+    )
+    reminders: list[LocalDateTime] = Field(
+        default_factory=list, description="Each goes only if the teacher has not answered by then"
+    )
+    closes_at: LocalDateTime | None = Field(
+        default=None, description="Counted as missed if unanswered by then"
+    )
+    subject: str = ""
+    text: str = Field(default="", description="The plain-text email, for a sample teacher")
+
+
+class EventPreview(BaseModel):
+    """What a trigger would do, before it is done: nothing is written and nothing is sent."""
+
+    plan_id: str
+    plan_name: str
+    timezone: str
+    participants: int
+    steps: list[PreviewStep]
+    warnings: list[str]
+    decided_later: list[str] = Field(description="What the preview cannot know in advance")
+    roster: RosterReport | None = Field(
+        default=None, description="A roster file's verdict for every row (the CSV preview)"
+    )
+
+
+class SchoolLanguage(BaseModel):
+    """What the school's teachers read: their emails and the pages their links open."""
+
+    language: Literal["en", "cy"] = Field(
+        description="en (English) or cy (Welsh). A teacher's own language, given with the "
+        "event or the roster's Language/Iaith column, overrides it."
+    )

@@ -2,9 +2,10 @@
 
 A session is a row named by the hash of a random token (the cookie is the API's
 business, api/sessions.py). It ends at sign-out (the row goes), after 12 hours, and as
-soon as what let it in no longer stands: the API key was revoked, or the leader was
-removed or given another role. That last check is made on every request, so it holds
-however the key or the leader changed.
+soon as what let it in no longer stands: the leader was removed or given another role,
+or the school's sign-in provider they came through was removed. That last check is made
+on every request, so it holds however the leader or provider changed. A session an API
+key started (before keys stopped signing in to the dashboard) no longer stands.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import Select, bindparam, delete, select
 from sqlmodel import col
 
 from cpd.db import Db
-from cpd.models import ApiKey, DashboardSession, Leader, utcnow
+from cpd.models import DashboardSession, Leader, SignInProvider, utcnow
 from services.signin import Viewer
 
 SESSION_HOURS = 12
@@ -31,11 +32,12 @@ SESSION_AND_SOURCE: Select[Any] = (
         col(Leader.role).label("leader_role"),
         col(Leader.school_id).label("leader_school"),
         col(Leader.trust_id).label("leader_trust"),
-        col(ApiKey.school_id).label("key_school"),
-        col(ApiKey.revoked_at).label("key_revoked_at"),
+        col(SignInProvider.id).label("provider"),
+        col(SignInProvider.school_id).label("provider_school"),
+        col(SignInProvider.others_as).label("provider_others_as"),
     )
     .outerjoin(Leader, col(Leader.id) == col(DashboardSession.leader_id))
-    .outerjoin(ApiKey, col(ApiKey.id) == col(DashboardSession.api_key_id))
+    .outerjoin(SignInProvider, col(SignInProvider.id) == col(DashboardSession.provider_id))
     .where(col(DashboardSession.token_hash) == bindparam("token_hash"))
 )
 
@@ -64,7 +66,8 @@ async def start(db: Db, who: Viewer) -> str:
             scope=who.scope,
             email=who.email,
             leader_id=who.leader_id,
-            api_key_id=who.api_key_id,
+            provider_id=who.provider_id,
+            can_switch=who.can_switch,
             csrf_token=secrets.token_urlsafe(32),
             created_at=now,
             expires_at=now + timedelta(hours=SESSION_HOURS),
@@ -84,7 +87,8 @@ async def current(db: Db, token: str) -> Session | None:
         scope=row.scope,
         email=row.email,
         leader_id=row.leader_id,
-        api_key_id=row.api_key_id,
+        provider_id=row.provider_id,
+        can_switch=row.can_switch,
     )
     return Session(viewer, row.csrf_token)
 
@@ -93,13 +97,20 @@ def _stands(found: Any) -> bool:
     row: DashboardSession = found.DashboardSession
     if row.expires_at <= utcnow():
         return False
+    if row.provider_id is not None and found.provider is None:
+        return False  # the provider they came through was removed
     if row.leader_id is not None:
         scope = found.leader_trust if row.role == "trust" else found.leader_school
         # None when the leader was removed: no role matches.
         return bool(found.leader_role == row.role and scope == row.scope)
-    if row.api_key_id is not None:
-        return bool(found.key_school == row.scope and found.key_revoked_at is None)
-    return False
+    if row.provider_id is not None:
+        # Let in by the provider alone: while it still lets its domains in as leaders.
+        return bool(
+            row.role == "leader"
+            and found.provider_others_as == "leader"
+            and found.provider_school == row.scope
+        )
+    return False  # an API key's session, from before keys stopped signing in
 
 
 async def end(db: Db, token: str) -> None:

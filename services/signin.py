@@ -1,8 +1,10 @@
-"""Who may sign in to the dashboard, and the emailed sign-in link.
+"""Who may sign in to the dashboard, and as what; the emailed sign-in link.
 
-The cookie itself is the API's business (api/sessions.py); this decides who is
-let in and as what: a leader by their emailed link (each link once), or a school by
-its API key.
+The cookie itself is the API's business (api/sessions.py); this decides who is let in
+and as what. A person proves their email address (by an emailed link, each link once, or
+through their school's own sign-in: services/oidc.py); then each Leader row with that
+address is a school or trust they may view. With several, they choose one, and may switch
+later without signing in again.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from sqlmodel import col, select
 from activities.smtp import SmtpSender
 from cpd import metrics
 from cpd.db import Db
-from cpd.models import Leader, UsedSignInLink, utcnow
+from cpd.models import Leader, School, SignInProvider, Trust, UsedSignInLink, utcnow
 from cpd.settings import Settings
-from services.errors import Forbidden, Unauthorized
+from services.errors import NotFound, Unauthorized
 from services.mail import send_now
-from services.tenancy import key_and_school
+from services.providers import school_ids_of
 
 # How long an emailed sign-in link works; it signs in once.
 SIGN_IN_LINK_SECONDS = 30 * 60
@@ -36,35 +38,92 @@ class Viewer:
     role: str  # cpd_lead | leader | trust
     scope: str  # a school id, or a trust id for the trust role
     email: str = ""
-    # What let them in (their session ends when it no longer stands: services/sessions.py).
+    # What let them in (their session ends when it no longer stands: services/sessions.py):
+    # their Leader row, and the school's sign-in provider if they came through one.
     leader_id: int | None = None
-    api_key_id: int | None = None
+    provider_id: int | None = None
+    # They lead more than one school or trust, and may switch between them.
+    can_switch: bool = False
 
     @property
     def sees_names(self) -> bool:
         return self.role == "cpd_lead"
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A school or trust someone may view, and as what."""
+
+    role: str
+    scope: str
+    name: str
+    leader_id: int | None  # None: let in by the provider alone, as a leader
+
+
+def counted(method: str, outcome: str) -> None:
+    metrics.SIGNINS.labels(method=method, outcome=outcome).inc()
+
+
 async def email_link(
-    db: Db, mailer: SmtpSender, settings: Settings, email: str, link_for: Callable[[int], str]
+    db: Db, mailer: SmtpSender, settings: Settings, email: str, link_for: Callable[[str], str]
 ) -> None:
     """Email a sign-in link if the address is a leader's; nothing tells the caller which."""
-    found = await db.exec(select(Leader).where(Leader.email == email.strip().lower()))
-    for leader in found.all()[:1]:
-        assert leader.id is not None
-        context = {"link": link_for(leader.id)}
-        await send_now(mailer, settings, "magic_link", context, to=leader.email)
+    address = email.strip().lower()
+    found = await db.exec(select(Leader.id).where(Leader.email == address).limit(1))
+    if found.first() is not None:
+        await send_now(mailer, settings, "magic_link", {"link": link_for(address)}, to=address)
 
 
-async def leader_viewer(db: Db, leader_id: int) -> Viewer:
-    """What a leader's sign-in link lets them see."""
-    leader = await db.get(Leader, leader_id)
-    if leader is None:
-        metrics.SIGNINS.labels(method="magic_link", outcome="refused").inc()
-        raise Unauthorized("That sign-in link is no longer valid.")
-    metrics.SIGNINS.labels(method="magic_link", outcome="signed_in").inc()
-    scope = leader.trust_id if leader.role == "trust" else leader.school_id
-    return Viewer(role=leader.role, scope=scope or "", email=leader.email, leader_id=leader.id)
+async def choices(db: Db, email: str, provider_id: int | None = None) -> list[Choice]:
+    """What this person may view: each of their Leader rows (through a provider, only those
+    it vouches for; or, if it lets anyone from its domains in, its school as a leader)."""
+    rows = list((await db.exec(select(Leader).where(Leader.email == email.strip().lower()))).all())
+    provider = await db.get(SignInProvider, provider_id) if provider_id is not None else None
+    if provider_id is not None:
+        if provider is None:
+            return []
+        schools = await school_ids_of(db, provider)
+        rows = [
+            r
+            for r in rows
+            if (r.school_id in schools and r.role != "trust")
+            or (provider.trust_id is not None and r.trust_id == provider.trust_id)
+        ]
+    found = []
+    for row in rows:
+        if row.role == "trust":
+            trust = await db.get(Trust, row.trust_id)
+            name = trust.name if trust else row.trust_id or ""
+            found.append(Choice("trust", row.trust_id or "", name, row.id))
+        else:
+            school = await db.get(School, row.school_id)
+            name = school.name if school else row.school_id or ""
+            found.append(Choice(row.role, row.school_id or "", name, row.id))
+    if not found and provider is not None and provider.others_as == "leader" and provider.school_id:
+        school = await db.get(School, provider.school_id)
+        found.append(Choice("leader", provider.school_id, school.name if school else "", None))
+    return sorted(found, key=lambda c: (c.name.lower(), c.role))
+
+
+def viewer(email: str, choice: Choice, provider_id: int | None, several: bool) -> Viewer:
+    return Viewer(
+        role=choice.role,
+        scope=choice.scope,
+        email=email.strip().lower(),
+        leader_id=choice.leader_id,
+        provider_id=provider_id,
+        can_switch=several,
+    )
+
+
+async def chosen(db: Db, email: str, provider_id: int | None, leader_id: int) -> Viewer:
+    """The viewer for one of this person's choices; NotFound for anything else (another
+    school's leader id, say)."""
+    options = await choices(db, email, provider_id)
+    for choice in options:
+        if choice.leader_id == leader_id:
+            return viewer(email, choice, provider_id, len(options) > 1)
+    raise NotFound("not one of your schools")
 
 
 async def use_link(db: Db, token: str) -> None:
@@ -81,14 +140,3 @@ async def use_link(db: Db, token: str) -> None:
         raise Unauthorized(
             "That sign-in link has been used already. Ask for a new one below."
         ) from exc
-
-
-async def key_viewer(db: Db, api_key: str) -> Viewer:
-    """A school's API key that may read signs in as that school's CPD lead."""
-    try:
-        key_id, school = await key_and_school(db, api_key, "read")
-    except (Unauthorized, Forbidden) as exc:
-        metrics.SIGNINS.labels(method="api_key", outcome="refused").inc()
-        raise Unauthorized("That API key was not recognised.") from exc
-    metrics.SIGNINS.labels(method="api_key", outcome="signed_in").inc()
-    return Viewer(role="cpd_lead", scope=school.id, api_key_id=key_id)

@@ -153,7 +153,7 @@ class Followup:
 
 
 async def followup(db: Db, signer: LinkSigner, token: str) -> Followup:
-    claims = signer.verify(token, "support")
+    claims = await links.verified(db, signer, token, "support")
     person = await links.holder(db, claims)
     request = await db.get(HelpRequest, int(claims.step_id)) if claims.step_id.isdigit() else None
     event = await db.get(Event, person.event_id)

@@ -74,6 +74,7 @@ def new_participants(event: Event, people: list[ParticipantIn], batch: int) -> l
                 school_id=event.school_id,
                 email=person.email,
                 name=person.name,
+                language=person.language,
                 workflow_id=participant_workflow_id(event.id, pid),
                 batch=batch,
             )
@@ -121,7 +122,7 @@ async def record_event(
         school_id=school.id,
         reference=body.reference,
         title=body.title,
-        plan_id=plan.id,
+        plan_id=plan_library.id_of(body, plan),
         plan_json=plan.model_dump_json(),
         event_date=body.event_date,
     )
@@ -159,14 +160,14 @@ async def add_participants(
     event = await owned_event(db, school_id, event_id)
     if event.cancelled_at is not None:
         raise Conflict("This event was cancelled; nobody can be added.", code="cancelled")
-    current = (await db.exec(select(Participant).where(Participant.event_id == event.id))).all()
-    known = {p.email.lower() for p in current}
-    fresh = [p for p in body.participants if p.email.lower() not in known]
-    batch = max((p.batch for p in current), default=0) + 1
-    rows = new_participants(event, fresh, batch)
-    db.add_all(rows)
-    await db.run(census.add_batch, event.id, batch)
-    await db.commit()  # the fan-out reads these rows
+    try:
+        rows, known, batch = await _add_rows(db, event, body)
+    except IntegrityError:
+        # The same people added at the same moment (a button pressed twice): the other
+        # request added them, so read again and they are in the event already.
+        await db.rollback()
+        event = await owned_event(db, school_id, event_id)  # read afresh after the rollback
+        rows, known, batch = await _add_rows(db, event, body)
     if rows:
         await _start_fanout(
             client,
@@ -178,6 +179,22 @@ async def add_participants(
         added=[ParticipantStatus.of(p, []) for p in rows],
         already_in_event=[p.email for p in body.participants if p.email.lower() in known],
     )
+
+
+async def _add_rows(
+    db: Db, event: Event, body: ParticipantsAdd
+) -> tuple[list[Participant], set[str], int]:
+    """Record the people not yet in the event, as one new batch: (their rows, the
+    addresses already there, the batch)."""
+    current = (await db.exec(select(Participant).where(Participant.event_id == event.id))).all()
+    known = {p.email.lower() for p in current}
+    fresh = [p for p in body.participants if p.email.lower() not in known]
+    batch = max((p.batch for p in current), default=0) + 1
+    rows = new_participants(event, fresh, batch)
+    db.add_all(rows)
+    await db.run(census.add_batch, event.id, batch)
+    await db.commit()  # the fan-out reads these rows
+    return rows, known, batch
 
 
 async def signal_event(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from temporalio import workflow
@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     from activities import contracts
     from activities.contracts import AnswerRecordIn, ProjectionIn, ReserveIn, StepEmailIn
+    from cpd import schedule
     from cpd.calendar import SchoolCalendar
     from cpd.names import PARTICIPANT_WORKFLOW, SA_STAGE
     from cpd.plans import (
@@ -53,7 +54,7 @@ PATCH_JOINED_LATE = "joined-late-2026-12"
 PATCH_SCHOOL_YEAR = "school-year-2026-12"
 
 # Routine steps that give way when a holiday makes the next step due the same day.
-SKIPPABLE = frozenset({StepKind.CUE, StepKind.PRACTICE_CHECKIN})
+SKIPPABLE = schedule.SKIPPABLE
 
 EMAIL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
@@ -153,16 +154,16 @@ class ParticipantWorkflow:
         self._set_stage("awaiting_answer")
         cal = self._cal
         while rec.answer is None and not self._withdrawn:
-            deadline = cal.add_open_days(rec.sent_at, step.answer_window_working_days)
-            if following is not None:
-                # A step's window closes when the next step is due at the latest:
-                # the plan keeps its rhythm and one teacher never has two chasers open.
-                deadline = min(deadline, self._due(following) - self._paused_since_send(rec))
+            # The timing rules are cpd/schedule.py's, shared with the preview.
+            after = (
+                self._due(following) - self._paused_since_send(rec)
+                if following is not None
+                else None
+            )
+            deadline = schedule.answer_deadline(cal, step, rec.sent_at, after)
             target = deadline
             if rec.reminders_sent < step.reminders.max_reminders:
-                last = cal.add_open_days(
-                    rec.sent_at, step.reminders.every_working_days * (rec.reminders_sent + 1)
-                )
+                last = schedule.reminder_at(cal, step, rec.sent_at, rec.reminders_sent)
                 target = min(target, last)
             await self._project(step, next_due=target)
             reached = await self._sleep_until_open(
@@ -260,10 +261,7 @@ class ParticipantWorkflow:
         )
 
     def _start_of_next_week(self) -> datetime:
-        cal = self._cal
-        today = workflow.now().astimezone(cal.zone).date()
-        monday = today + timedelta(days=7 - today.weekday())
-        return cal.next_open_slot(cal.at_local(monday, time(0, 0)))
+        return schedule.start_of_next_week(self._cal, workflow.now())
 
     async def _support_loop(self) -> None:
         """Send one extra cue for each "not yet" / "need help" answer, in open hours."""
@@ -283,43 +281,32 @@ class ParticipantWorkflow:
 
     # ---- time -----------------------------------------------------------
 
+    # The timing rules live in cpd/schedule.py, where the preview a CPD lead sees before
+    # confirming uses them too: one set of rules, so the preview's dates are these.
+
     def _due(self, step: Step) -> datetime:
-        due = self._planned(step)
-        # At most one new step a day: one held back by a holiday goes the day after.
-        not_before = self._st.not_before
-        return max(due, not_before) if not_before is not None else due
+        return schedule.due_at(self._planned(step), self._st.not_before)
 
     def _planned(self, step: Step) -> datetime:
-        """When the plan puts ``step``, in the school's open hours, before any day's limit."""
-        cal = self._cal
-        day = self._in.event_date + timedelta(days=step.offset_days)
-        shift = timedelta(seconds=self._st.shift_seconds)
-        if self._wall_clock_shift:
-            # A pause moves the school's wall clock, so 08:00 stays 08:00 across DST.
-            wall = datetime.combine(day, step.send_time) + shift
-            nominal = cal.at_local(wall.date(), wall.time())
-        else:
-            nominal = cal.at_local(day, step.send_time) + shift
-        return cal.next_open_slot(nominal)
+        return schedule.planned_at(
+            self._cal,
+            self._in.event_date,
+            step,
+            self._st.shift_seconds,
+            wall_clock_shift=self._wall_clock_shift,
+        )
 
     def _before_joining(self, step: Step) -> bool:
-        """A routine cue or check-in planned for a day before this follow-through began."""
         joined = self._st.joined_at
-        if joined is None or step.kind not in SKIPPABLE:
+        if joined is None:
             return False
-        zone = self._cal.zone
-        return self._planned(step).astimezone(zone).date() < joined.astimezone(zone).date()
+        return schedule.before_joining(self._cal, step, self._planned(step), joined)
 
     def _next_open_day(self) -> datetime:
-        cal = self._cal
-        tomorrow = workflow.now().astimezone(cal.zone).date() + timedelta(days=1)
-        return cal.next_open_slot(cal.at_local(tomorrow, time(0, 0)))
+        return schedule.next_open_day(self._cal, workflow.now())
 
     def _overtaken_by(self, following: Step) -> bool:
-        """True if the next step is due today too (or already), after a holiday."""
-        zone = self._cal.zone
-        today = workflow.now().astimezone(zone).date()
-        return self._due(following).astimezone(zone).date() <= today
+        return schedule.overtaken(self._cal, self._due(following), workflow.now())
 
     def _paused_since_send(self, rec: StepRecord) -> timedelta:
         return timedelta(seconds=self._st.shift_seconds - rec.shift_at_send)

@@ -16,13 +16,16 @@ from fastapi.responses import HTMLResponse
 from api.deps import DbDep, LinkPagesLimit, ResourcesDep
 from api.forms import read_upload
 from api.pages import page, problem
+from cpd.i18n import N_
 from cpd.plans import ACTION_PLAN_FIELDS, StepKind, choices_for
-from emails.content import HEADLINES, SUPPORT_CHECK_CHOICES, choice_label
-from services import answers, support
+from emails.content import SUPPORT_CHECK_CHOICES, choice_label, headline_for
+from services import answers, links, support
 from services.answers import AnswerRefused, LinkAnswer
 
 # Authorised by the unguessable signed token in each path: no session, so no CSRF token
 # either (a forger would need the token, and with it could simply follow the link).
+CHOOSE_HELPED = N_("Please choose whether the support helped.")
+
 router = APIRouter(tags=["teacher links"], include_in_schema=False, dependencies=[LinkPagesLimit])
 
 
@@ -32,15 +35,17 @@ async def answer_page(
 ) -> HTMLResponse:
     asked = await answers.question(db, res.signer, token)
     choices = choices_for(asked.step.kind)
+    lang = await links.language(db, asked.person)
     return page(
         request,
         "answer.html",
+        language=lang,
         event=asked.event,
         person=asked.person,
         step=asked.step,
-        headline=HEADLINES[asked.step.kind],
+        headline=headline_for(asked.step.kind, lang),
         plan_fields=ACTION_PLAN_FIELDS.items() if asked.step.kind is StepKind.ACTION_PLAN else [],
-        choices=[(c, choice_label(c, asked.step.kind)) for c in choices],
+        choices=[(c, choice_label(c, asked.step.kind, lang)) for c in choices],
         chosen=choice if choice in choices else "",
         said=asked.said,
         max_mb=res.settings.evidence_max_bytes // (1024 * 1024),
@@ -64,6 +69,7 @@ async def answer_submit(
     file: Annotated[UploadFile | None, File()] = None,
 ) -> HTMLResponse:
     asked = await answers.question(db, res.signer, token)
+    lang = await links.language(db, asked.person)
     form = LinkAnswer(
         choice=choice,
         text=text,
@@ -81,23 +87,25 @@ async def answer_submit(
         receipt = await answers.answer_by_link(res.client, res.settings, db, asked, form)
     except AnswerRefused as exc:
         if exc.invalid:
-            return problem(request, exc.reason, 422)
+            return problem(request, exc.reason, 422, language=lang)
         # Ended, or not asked yet: what they wrote so far is in their portfolio.
-        return problem(request, exc.reason, 409, fresh_link=True)
+        return problem(request, exc.reason, 409, language=lang, fresh_link=True)
     return page(
         request,
         "recorded.html",
+        language=lang,
         event=asked.event,
         step=asked.step,
         receipt=receipt,
-        choice_label=choice_label(choice, asked.step.kind) if choice else "",
+        choice_label=choice_label(choice, asked.step.kind, lang) if choice else "",
     )
 
 
 @router.get("/u/{token}", response_class=HTMLResponse)
 async def manage_page(token: str, request: Request, db: DbDep, res: ResourcesDep) -> HTMLResponse:
     _, person, event = await answers.linked(db, res.signer, token, "pause")
-    return page(request, "manage.html", event=event, person=person)
+    lang = await links.language(db, person)
+    return page(request, "manage.html", language=lang, event=event, person=person)
 
 
 @router.post("/u/{token}", response_class=HTMLResponse)
@@ -112,11 +120,12 @@ async def manage_submit(
     # RFC 8058: a mail client's one-click unsubscribe POSTs "List-Unsubscribe=One-Click".
     if list_unsubscribe == "One-Click":
         action = "opt_out"
+    lang = await links.link_language(db, res.signer, token, "pause")
     try:
         event = await answers.manage_by_link(res.client, db, res.signer, token, action)
     except AnswerRefused as exc:
-        return problem(request, exc.reason, 422 if exc.invalid else 409)
-    return page(request, "managed.html", event=event, action=action)
+        return problem(request, exc.reason, 422 if exc.invalid else 409, language=lang)
+    return page(request, "managed.html", language=lang, event=event, action=action)
 
 
 @router.get("/s/{token}", response_class=HTMLResponse)
@@ -128,6 +137,7 @@ async def support_check_page(
     return page(
         request,
         "support_check.html",
+        language=await links.language(db, asked.person),
         event=asked.event,
         choices=SUPPORT_CHECK_CHOICES,
         chosen=helped if helped in ("yes", "no") else "",
@@ -143,12 +153,14 @@ async def support_check_submit(
     helped: Annotated[str, Form(max_length=3)] = "",
 ) -> HTMLResponse:
     asked = await support.followup(db, res.signer, token)
+    lang = await links.language(db, asked.person)
     if helped not in ("yes", "no"):
-        return problem(request, "Please choose whether the support helped.", 422)
+        return problem(request, CHOOSE_HELPED, 422, language=lang)
     first = await support.record_helped(res.client, db, asked, helped == "yes")
     return page(
         request,
         "support_check.html",
+        language=lang,
         event=asked.event,
         done=True,
         first=first,

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import DbDep, ResourcesDep, SchoolDep, SchoolRead, reading
 from api.errors import error_responses
-from services import reports, triggers
+from services import preview, reports, triggers
 from services.export import export_event
 from services.schemas import (
     EventCreate,
     EventList,
     EventOut,
+    EventPreview,
     EventStatus,
     ImpactSummary,
     ParticipantPage,
@@ -42,6 +43,17 @@ async def create_event(
     if not out.created:
         response.status_code = 200
     return out
+
+
+@router.post("/preview", response_model=EventPreview, responses=error_responses(401, 403, 422))
+async def preview_event(
+    body: EventCreate, school: SchoolDep, db: DbDep, res: ResourcesDep
+) -> EventPreview:
+    """What this trigger would send, and when, by the school's calendar; nothing is done."""
+    now = await res.clock()
+    return await preview.preview_event(
+        db, school, body, now, res.settings.email_budget_per_week, res.settings.public_base_url
+    )
 
 
 @router.get("", response_model=EventList, responses=error_responses(401, 403))

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from api.deps import DbDep, LinkPagesLimit, ResourcesDep
 from api.forms import read_upload
 from api.pages import page, problem
-from services import portfolio
+from services import links, portfolio
 from services.errors import NotFound
 from services.evidence import NOTE_MAX_CHARS
 
@@ -24,18 +24,23 @@ router = APIRouter(tags=["teacher links"], include_in_schema=False, dependencies
 
 
 @router.get("/p", response_class=HTMLResponse)
-async def fresh_link_page(request: Request) -> HTMLResponse:
-    return page(request, "fresh_link.html")
+async def fresh_link_page(request: Request, lang: str = "en") -> HTMLResponse:
+    # ``lang=cy``: reached from a Welsh page; nobody is known here yet to ask.
+    return page(request, "fresh_link.html", language=lang)
 
 
 @router.post("/p", response_class=HTMLResponse)
 async def fresh_link(
-    request: Request, db: DbDep, res: ResourcesDep, email: Annotated[str, Form(max_length=320)]
+    request: Request,
+    db: DbDep,
+    res: ResourcesDep,
+    email: Annotated[str, Form(max_length=320)],
+    lang: Annotated[str, Form(max_length=8)] = "en",
 ) -> HTMLResponse:
     """A fresh portfolio link by email; earlier links stop working."""
     await res.fresh_links.send(db, res.mailer, res.settings, res.signer, email)
     # The same answer either way: the page never says who is known here.
-    return page(request, "fresh_link.html", sent=True)
+    return page(request, "fresh_link.html", language=lang, sent=True)
 
 
 @router.get("/p/{token}", response_class=HTMLResponse)
@@ -57,6 +62,7 @@ async def _show(
     return page(
         request,
         "portfolio.html",
+        language=await links.language(db, owner.person),
         person=owner.person,
         events=await portfolio.portfolio(db, owner, res.signer),
         token=token,
@@ -81,7 +87,7 @@ async def add_evidence(
     try:
         await portfolio.add_evidence(res.settings, db, owner, participant_id, note, link, upload)
     except NotFound as exc:
-        return problem(request, exc.detail, 404)
+        return problem(request, exc.detail, 404, language=await links.language(db, owner.person))
     return await _show(request, db, res, owner, token, added=True)
 
 

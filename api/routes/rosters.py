@@ -14,8 +14,14 @@ from api.deps import DbDep, ResourcesDep, SchoolDep
 from api.errors import error_responses
 from cpd.builtin_plans import DEFAULT_PLAN_ID
 from cpd.roster import Roster
-from services import rosters, triggers
-from services.schemas import EventOut, ParticipantsAdd, ParticipantsAdded, RosterReport
+from services import preview, rosters, triggers
+from services.schemas import (
+    EventOut,
+    EventPreview,
+    ParticipantsAdd,
+    ParticipantsAdded,
+    RosterReport,
+)
 
 router = APIRouter(tags=["rosters"])
 
@@ -59,6 +65,27 @@ async def create_event_from_csv(
     if not out.created:
         response.status_code = 200
     return out
+
+
+@router.post(
+    "/v1/events/preview.csv",
+    response_model=EventPreview,
+    responses=error_responses(401, 403, 413, 422),
+)
+async def preview_event_from_csv(
+    file: Annotated[UploadFile, File(description="Forename, Surname, Email (MIS export)")],
+    title: Annotated[str, Form(max_length=200)],
+    event_date: Annotated[date, Form()],
+    school: SchoolDep,
+    db: DbDep,
+    res: ResourcesDep,
+    plan_id: Annotated[str, Form()] = DEFAULT_PLAN_ID,
+) -> EventPreview:
+    """What a roster's trigger would send, and when, with every row's verdict; does nothing."""
+    return await preview.preview_roster(
+        db, school, await _roster(file), title, event_date, plan_id, await res.clock(),
+        res.settings.email_budget_per_week, res.settings.public_base_url,
+    )  # fmt: skip
 
 
 @router.post(

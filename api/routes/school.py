@@ -1,4 +1,5 @@
-"""A school's own settings: its calendar and its email branding; erasure by address.
+"""A school's own settings: its calendar, its email branding and its teachers' language;
+erasure by address.
 
 Both settings are validated on upload (a bad one is a 422 and changes nothing).
 Running follow-throughs re-read the calendar whenever they wake, so new
@@ -19,7 +20,13 @@ from cpd.ics import MAX_BYTES
 from services import admin, triggers
 from services.erasure import erase_by_email
 from services.errors import TooLarge
-from services.schemas import CalendarImport, Erased, ErasureRequest, SchoolYearOut
+from services.schemas import (
+    CalendarImport,
+    Erased,
+    ErasureRequest,
+    SchoolLanguage,
+    SchoolYearOut,
+)
 
 router = APIRouter(prefix="/v1/school", tags=["school"])
 
@@ -79,6 +86,19 @@ async def get_branding(school: SchoolDep) -> Branding:
 async def put_branding(body: Branding, school: SchoolDep, db: DbDep) -> Branding:
     """Sender name, sign-off, signature, logo (https) and per-step-kind copy overrides."""
     await admin.set_branding(db, school, body)
+    return body
+
+
+@router.get("/language", response_model=SchoolLanguage, responses=error_responses(401, 403))
+async def get_language(school: SchoolDep) -> SchoolLanguage:
+    return SchoolLanguage.model_validate({"language": school.language})
+
+
+@router.put("/language", response_model=SchoolLanguage, responses=error_responses(401, 403, 422))
+async def put_language(body: SchoolLanguage, school: SchoolDep, db: DbDep) -> SchoolLanguage:
+    """English (en) or Welsh (cy) for the school's teachers: their emails and the pages their
+    links open, from the next email sent. A teacher's own language overrides it."""
+    await admin.set_language(db, school, body.language)
     return body
 
 

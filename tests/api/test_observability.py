@@ -16,9 +16,10 @@ from temporalio.testing import WorkflowEnvironment
 from cpd.calendar import SchoolCalendar
 from cpd.settings import PROJECT_ROOT
 from cpd.tracing import temporal_interceptors, tracer_provider
+from services import admin
 from tests.support.events import CHECKIN_THEN_IMPACT, days_ago, event
 from tests.support.inbox import SmtpServer, links_of
-from tests.support.signin import sign_in_with_key
+from tests.support.signin import follow, sign_in_link
 from tests.support.stack import TEST_CONVERTER, Stack, StackFactory, running_stack
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -51,8 +52,10 @@ async def test_metrics_count_emails_answers_sign_ins_and_time_routes(
         tap = next(x for x in links_of(mail) if "choice=tried_twice" in x).split("?")[0]
         assert "recorded" in (await s.api.post(tap, data={"choice": "tried_twice"})).text
         await s.api.post(tap, data={"choice": "tried_twice"})  # a double tap: counted once
-        await sign_in_with_key(s, "cpd_nope_nope")
-        await sign_in_with_key(s)
+        await admin.add_leader(s.db, "head@hillside.example", "cpd_lead", school_id=s.school_id)
+        link = await sign_in_link(s, "head@hillside.example")
+        await follow(link, s.api)
+        await follow(link, s.api)  # a link signs in once: the second time is refused
         after = await scrape(s)
 
     def grew(name: str, **labels: str) -> float:
@@ -60,8 +63,8 @@ async def test_metrics_count_emails_answers_sign_ins_and_time_routes(
 
     assert grew("cpd_emails_total", outcome="sent", reason="initial") == 1
     assert grew("cpd_answers_total", channel="link") == 1
-    assert grew("cpd_signins_total", method="api_key", outcome="refused") == 1
-    assert grew("cpd_signins_total", method="api_key", outcome="signed_in") == 1
+    assert grew("cpd_signins_total", method="magic_link", outcome="refused") == 1
+    assert grew("cpd_signins_total", method="magic_link", outcome="signed_in") == 1
     event_id = created.json()["id"]
     routes = {
         dict(labels)["route"]

@@ -14,7 +14,7 @@ from services.next_year import NextYearDates
 from tests.support.calendars import LONDON
 from tests.support.events import event
 from tests.support.inbox import text_of
-from tests.support.signin import post_form, sign_in, sign_in_with_key
+from tests.support.signin import post_form, sign_in, sign_in_as_lead
 from tests.support.stack import StackFactory
 
 CALENDARS = Path(__file__).parents[1] / "cpd" / "calendars"
@@ -61,7 +61,7 @@ async def test_a_cpd_lead_imports_the_calendar_from_the_dashboard(
     async with dev_stack() as s:
         school_id, key = await s.new_school(SchoolCalendar())  # a new school: nothing entered
         await admin.add_leader(s.db, "head@meadow.example", "leader", school_id=school_id)
-        await sign_in_with_key(s, key)
+        await sign_in_as_lead(s, school_id)
         home = (await s.api.get("/dashboard")).text
         assert "No term dates are entered" in home
         page = (await s.api.get("/dashboard/calendar")).text

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import httpx
+from sqlmodel import select
 
+from cpd.models import DashboardSession
 from services import admin
+from tests.support.inbox import links_of
 from tests.support.signin import (
     follow,
     form_token,
     sign_in,
+    sign_in_as_lead,
     sign_in_link,
-    sign_in_with_key,
     sign_out,
 )
 from tests.support.stack import Stack, StackFactory
@@ -35,7 +38,7 @@ async def signed_in(api: httpx.AsyncClient) -> bool:
 
 async def test_a_signed_out_session_cookie_no_longer_works(dev_stack: StackFactory) -> None:
     async with dev_stack() as s:
-        await sign_in_with_key(s)
+        await sign_in_as_lead(s)
         kept = httpx.Cookies(s.api.cookies)  # what a thief copied from the browser
         assert await signed_in(s.api)
         out = await sign_out(s)
@@ -45,17 +48,16 @@ async def test_a_signed_out_session_cookie_no_longer_works(dev_stack: StackFacto
             assert (await stolen.get("/dashboard")).headers["location"] == "/dashboard/login"
 
 
-async def test_revoking_the_key_ends_the_sessions_it_started(dev_stack: StackFactory) -> None:
+async def test_a_session_an_api_key_started_no_longer_stands(dev_stack: StackFactory) -> None:
+    """Sessions from before API keys stopped signing in to the dashboard end."""
     async with dev_stack() as s:
-        spare = await admin.create_key(s.db, s.school_id, "spare")
-        await sign_in_with_key(s, spare)
-        assert await signed_in(s.api)
-        await admin.revoke_key(s.db, spare.split("_")[1])
+        await sign_in_as_lead(s)
+        async with s.db() as db:
+            row = (await db.exec(select(DashboardSession))).one()
+            row.leader_id, row.api_key_id = None, 1
+            db.add(row)
+            await db.commit()
         assert not await signed_in(s.api)
-        # Signing in with the revoked key is refused; the school's other key still works.
-        assert (await sign_in_with_key(s, spare)).status_code == 401
-        await sign_in_with_key(s)
-        assert await signed_in(s.api)
 
 
 async def test_a_role_change_or_removal_ends_the_leaders_session(dev_stack: StackFactory) -> None:
@@ -98,19 +100,20 @@ async def test_dashboard_forms_need_the_token_their_page_gave(dev_stack: StackFa
         await admin.add_leader(s.db, "head@hillside.example", "cpd_lead", school_id=s.school_id)
         # Another site can post a sign-in form, but not with the token of this browser's cookie.
         async with browser(s) as victim:
-            forged = await victim.post("/dashboard/key", data={"api_key": s.key, "csrf": "x"})
+            link = await sign_in_link(s, "head@hillside.example", victim)
+            forged = await victim.post(link, data={"csrf": "x"})
             assert forged.status_code == 403 and "This form has expired" in forged.text
             assert not await signed_in(victim)
             ask = await victim.post(
                 "/dashboard/login", data={"email": "head@hillside.example", "csrf": ""}
             )
             assert ask.status_code == 403
-        assert s.smtp.inbox.to("head@") == []
+        assert len(s.smtp.inbox.to("head@")) == 1  # only the link asked for with the token
 
         # Signed in, each form carries the session's token; without it nothing changes.
-        await sign_in_with_key(s)
+        await sign_in(s, "head@hillside.example")
         async with browser(s) as other:
-            await sign_in_with_key_as(other, s.key)
+            await sign_in(s, "head@hillside.example", other)
             theirs = form_token((await other.get("/dashboard")).text)
         assert theirs != form_token((await s.api.get("/dashboard")).text)
         out = await s.api.post("/dashboard/logout", data={"csrf": theirs})
@@ -121,20 +124,22 @@ async def test_dashboard_forms_need_the_token_their_page_gave(dev_stack: StackFa
         assert not await signed_in(s.api)
 
 
-async def sign_in_with_key_as(api: httpx.AsyncClient, key: str) -> None:
-    login = await api.get("/dashboard/login")
-    await api.post("/dashboard/key", data={"api_key": key, "csrf": form_token(login.text)})
-
-
 async def test_over_https_the_cookies_are_host_only_and_secure(dev_stack: StackFactory) -> None:
     async with dev_stack(public_base_url="https://testserver") as s, browser(s, https=True) as api:
         login = await api.get("/dashboard/login")
         sign_in_cookie = login.headers["set-cookie"]
         assert sign_in_cookie.startswith("__Host-cpd_sign_in=")
         assert "Secure" in sign_in_cookie and "HttpOnly" in sign_in_cookie
-        signed = await api.post(
-            "/dashboard/key", data={"api_key": s.key, "csrf": form_token(login.text)}
+        await admin.add_leader(s.db, "head@hillside.example", "cpd_lead", school_id=s.school_id)
+        asked = await api.post(
+            "/dashboard/login",
+            data={"email": "head@hillside.example", "csrf": form_token(login.text)},
         )
+        assert "we have emailed it a link" in asked.text
+        [mail] = await s.smtp.inbox.wait_for(1, "head@hillside.example")
+        link = next(x for x in links_of(mail) if "/dashboard/auth/" in x)
+        confirm = await api.get(link)
+        signed = await api.post(link, data={"csrf": form_token(confirm.text)})
         session_cookie = next(
             c for c in signed.headers.get_list("set-cookie") if "cpd_session" in c
         )

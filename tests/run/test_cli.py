@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
@@ -101,3 +102,57 @@ async def test_schools_keys_and_a_roster_import(
     repeat = await run(*args)
     assert repeat.returncode == 0 and "already imported" in repeat.stdout
     await fanout.terminate("test finished")
+
+
+async def test_sign_in_providers_are_added_listed_and_removed(
+    tmp_path: Path, database_url: str
+) -> None:
+    def run(*args: str, secret: str = "") -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "CPD_ENVIRONMENT": "test",
+            "CPD_DATA_DIR": str(tmp_path),
+            "CPD_DATABASE_URL": database_url,
+        }
+        return subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "run.cli", *args],
+            env=env,
+            cwd=PROJECT_ROOT,
+            input=secret,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def cli(*args: str, secret: str = "") -> Any:
+        return asyncio.to_thread(run, *args, secret=secret)
+
+    assert (await cli("migrate")).returncode == 0
+    assert (await cli("create-school", "hillside", "Hillside Academy")).returncode == 0
+    microsoft = ("microsoft", "--school", "hillside", "--client-id", "app-1")
+    no_tenant = await cli("add-sign-in", *microsoft, "--domain", "hillside.sch.uk", secret="s3")
+    assert no_tenant.returncode == 2 and "Entra tenant id" in no_tenant.stderr
+    added = await cli(
+        "add-sign-in",
+        *microsoft,
+        "--domain",
+        "hillside.sch.uk",
+        "--tenant",
+        "TENANT-1",
+        secret="the-secret-value\n",
+    )
+    assert added.returncode == 0, added.stderr
+    assert "https://login.microsoftonline.com/TENANT-1/v2.0" in added.stdout
+    assert "/dashboard/oidc/callback" in added.stdout
+    listed = (await cli("list-sign-ins")).stdout
+    assert "school hillside  microsoft" in listed and "domains hillside.sch.uk" in listed
+    assert "tenants tenant-1" in listed and "the-secret-value" not in listed
+    # Kept encrypted: the database holds no copy of the secret in clear.
+    if database_url.startswith("sqlite"):
+        db_file = Path(database_url.split("///", 1)[1])
+        assert b"app-1" in db_file.read_bytes()  # the file does hold the provider
+        assert b"the-secret-value" not in db_file.read_bytes()
+    provider_id = listed.split()[0]
+    assert (await cli("remove-sign-in", provider_id)).returncode == 0
+    assert "no such sign-in" in (await cli("remove-sign-in", provider_id)).stderr

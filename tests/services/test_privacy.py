@@ -103,9 +103,17 @@ async def _get_every_route(client: httpx.AsyncClient, s: Stack, ids: dict[str, s
             continue
         if route.path.startswith(NOT_THE_SCHOOLS):
             continue
-        assert set(route.param_convertors) <= {"event_id", "participant_id"}, route.path
+        # The school's own ids; a settings page's ids (a plan, a key, a leader) hold no words.
+        values = {
+            "event_id": ids["event"],
+            "school_id": s.school_id,
+            "plan_id": "whole-school-inset",
+            "key_id": "1",
+            "leader_id": "1",
+        }
+        assert set(route.param_convertors) <= {*values, "participant_id"}, route.path
         for pid in ids["participants"]:
-            paths.add(route.path.format(event_id=ids["event"], participant_id=pid))
+            paths.add(route.path.format(participant_id=pid, **values))
     bodies = []
     for path in sorted(paths):
         response = await client.get(path, headers=s.auth())
@@ -181,6 +189,13 @@ async def test_no_private_word_leaves_through_any_route_export_page_log_or_histo
                 await sign_in(s, email, c)
                 pages = (await c.get("/dashboard")).text
                 pages += (await c.get(f"/dashboard/events/{event_id}")).text
+                # The CPD lead's pages for managing the event and each teacher's timeline.
+                pages += (await c.get(f"/dashboard/events/{event_id}/people")).text
+                for pid in ids["participants"]:
+                    pages += (await c.get(f"/dashboard/events/{event_id}/people/{pid}")).text
+                for trust_page in ("/dashboard/trust", f"/dashboard/trust/schools/{s.school_id}"):
+                    for path in (trust_page, f"{trust_page}/export.csv"):
+                        pages += (await c.get(path)).text
                 assert "Coaching" in pages, role
                 assert not any(text in pages for text in secrets), role
                 # "Shared with my CPD lead" is for the CPD lead alone.

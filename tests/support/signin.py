@@ -66,13 +66,6 @@ async def sign_in_as_lead(s: Stack, school_id: str | None = None, email: str = "
     return email
 
 
-async def sign_in_with_key(s: Stack, key: str | None = None) -> httpx.Response:
-    login = await s.api.get("/dashboard/login")
-    return await s.api.post(
-        "/dashboard/key", data={"api_key": key or s.key, "csrf": form_token(login.text)}
-    )
-
-
 async def post_form(
     s: Stack, path: str, data: dict[str, Any] | None = None, **kwargs: Any
 ) -> httpx.Response:

@@ -5,12 +5,17 @@ Shared by the year-long workflow tests, the controls and the reports.
 
 from __future__ import annotations
 
+import asyncio
+import time as clock
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from sqlmodel import select
+from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from cpd.builtin_plans import BUILTIN_PLANS
+from cpd.models import Participant
 from cpd.plans import Plan, StepKind
 from tests.support.calendars import LONDON, SchoolYear, english_school_years
 from tests.support.stack import Stack
@@ -129,3 +134,23 @@ async def participant(s: Stack, event: dict[str, str]) -> dict[str, Any]:
     person = status["items"][0]
     url = f"/v1/events/{event['id']}/participants/{person['id']}"
     return (await s.api.get(url, headers=s.auth())).json()
+
+
+async def signalled(env: WorkflowEnvironment, s: Stack, timeout: float = 30) -> None:
+    """Hold the test server's clock until the participant has the calendar signal: the
+    event's fan-out delivers it, and skipped time must not overtake it."""
+    async with s.db() as session:
+        [person] = (await session.exec(select(Participant))).all()
+    handle = s.client.get_workflow_handle(person.workflow_id)
+    deadline = clock.monotonic() + timeout
+    with env.auto_time_skipping_disabled():
+        while clock.monotonic() < deadline:
+            history = await handle.fetch_history()
+            if any(
+                e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+                and e.workflow_execution_signaled_event_attributes.signal_name == "calendar_changed"
+                for e in history.events
+            ):
+                return
+            await asyncio.sleep(0.2)
+    raise AssertionError("the calendar signal did not arrive")

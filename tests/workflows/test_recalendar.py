@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import timedelta
 
-from sqlmodel import select
-from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from cpd.models import Participant
 from tests.support.calendars import LONDON
 from tests.support.inbox import sent_at
-from tests.support.stack import Stack, StackFactory
-from tests.support.year import school_year_now
+from tests.support.stack import StackFactory
+from tests.support.year import school_year_now, signalled
 
 PLAN = {
     "id": "plan-then-cue",
@@ -24,26 +19,6 @@ PLAN = {
         {"id": "cue", "kind": "cue", "offset_days": 7, "reminders": {"max_reminders": 0}},
     ],
 }
-
-
-async def signalled(env: WorkflowEnvironment, s: Stack, timeout: float = 30) -> None:
-    """Hold the test server's clock until the participant has the calendar signal: the
-    event's fan-out delivers it, and skipped time must not overtake it."""
-    async with s.db() as session:
-        [person] = (await session.exec(select(Participant))).all()
-    handle = s.client.get_workflow_handle(person.workflow_id)
-    deadline = time.monotonic() + timeout
-    with env.auto_time_skipping_disabled():
-        while time.monotonic() < deadline:
-            history = await handle.fetch_history()
-            if any(
-                e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
-                and e.workflow_execution_signaled_event_attributes.signal_name == "calendar_changed"
-                for e in history.events
-            ):
-                return
-            await asyncio.sleep(0.2)
-    raise AssertionError("the calendar signal did not arrive")
 
 
 async def test_a_snow_day_called_off_brings_a_step_back_to_its_day(

@@ -1,4 +1,5 @@
-"""The school calendar page: the year as the emails see it, and .ics import with a preview."""
+"""The school calendar page: the year as the emails see it, .ics import with a preview, and
+changes by hand (terms, closures, INSET days, nation and time zone)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from api.routes.dashboard.base import dashboard_router, lead_school
 from cpd.calendar import SchoolCalendar
 from cpd.ics import MAX_BYTES
 from cpd.models import School
-from services import admin, triggers
+from services import admin, calendar_edits, triggers
 from services.errors import Invalid
 from services.signin import Viewer
 
@@ -23,7 +24,12 @@ router = dashboard_router()
 
 
 async def _calendar_page(
-    request: Request, res: ResourcesDep, who: Viewer, school: School, **extra: Any
+    request: Request,
+    res: ResourcesDep,
+    who: Viewer,
+    school: School,
+    status: int = 200,
+    **extra: Any,
 ) -> HTMLResponse:
     calendar = SchoolCalendar.model_validate_json(school.calendar_json)
     year = admin.school_year_view(school, await res.clock())
@@ -31,7 +37,10 @@ async def _calendar_page(
     return page(
         request,
         "dashboard/calendar.html",
+        status=status,
         who=who,
+        kinds=calendar_edits.KINDS,
+        nations=[(n, n.replace("_", " ").title()) for n in calendar_edits.NATIONS],
         calendar=calendar,
         year=year,
         nation=nation,
@@ -94,6 +103,86 @@ async def calendar_apply(
             request, "These dates could not be read. Please preview the file again.", 422
         )
     await admin.set_calendar(db, school, chosen)
+    return await _saved(res, db, school)
+
+
+async def _saved(res: ResourcesDep, db: DbDep, school: School) -> Response:
+    # Committed first: the follow-throughs re-read the calendar when told it changed.
     await db.commit()
     await triggers.recalendar(res.client, res.settings.task_queue, db, school.id)
     return RedirectResponse("/dashboard/calendar?saved=1", status_code=303)
+
+
+def _errors(exc: Invalid) -> dict[str, str]:
+    return {f["field"]: f["message"] for f in exc.fields}
+
+
+@router.post("/calendar/dates", response_model=None)
+async def add_dates(
+    request: Request,
+    res: ResourcesDep,
+    db: DbDep,
+    who: ViewerDep,
+    kind: Annotated[str, Form(max_length=20)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    start: Annotated[str, Form(max_length=20)] = "",
+    end: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Add a term, a closure or an INSET day; running follow-throughs re-plan at once."""
+    found = await lead_school(request, db, who)
+    if isinstance(found, Response):
+        return found
+    school = found[1]
+    try:
+        await calendar_edits.add(db, school, kind, name, start, end, await res.clock())
+    except Invalid as exc:
+        form = {"kind": kind, "name": name, "start": start, "end": end}
+        return await _calendar_page(
+            request, res, *found, status=422, errors=_errors(exc), form=form
+        )
+    return await _saved(res, db, school)
+
+
+@router.post("/calendar/dates/remove", response_model=None)
+async def remove_dates(
+    request: Request,
+    res: ResourcesDep,
+    db: DbDep,
+    who: ViewerDep,
+    kind: Annotated[str, Form(max_length=20)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    start: Annotated[str, Form(max_length=20)] = "",
+    end: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Remove a term or a closure; running follow-throughs re-plan at once."""
+    found = await lead_school(request, db, who)
+    if isinstance(found, Response):
+        return found
+    try:
+        await calendar_edits.remove(db, found[1], kind, name, start, end)
+    except Invalid as exc:
+        return await _calendar_page(request, res, *found, status=422, errors=_errors(exc))
+    return await _saved(res, db, found[1])
+
+
+@router.post("/calendar/place", response_model=None)
+async def set_place(
+    request: Request,
+    res: ResourcesDep,
+    db: DbDep,
+    who: ViewerDep,
+    nation: Annotated[str, Form(max_length=40)] = "",
+    timezone: Annotated[str, Form(max_length=60)] = "",
+) -> Response:
+    """Choose the nation (its bank holidays) and the time zone."""
+    found = await lead_school(request, db, who)
+    if isinstance(found, Response):
+        return found
+    try:
+        await calendar_edits.place(db, found[1], nation, timezone)
+    except Invalid as exc:
+        form = {"nation": nation, "timezone": timezone}
+        return await _calendar_page(
+            request, res, *found, status=422, errors=_errors(exc), form=form
+        )
+    return await _saved(res, db, found[1])

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from api.charts import impact_over_time
 from api.deps import DbDep, ResourcesDep, ViewerDep
 from api.pages import page, problem
+from api.routes.dashboard import trust
 from api.routes.dashboard.base import SIGN_IN, dashboard_router, missing
 from services import admin, dashboard, support
 from services.errors import NotFound
@@ -31,8 +32,7 @@ async def home(request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep) -
     if who is None:
         return RedirectResponse(SIGN_IN, status_code=303)
     if who.role == "trust":
-        schools = await dashboard.trust_rollup(db, who.scope)
-        return page(request, "dashboard/trust.html", who=who, schools=schools)
+        return await trust.trust_page(request, res, db, who)  # the trust's own page
     found = await dashboard.school_home(db, who.scope)
     return page(
         request,
