@@ -27,7 +27,8 @@ from playwright.async_api import Browser, Page
 from sqlmodel import select
 
 from activities.smtp import SmtpSender
-from cpd.models import HelpRequest, Participant
+from cpd.builtin_plans import DEFAULT_PLAN_ID
+from cpd.models import ApiKey, HelpRequest, Participant
 from services import admin
 from services.digest import WeeklyDigest
 from services.leader_checks import LeaderChecks
@@ -124,12 +125,21 @@ async def login_sent(page: Page, data: dict[str, str]) -> None:
     await page.get_by_text("we have emailed it a link").wait_for()
 
 
-async def wrong_key(page: Page, data: dict[str, str]) -> None:
+async def no_school_account(page: Page, data: dict[str, str]) -> None:
     await page.goto("/dashboard/login")
-    await page.get_by_text("Sign in with the school's API key instead").click()
-    await page.get_by_label("API key").fill("cpd_not_a_key")
-    await page.get_by_role("button", name="Sign in", exact=True).click()
+    await page.get_by_label("Your school email").fill("nobody@hillside.example")
+    await page.get_by_role("button", name="Sign in with my school account").click()
     await page.get_by_role("alert").wait_for()
+
+
+async def new_preview(page: Page, data: dict[str, str]) -> None:
+    await page.goto("/dashboard/new")
+    await page.get_by_label("Title of the CPD").fill("Feedback that moves learning on")
+    await page.get_by_label("Date of the CPD").fill(days_ago(0))
+    people = "Mary Somerville, mary@hillside.example\nNot an address, nobody@\n"
+    await page.get_by_label("Paste names and emails").fill(people)
+    await page.get_by_role("button", name="Preview the emails and dates").click()
+    await page.get_by_role("heading", level=1).wait_for()
 
 
 async def calendar_preview(page: Page, data: dict[str, str]) -> None:
@@ -182,7 +192,7 @@ PAGES: list[Visit] = [
     # Leaders, by their links and the sign-in pages.
     Visit("login", "/dashboard/login"),
     Visit("login-sent", login_sent),
-    Visit("login-wrong-key", wrong_key),
+    Visit("login-no-school-account", no_school_account),
     Visit("magic-link-confirm", "{magic_link}"),
     Visit("level3", "{level3}"),
     Visit("level3-answered", level3_answered),
@@ -193,14 +203,32 @@ PAGES: list[Visit] = [
     Visit("lead-event", "/dashboard/events/{support_event}", "lead"),
     Visit("lead-event-asking-for-help", "/dashboard/events/{checkin_event}", "lead"),
     Visit("lead-no-such-event", "/dashboard/events/no-such-event", "lead", status=404),
+    Visit("lead-event-people", "/dashboard/events/{checkin_event}/people", "lead"),
+    Visit("lead-event-person", "/dashboard/events/{checkin_event}/people/{alan}", "lead"),
+    Visit(
+        "lead-event-person-remove", "/dashboard/events/{checkin_event}/people/{alan}/remove", "lead"
+    ),
+    Visit("lead-event-add", "/dashboard/events/{checkin_event}/add", "lead"),
+    Visit("lead-event-cancel", "/dashboard/events/{checkin_event}/cancel", "lead"),
+    Visit("lead-new", "/dashboard/new", "lead"),
+    Visit("lead-new-preview", new_preview, "lead"),
+    Visit("lead-plans", "/dashboard/plans", "lead"),
+    Visit("lead-plan", "/dashboard/plans/{plan_id}", "lead"),
+    Visit("lead-plan-edit", "/dashboard/plans/{plan_id}/edit", "lead"),
+    Visit("lead-data", "/dashboard/data", "lead"),
+    Visit("lead-settings", "/dashboard/settings", "lead"),
+    Visit("lead-settings-branding", "/dashboard/settings/branding", "lead"),
+    Visit("lead-settings-leaders", "/dashboard/settings/leaders", "lead"),
+    Visit("lead-settings-keys", "/dashboard/settings/keys", "lead"),
+    Visit("lead-settings-key-revoke", "/dashboard/settings/keys/{key_id}/revoke", "lead"),
     Visit("lead-calendar", "/dashboard/calendar", "lead"),
     Visit("lead-calendar-preview", calendar_preview, "lead"),
     Visit("lead-calendar-refused", calendar_refused, "lead"),
     Visit("lead-calendar-saved", calendar_saved, "lead"),
     Visit("leader-home", "/dashboard", "leader"),
     Visit("leader-event", "/dashboard/events/{checkin_event}", "leader"),
-    Visit("trust-home", "/dashboard", "trust"),
-    Visit("trust-event", "/dashboard/events/{support_event}", "trust"),
+    Visit("trust-home", "/dashboard/trust", "trust"),
+    Visit("trust-school", "/dashboard/trust/schools/{school_id}", "trust"),
     # Development only: what the local SMTP server received.
     Visit("dev-mailbox", "/dev/mailbox"),
     Visit("dev-mailbox-message", dev_mail),
@@ -278,7 +306,13 @@ async def prepare(s: Stack) -> dict[str, str]:
     data["manage"] = await link_in(s, GRACE, "/u/")
     data["portfolio"] = await link_in(s, GRACE, "/p/")
     coaching = data["checkin_event"]
-    alan = await participant(s, coaching, ALAN)
+    alan = data["alan"] = await participant(s, coaching, ALAN)
+    data["school_id"] = s.school_id
+    data["plan_id"] = DEFAULT_PLAN_ID
+    async with s.db() as db:
+        key = (await db.exec(select(ApiKey).where(ApiKey.school_id == s.school_id))).first()
+        assert key is not None
+        data["key_id"] = str(key.id)
     for _ in range(100):  # the workflow records the request just after the answer
         async with s.db() as db:
             asked = select(HelpRequest).where(HelpRequest.participant_id == alan)

@@ -109,7 +109,7 @@ async def signed_in(chromium: Browser, s: Stack, base: str, email: str) -> Async
         [*_, mail] = await s.smtp.inbox.wait_for(before + 1, email)
         await page.goto(next(x for x in links_of(mail) if "/dashboard/auth/" in x))
         await page.get_by_role("button", name="Sign in to the dashboard").click()
-        await page.wait_for_url("**/dashboard")
+        await page.wait_for_url(lambda url: "/dashboard/auth/" not in url)  # signed in
         yield page
     finally:
         await context.close()
