@@ -132,6 +132,17 @@ async def no_school_account(page: Page, data: dict[str, str]) -> None:
     await page.get_by_role("alert").wait_for()
 
 
+async def settings_refused(page: Page, data: dict[str, str]) -> None:
+    """A form's error is said next to its field, and announced."""
+    await page.goto("/dashboard/settings")
+    await page.get_by_label("Earliest time").fill("18:00")
+    await page.get_by_label("Latest time").fill("08:00")
+    # The stack's weekly budget (20, for Grace's six events) is over the form's most.
+    await page.get_by_label("Emails a week to one teacher, at most").fill("10")
+    await page.get_by_role("button", name="Save", exact=True).click()
+    await page.get_by_role("alert").get_by_text("The latest time must be after").wait_for()
+
+
 async def new_preview(page: Page, data: dict[str, str]) -> None:
     await page.goto("/dashboard/new")
     await page.get_by_label("Title of the CPD").fill("Feedback that moves learning on")
@@ -217,6 +228,7 @@ PAGES: list[Visit] = [
     Visit("lead-plan-edit", "/dashboard/plans/{plan_id}/edit", "lead"),
     Visit("lead-data", "/dashboard/data", "lead"),
     Visit("lead-settings", "/dashboard/settings", "lead"),
+    Visit("lead-settings-refused", settings_refused, "lead"),
     Visit("lead-settings-branding", "/dashboard/settings/branding", "lead"),
     Visit("lead-settings-leaders", "/dashboard/settings/leaders", "lead"),
     Visit("lead-settings-keys", "/dashboard/settings/keys", "lead"),
