@@ -142,6 +142,13 @@ class Sending:
     budget: int
     budget_is_default: bool
     least_budget: int
+    most_budget: int
+
+
+def most_budget(default_budget: int) -> int:
+    # An operator may run the service with a larger usual budget than a school may pick;
+    # a school may always keep that one.
+    return max(MAX_BUDGET, default_budget)
 
 
 async def least_budget(db: Db, school_id: str) -> int:
@@ -163,10 +170,13 @@ async def sending(db: Db, school: School, default_budget: int) -> Sending:
         school.email_budget_per_week or default_budget,
         school.email_budget_per_week is None,
         await least_budget(db, school.id),
+        most_budget(default_budget),
     )
 
 
-async def save_sending(db: Db, school: School, start: str, end: str, budget: str) -> bool:
+async def save_sending(
+    db: Db, school: School, start: str, end: str, budget: str, default_budget: int
+) -> bool:
     """Save the send window and the weekly budget; True if the window changed (running
     follow-throughs then need re-planning). Nothing is saved if any value is refused."""
     errors: list[dict[str, str]] = []
@@ -184,9 +194,10 @@ async def save_sending(db: Db, school: School, start: str, end: str, budget: str
         per_week = int(budget.strip())
     except ValueError:
         per_week = 0
-    if not least <= per_week <= MAX_BUDGET:
+    most = most_budget(default_budget)
+    if not least <= per_week <= most:
         message = (
-            f"Choose a number from {least} to {MAX_BUDGET}: your plans send up to {least} "
+            f"Choose a number from {least} to {most}: your plans send up to {least} "
             "emails in a week, and fewer would delay their steps week after week."
         )
         errors.append({"field": "budget", "message": message})

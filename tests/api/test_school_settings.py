@@ -309,3 +309,18 @@ async def _budget(s: Stack) -> int | None:
         school = await db.get(School, s.school_id)
         assert school is not None
         return school.email_budget_per_week
+
+
+async def test_a_service_budget_above_the_usual_limit_can_be_kept(dev_stack: StackFactory) -> None:
+    # An operator runs the service with a weekly budget of 20: the form offers up to 20
+    # (the browser would refuse its own value otherwise), and saving it keeps it.
+    async with dev_stack(email_budget_per_week=20) as s:
+        await sign_in_as_lead(s)
+        page = (await s.api.get("/dashboard/settings")).text
+        assert 'max="20"' in page and 'value="20"' in page
+        kept = {"window_start": "08:00", "window_end": "16:00", "budget": "20"}
+        assert (await post_form(s, "/dashboard/settings/sending", kept)).status_code == 303
+        assert await _budget(s) == 20
+        too_many = {**kept, "budget": "21"}
+        refused = await post_form(s, "/dashboard/settings/sending", too_many)
+        assert refused.status_code == 422 and "from 2 to 20" in refused.text

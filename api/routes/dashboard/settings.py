@@ -44,7 +44,7 @@ async def _settings_page(
         school=school,
         sending=sending,
         default_budget=res.settings.email_budget_per_week,
-        max_budget=school_settings.MAX_BUDGET,
+        max_budget=sending.most_budget,
         **extra,
     )
 
@@ -75,7 +75,9 @@ async def save_sending(
         return found
     school = found[1]
     try:
-        moved = await school_settings.save_sending(db, school, window_start, window_end, budget)
+        moved = await school_settings.save_sending(
+            db, school, window_start, window_end, budget, res.settings.email_budget_per_week
+        )
     except Invalid as exc:
         form = {"window_start": window_start, "window_end": window_end, "budget": budget}
         return await _settings_page(
