@@ -213,6 +213,9 @@ def _split_line(line: str) -> tuple[str, str, bool]:
         parts = [p for p in parts if p]
     emails = [p for p in parts if "@" in p]
     names = [p for p in parts if "@" not in p]
+    if len(parts) == 2 and not emails:
+        # "Name, address" with the address mistyped: said as a bad address, not a lost one.
+        return parts[0], parts[1], False
     if not names and len(emails) == 1:
         return _name_from_address(emails[0]), emails[0], True
     if len(emails) == 1:

@@ -72,19 +72,3 @@ def event_from(
         )
     except ValidationError as exc:
         raise Invalid(str(exc.errors()[0]["msg"])) from exc
-
-
-def from_pasted(text: str) -> Roster:
-    """Names and emails pasted into a form, one person a line ("Ada Lovelace,
-    ada@school.example", or two cells copied from a spreadsheet). A header line is
-    optional; rows are numbered by the pasted line, as the person sees them."""
-    lines = text.strip().splitlines()
-    headed = bool(lines) and "@" not in lines[0]
-    first = lines[0] if lines else ""
-    cut = "\t" if "\t" in first else ";" if ";" in first and "," not in first else ","
-    data = text if headed else f"Name{cut}Email\n" + text.strip()
-    roster = parse_roster(data.encode())
-    if not headed:
-        for row in roster.rows:
-            row.row -= 1  # the header added here is not one of the person's lines
-    return roster

@@ -192,13 +192,14 @@ async def test_people_are_added_once_with_every_bad_row_named(dev_stack: StackFa
         await asyncio.sleep(0.5)
         for who in ("grace@", "kj@", "mary@", *(f"twice{i}@" for i in range(4))):
             assert len(s.smtp.inbox.to(who)) == 1, who
+        # A broken workbook is refused in words, and nobody is added.
         workbook = io.BytesIO()
         with zipfile.ZipFile(workbook, "w") as z:
             z.writestr("xl/workbook.xml", "<workbook/>")
         xlsx = await post_form(
             s, add, files={"file": ("staff.xlsx", workbook.getvalue())}, data={"pasted": ""}
         )
-        assert xlsx.status_code == 422 and "save the spreadsheet as CSV" in xlsx.text
+        assert xlsx.status_code == 422 and "This Excel file could not be opened" in xlsx.text
         empty = await post_form(s, add, {"pasted": "  "})
         assert empty.status_code == 422 and "Paste names" in empty.text
 

@@ -19,6 +19,7 @@ from api.deps import DbDep, ResourcesDep, ViewerDep
 from api.forms import read_upload
 from api.pages import page, problem
 from api.routes.dashboard.base import dashboard_router, lead_school, missing
+from cpd.roster import parse_pasted
 from services import manage, rosters, triggers
 from services.errors import Conflict, NotFound, Refused
 from services.export import export_event
@@ -28,7 +29,7 @@ from services.tenancy import owned_event
 router = dashboard_router()
 
 EVENT = "/events/{event_id}"
-XLSX_HINT = "Please save the spreadsheet as CSV (File, Save As, CSV UTF-8) and choose that file."
+XLSX_HINT = "If it is an older Excel file, save it as .xlsx or CSV (File, Save As) and try again."
 
 
 def _people(event_id: str, **done: str | int) -> RedirectResponse:
@@ -192,13 +193,13 @@ async def add_people(
         if upload is not None:
             roster = rosters.read_roster(upload.data)
         elif pasted.strip():
-            roster = rosters.from_pasted(pasted)
+            roster = parse_pasted(pasted)
         else:
-            return refused("Paste names and email addresses, or choose a CSV file.")
+            return refused("Paste names and email addresses, or choose a CSV or Excel file.")
         if not roster.ok:
             report = rosters.report(roster)
             bad = [r for r in report.rows if r.status == "error"]
-            if upload is not None and upload.filename.lower().endswith((".xlsx", ".xls")):
+            if upload is not None and upload.filename.lower().endswith(".xls"):
                 report.problems.append(XLSX_HINT)
             return refused(
                 " ".join(report.problems)

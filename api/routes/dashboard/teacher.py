@@ -8,7 +8,7 @@ answered by a redirect to the teacher's page saying what was done.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -75,30 +75,6 @@ async def _person_page(
     )
 
 
-@router.post(PERSON + "/pause", response_model=None)
-async def pause_person(
-    event_id: str,
-    participant_id: str,
-    request: Request,
-    res: ResourcesDep,
-    db: DbDep,
-    who: ViewerDep,
-) -> Response:
-    return await _person_action("pause", event_id, participant_id, request, res, db, who)
-
-
-@router.post(PERSON + "/resume", response_model=None)
-async def resume_person(
-    event_id: str,
-    participant_id: str,
-    request: Request,
-    res: ResourcesDep,
-    db: DbDep,
-    who: ViewerDep,
-) -> Response:
-    return await _person_action("resume", event_id, participant_id, request, res, db, who)
-
-
 @router.get(PERSON + "/remove", response_model=None)
 async def remove_confirm(
     event_id: str, participant_id: str, request: Request, db: DbDep, who: ViewerDep
@@ -112,59 +88,6 @@ async def remove_confirm(
     except NotFound:
         return missing(request, who)
     return page(request, "dashboard/sure.html", who=who, what="remove", event=event, person=person)
-
-
-@router.post(PERSON + "/remove", response_model=None)
-async def remove_person(
-    event_id: str,
-    participant_id: str,
-    request: Request,
-    res: ResourcesDep,
-    db: DbDep,
-    who: ViewerDep,
-) -> Response:
-    return await _person_action("remove", event_id, participant_id, request, res, db, who)
-
-
-@router.post(PERSON + "/resend", response_model=None)
-async def resend_link(
-    event_id: str,
-    participant_id: str,
-    request: Request,
-    res: ResourcesDep,
-    db: DbDep,
-    who: ViewerDep,
-) -> Response:
-    return await _person_action("resend", event_id, participant_id, request, res, db, who)
-
-
-async def _person_action(
-    action: str,
-    event_id: str,
-    participant_id: str,
-    request: Request,
-    res: ResourcesDep,
-    db: DbDep,
-    who: ViewerDep,
-) -> Response:
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
-    try:
-        person = await owned_participant(db, found[1].id, event_id, participant_id)
-        if action == "pause":
-            await participants.pause(res.client, db, person, "paused by the CPD lead")
-        elif action == "resume":
-            await participants.resume(res.client, db, person)
-        elif action == "remove":
-            await participants.remove(res.client, db, person)
-        else:
-            await resend_to(db, res.mailer, res.settings, res.signer, person)
-    except NotFound:
-        return missing(request, who)
-    except Conflict as exc:
-        return problem(request, exc.detail, 409)
-    return _person(event_id, participant_id, action)
 
 
 @router.post(PERSON + "/email", response_model=None)
@@ -211,3 +134,35 @@ async def change_email(
         await db.rollback()
         return await refused(exc.detail)
     return _person(event_id, participant_id, "email")
+
+
+# One route for the four one-click actions (remove after its confirm page). Last, so
+# that /email above is matched first.
+@router.post(PERSON + "/{action}", response_model=None)
+async def person_action(
+    action: Literal["pause", "resume", "remove", "resend"],
+    event_id: str,
+    participant_id: str,
+    request: Request,
+    res: ResourcesDep,
+    db: DbDep,
+    who: ViewerDep,
+) -> Response:
+    found = await lead_school(request, db, who)
+    if isinstance(found, Response):
+        return found
+    try:
+        person = await owned_participant(db, found[1].id, event_id, participant_id)
+        if action == "pause":
+            await participants.pause(res.client, db, person, "paused by the CPD lead")
+        elif action == "resume":
+            await participants.resume(res.client, db, person)
+        elif action == "remove":
+            await participants.remove(res.client, db, person)
+        else:
+            await resend_to(db, res.mailer, res.settings, res.signer, person)
+    except NotFound:
+        return missing(request, who)
+    except Conflict as exc:
+        return problem(request, exc.detail, 409)
+    return _person(event_id, participant_id, action)
