@@ -1,12 +1,13 @@
 """The leaders' dashboard: server-rendered pages, every action works without JavaScript,
 fine on a phone.
 
-One module per part of the school's work: the event list and an event's page
-(events.py), the school calendar (calendar.py), the school's
-settings (settings.py; leaders and API keys: access.py), starting a follow-through with a
-preview first (new_event.py). Every figure comes from the same report
-queries as the JSON API (services/dashboard.py), shown as the viewer's role allows.
-Signing in is api/routes/signin.py; a CPD lead's links from their emails are
+One module per part of the school's work: the home page and an event's figures
+(events.py), starting a follow-through with its preview (new_event.py), running one
+(manage.py for the event, teacher.py for one teacher), data requests (data_requests.py),
+the calendar (calendar.py), settings (settings.py; leaders and keys in access.py), the
+school's own plans (plans.py) and the trust's views (trust.py). Every figure comes from
+the same report queries as the JSON API, shown as the viewer's role allows. Signing in
+is api/routes/signin.py; a CPD lead's links from their emails are
 api/routes/leader_links.py.
 """
 
