@@ -19,6 +19,7 @@ from tests.support.stack import Stack, StackFactory
 PAGES = ("/dashboard/settings", "/dashboard/settings/branding", "/dashboard/settings/leaders")
 POSTS = (
     "/dashboard/settings/sending",
+    "/dashboard/settings/language",
     "/dashboard/settings/branding",
     "/dashboard/settings/leaders",
     "/dashboard/settings/leaders/1/role",
@@ -324,3 +325,24 @@ async def test_a_service_budget_above_the_usual_limit_can_be_kept(dev_stack: Sta
         too_many = {**kept, "budget": "21"}
         refused = await post_form(s, "/dashboard/settings/sending", too_many)
         assert refused.status_code == 422 and "from 2 to 20" in refused.text
+
+
+async def test_the_lead_chooses_welsh_and_the_next_teacher_email_is_in_welsh(
+    dev_stack: StackFactory,
+) -> None:
+    async with dev_stack() as s:
+        await sign_in_as_lead(s)
+        refused = await post_form(s, "/dashboard/settings/language", {"language": "fr"})
+        assert refused.status_code == 422 and "Nothing was changed" in refused.text
+        assert (await s.api.get("/v1/school/language", headers=s.auth())).json() == {
+            "language": "en"
+        }
+        saved = await post_form(s, "/dashboard/settings/language", {"language": "cy"})
+        assert saved.status_code == 303
+        page = (await s.api.get(saved.headers["location"])).text
+        assert "in Welsh, unless they have their own language" in page
+        assert 'value="cy" checked' in page
+        body = event(plan=CHECKIN_THEN_IMPACT, event_date=days_ago(0))
+        assert (await s.api.post("/v1/events", json=body, headers=s.auth())).status_code == 201
+        [mail] = await s.smtp.inbox.wait_for(1, body["participants"][0]["email"])
+        assert "Annwyl" in text_of(mail) and "Dear" not in text_of(mail)

@@ -10,12 +10,13 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import DbDep, ResourcesDep, ViewerDep
-from api.pages import page
+from api.pages import page, problem
 from api.routes.dashboard.base import dashboard_router, lead_school
 from cpd.branding import MIN_CONTRAST, Branding
+from cpd.i18n import LANGUAGES
 from cpd.models import School
 from cpd.plans import StepKind
-from services import school_settings, triggers
+from services import admin, school_settings, triggers
 from services.errors import Invalid
 from services.signin import Viewer
 
@@ -87,6 +88,24 @@ async def save_sending(
     if moved:
         await triggers.recalendar(res.client, res.settings.task_queue, db, school.id)
     return RedirectResponse("/dashboard/settings?saved=sending", status_code=303)
+
+
+@router.post("/settings/language", response_model=None)
+async def save_language(
+    request: Request,
+    db: DbDep,
+    who: ViewerDep,
+    language: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """English or Welsh for the school's teachers, from the next email they are sent."""
+    found = await lead_school(request, db, who)
+    if isinstance(found, Response):
+        return found
+    if language not in LANGUAGES:
+        return problem(request, "Choose English or Welsh. Nothing was changed.", 422)
+    await admin.set_language(db, found[1], language)
+    await db.commit()
+    return RedirectResponse("/dashboard/settings?saved=language", status_code=303)
 
 
 def _branding_page(
