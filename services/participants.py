@@ -12,7 +12,8 @@ from temporalio.service import RPCError
 
 from cpd import revocation
 from cpd.db import Db
-from cpd.models import Answer, Participant
+from cpd.models import Answer, Event, Participant
+from cpd.plans import Plan
 from cpd.privacy import shared_with_lead
 from cpd.temporal import WorkflowGone, gone_if_not_found
 from services.errors import Conflict
@@ -39,9 +40,12 @@ async def detail(client: Client, db: Db, p: Participant) -> ParticipantDetail:
     """One participant's answers and live timeline (a workflow Query)."""
     answers = (await db.exec(select(Answer).where(Answer.participant_id == p.id))).all()
     timeline = await live_timeline(client, p)
+    event = await db.get(Event, p.event_id)
+    plan = Plan.model_validate_json(event.plan_json) if event else None
     return ParticipantDetail(
         participant=ParticipantStatus.of(p, [AnswerOut.of(a) for a in answers]),
         timeline=redacted(timeline) if timeline else None,
+        step_titles={step.id: step.display_title for step in plan.steps} if plan else {},
     )
 
 

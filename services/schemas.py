@@ -416,6 +416,11 @@ class ParticipantDetail(BaseModel):
     timeline: Timeline | None = Field(
         description="Live state from the workflow; null if unreachable."
     )
+    step_titles: dict[str, str] = Field(
+        default_factory=dict,
+        description="Each step of the event's plan in words, by step id "
+        "(e.g. 'checkin-week-2': 'Week 2 check-in')",
+    )
 
 
 class Erased(BaseModel):

@@ -92,5 +92,7 @@ async def test_every_route_with_an_id_refuses_another_schools_key(dev_stack: Sta
         detail = await s.api.get(f"/v1/events/{mine['id']}/participants/{ada.id}", headers=s.auth())
         assert detail.json()["timeline"]["withdrawn"] is False
         assert detail.json()["timeline"]["paused"] is False
+        # The steps in words beside their ids (the default plan).
+        assert detail.json()["step_titles"]["checkin-week-2"] == "Week 2 check-in"
         listed = (await s.api.get("/v1/events", headers=s.auth(their_key))).json()["items"]
         assert [e["id"] for e in listed] == [theirs["id"]]
