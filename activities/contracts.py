@@ -17,7 +17,7 @@ from temporalio import activity
 from cpd.calendar import SchoolCalendar
 from cpd.plans import Step
 
-EmailPurpose = Literal["initial", "reminder", "support"]
+EmailPurpose = Literal["initial", "reminder", "support", "follow_up"]
 
 
 class StepEmailIn(BaseModel):

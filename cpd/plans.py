@@ -23,12 +23,16 @@ class StepKind(StrEnum):
     IMPACT_CHECK = "impact_check"
     LEADER_CHECK = "leader_check"
     REFLECTION = "reflection"
+    # Watching a colleague try it, or being watched (EEF: peer observation and feedback).
+    PEER_OBSERVATION = "peer_observation"
 
 
 # One-tap answers offered in the email itself, by step kind.
 CHECKIN_CHOICES = ("tried_twice", "tried_once", "not_yet", "need_help")
 IMPACT_CHOICES = ("1", "2", "3", "4", "5")
 CUE_CHOICES = ("done", "not_yet", "need_help")
+# "planned" brings one follow-up nudge a week later (workflows/participant.py).
+PEER_CHOICES = ("done", "planned", "not_yet")
 # Answers that mean "support needed": they bring an extra cue and flag a leader.
 HELP_CHOICES = frozenset({"not_yet", "need_help"})
 
@@ -58,6 +62,8 @@ def choices_for(kind: StepKind) -> tuple[str, ...]:
         return IMPACT_CHOICES
     if kind is StepKind.CUE:
         return CUE_CHOICES
+    if kind is StepKind.PEER_OBSERVATION:
+        return PEER_CHOICES
     return ()  # answered with a short form, not a one-tap choice
 
 
@@ -107,6 +113,7 @@ class Step(BaseModel):
             StepKind.IMPACT_CHECK: f"{month}-month impact check" if month else "Impact check",
             StepKind.LEADER_CHECK: "Time and resources",
             StepKind.REFLECTION: "Reflection",
+            StepKind.PEER_OBSERVATION: f"Peer observation, week {week}",
         }[self.kind]
 
 

@@ -21,6 +21,7 @@ CHOICE_LABELS = {
     "not_yet": N_("Not yet"),
     "need_help": N_("I'd like some help"),
     "done": N_("Done it"),
+    "planned": N_("Planned, with a date"),
     "1": N_("1 - no change yet"),
     "2": N_("2 - a little"),
     "3": N_("3 - some"),
@@ -45,7 +46,19 @@ HEADLINES = {
     StepKind.IMPACT_CHECK: N_("What has changed?"),
     StepKind.LEADER_CHECK: N_("Time and resources"),
     StepKind.REFLECTION: N_("Looking back"),
+    StepKind.PEER_OBSERVATION: N_("Watching each other teach"),
 }
+
+# A kind's question when the step has no prompt of its own (otherwise its headline).
+QUESTIONS = {
+    StepKind.PEER_OBSERVATION: N_("Have you watched a colleague try it, or been watched?"),
+}
+
+# The nudge a week after "planned" (purpose "follow_up", workflows/participant.py).
+FOLLOW_UP = N_(
+    "You said an observation is planned. If it has not happened yet, this is a good week "
+    "to fix the time with your colleague: ten minutes of one lesson is enough."
+)
 
 FORM_LABELS = {
     StepKind.ACTION_PLAN: N_("Write my plan (1 minute)"),
@@ -85,7 +98,7 @@ def question_for(step: Step, language: str = DEFAULT_LANGUAGE) -> str:
     """The step's question; a built-in plan's wording is in the catalogue, a school's own
     wording is not and reads as the school wrote it."""
     _ = gettext_for(language)
-    return _(step.prompt) if step.prompt else _(HEADLINES[step.kind])
+    return _(step.prompt) if step.prompt else _(QUESTIONS.get(step.kind, HEADLINES[step.kind]))
 
 
 # What each Guskey level asks about, said plainly for the teacher.
@@ -103,6 +116,10 @@ INTROS = {
     StepKind.IMPACT_CHECK: N_("One tap: how much has changed so far?"),
     StepKind.LEADER_CHECK: N_("Your honest answer helps leaders give time where it is needed."),
     StepKind.REFLECTION: N_("A few lines to close the year."),
+    StepKind.PEER_OBSERVATION: N_(
+        "Ten minutes in a colleague's lesson, or theirs in yours, shows what the plan looks "
+        "like in a real classroom."
+    ),
 }
 
 
@@ -176,6 +193,7 @@ def step_email_context(
         "form_label": _(FORM_LABELS.get(step.kind, DEFAULT_FORM_LABEL)),
         "purpose": purpose,
         "support_tip": _(SUPPORT_TIP),
+        "follow_up": _(FOLLOW_UP),
         "action_plan_text": action_plan_text if step.kind is not StepKind.ACTION_PLAN else "",
         "reply_hint": reply_hint(step.kind, language),
         "said": said,

@@ -132,6 +132,7 @@ def build_worker(
     sessionmaker: Sessionmaker,
     task_queue: str | None = None,
     lanes: tuple[str, ...] = LANES,
+    workflows: Sequence[type] = tuple(WORKFLOWS),
 ) -> Workers:
     """Workers for the given lanes: ``main`` (participants and their activities) and
     ``fanout`` (starting, pausing, withdrawing an event's participants). Both by default;
@@ -168,7 +169,7 @@ def build_worker(
         task_queue=queue,
         # The fan-out stays registered here too: ones started before it had its own
         # lane finish where they began.
-        workflows=WORKFLOWS,
+        workflows=workflows,
         activities=[
             budget.reserve_email,
             emails.send_step_email,

@@ -52,6 +52,10 @@ PATCH_LOCAL_DB = "local-db-activities-2026-11"
 PATCH_LOCAL_EMAIL = "local-first-email-2026-11"
 PATCH_JOINED_LATE = "joined-late-2026-12"
 PATCH_SCHOOL_YEAR = "school-year-2026-12"
+PATCH_PEER_FOLLOW_UP = "peer-follow-up-2026-12"
+
+# A "planned" peer observation is nudged once, this many open days after the answer.
+FOLLOW_UP_OPEN_DAYS = 5
 
 # Routine steps that give way when a holiday makes the next step due the same day.
 SKIPPABLE = schedule.SKIPPABLE
@@ -178,6 +182,32 @@ class ParticipantWorkflow:
             else:
                 rec.status = "missed"
                 break
+        if (
+            step.kind is StepKind.PEER_OBSERVATION
+            and rec.answer is not None
+            and rec.answer.choice == "planned"
+            and not rec.answer.late
+            and not self._withdrawn
+            # The drill in docs/OPERATIONS.md: runs that reached this point before the
+            # change replay without the nudge; every run after it takes it.
+            and workflow.patched(PATCH_PEER_FOLLOW_UP)
+        ):
+            await self._follow_up(step, rec, following)
+
+    async def _follow_up(self, step: Step, rec: StepRecord, following: Step | None) -> None:
+        """One nudge a week after "planned", so the observation gets a date. Only if it
+        comes before the plan's next step: that email is the next prompt anyway."""
+        assert rec.answer is not None
+        at = self._cal.add_open_days(rec.answer.answered_at, FOLLOW_UP_OPEN_DAYS)
+        if following is not None and at >= self._due(following):
+            return
+        self._set_stage("waiting")
+        await self._project(step, next_due=at)
+        since = self._st.shift_seconds
+        if await self._sleep_until_open(
+            lambda: at + timedelta(seconds=self._st.shift_seconds - since)
+        ):
+            await self._send(step, "follow_up")
 
     async def _send(self, step: Step, purpose: str, number: int = 0) -> bool:
         """Send one email within the teacher's weekly budget; False if it was dropped."""

@@ -34,6 +34,7 @@ KIND_WORDS = {
     StepKind.IMPACT_CHECK: "Impact check (a rating from 1 to 5)",
     StepKind.LEADER_CHECK: "Time and resources check (asked of CPD leads too)",
     StepKind.REFLECTION: "Reflection",
+    StepKind.PEER_OBSERVATION: "Peer observation (done / planned / not yet)",
 }
 GUSKEY_WORDS = {
     1: "Level 1: participants' reactions",
