@@ -22,7 +22,7 @@ from tests.support.stack import Stack
 @dataclass
 class Received:
     step_id: str | None  # None for a support email (it carries no answer link)
-    purpose: str  # initial | reminder | support
+    purpose: str  # initial | reminder | support | follow_up
     at: datetime  # local time in London
     message: EmailMessage
 
@@ -46,10 +46,12 @@ class Walker:
         self._already_there = len(self.stack.smtp.inbox.to(self.to))
 
     def read(self, message: EmailMessage) -> Received:
-        subject = str(message["Subject"])
+        subject = " ".join(str(message["Subject"]).split())  # unfolded: a long one wraps
         purpose = "reminder" if subject.startswith("Reminder:") else "initial"
         if subject.startswith("Some help with:"):
             purpose = "support"
+        if subject.startswith("Your planned observation:"):
+            purpose = "follow_up"
         answer_links = [link for link in links_of(message) if "/a/" in link]
         step_id = None
         if answer_links:
