@@ -69,6 +69,7 @@ def test_every_workflow_type_has_a_recorded_year() -> None:
     assert "participant-coaching-weekly-last-run.history.json" in names
     assert "fanout-start.history.json" in names
     assert "fanout-cancel.history.json" in names
+    assert "participant-peer-observation.history.json" in names
 
 
 async def _save(s: Stack, workflow_id: str, name: str, run_id: str | None = None) -> None:
@@ -124,6 +125,22 @@ async def test_record_histories(time_env: WorkflowEnvironment, ts_stack: StackFa
         await s.api.post(f"/v1/events/{event['id']}/cancel", headers=s.auth())
         await time_env.sleep(timedelta(days=1))
         await _save(s, f"cpd-cancel-{event['id']}", "fanout-cancel")
+
+
+@pytest.mark.skipif(not RECORDING, reason="set CPD_RECORD_HISTORIES=1 to record")
+async def test_record_peer_observation_history(
+    time_env: WorkflowEnvironment, ts_stack: StackFactory
+) -> None:
+    """A plan with a peer observation answered "planned": the run takes PATCH_PEER_FOLLOW_UP."""
+    from tests.workflows.test_drill import plans_an_observation, start_peer_plan
+
+    year, monday, lead = await school_year_now(time_env, term_days=21)
+    async with ts_stack(year.calendar) as s:
+        _, workflow_id = await start_peer_plan(s, monday)
+        walk = Walker(time_env, s, TEACHER)
+        await walk.days(lead + 70, plans_an_observation)
+        assert any(r.purpose == "follow_up" for r in walk.received)
+        await _save(s, workflow_id, "participant-peer-observation")
 
 
 def a_good_answer_for(item: Received) -> dict[str, str] | None:
