@@ -167,6 +167,8 @@ def read_choice(text: str, kind: StepKind) -> str | None:
         return None
     if kind is StepKind.PRACTICE_CHECKIN:
         return _count(said)
+    if kind is StepKind.PEER_OBSERVATION:
+        return _observation(said)
     return _done_or_not(said)
 
 
@@ -230,6 +232,22 @@ def _done_or_not(said: str) -> str | None:
     if _LATER.search(said):
         return "not_yet"
     return None
+
+
+_BOOKED = re.compile(r"\b(?:booked|arranged|scheduled|in the diary|set up for|fixed for)\b")
+_NEGATED = re.compile(r"\b(?:not|no|nothing|haven't|havent|hasn't|didn't|can't|cannot|won't)\b")
+
+
+def _observation(said: str) -> str | None:
+    """Done, planned or not yet: "it's booked for Thursday" or "planned for next week" is
+    "planned", which elsewhere reads as "not yet". A negation anywhere leaves the plain
+    reading ("haven't planned it" is not yet; "not booked yet" too)."""
+    reading = _done_or_not(said)
+    if reading == "done" or _NEGATED.search(said):
+        return reading
+    if _LATER.search(said) or _BOOKED.search(said):
+        return "planned"
+    return reading
 
 
 def _rating(said: str) -> str | None:

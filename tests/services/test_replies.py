@@ -72,6 +72,24 @@ def test_ratings_come_from_the_first_number() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "choice"),
+    [
+        ("Booked in with Sam for Thursday", "planned"),
+        ("planned for next week", "planned"),
+        ("Yes, watched Priya's Year 8 lesson", "done"),
+        ("Not yet", "not_yet"),
+        ("haven't planned it", "not_yet"),
+        ("2", "planned"),
+        ("need help", None),
+    ],
+)
+def test_a_reply_to_a_peer_observation_reads_planned_apart_from_not_yet(
+    text: str, choice: str | None
+) -> None:
+    assert read_choice(text, StepKind.PEER_OBSERVATION) == choice
+
+
+@pytest.mark.parametrize(
     ("headers", "subject", "mail_from"),
     [
         ({"Auto_Submitted": "auto-replied"}, "Re: How is it going?", "ada@hillside.example"),
