@@ -389,3 +389,23 @@ async def test_the_plan_pages_are_accessible(dev_stack: StackFactory) -> None:
         await page.get_by_role("button", name="Save plan").first.click()
         await page.get_by_role("alert").wait_for()
         await a11y.assert_accessible(page, "plan-editor-errors")
+
+
+async def test_a_cpd_lead_adds_a_peer_observation_to_a_plan(dev_stack: StackFactory) -> None:
+    async with dev_stack() as s:
+        await sign_in_as_lead(s)
+        editor = (await s.api.get("/dashboard/plans/whole-school-inset/edit")).text
+        assert ">Peer observation (done / planned / not yet)</option>" in editor
+        fields = await _editor(s, "whole-school-inset")
+        added = await s.api.post("/dashboard/plans/edit", data={**fields, "action": "add"})
+        fields = form_fields(added.text, "/dashboard/plans/edit")
+        last = int(fields["count"]) - 1
+        fields[f"steps-{last}-kind"] = "peer_observation"
+        fields[f"steps-{last}-offset_days"] = "400"
+        saved = await s.api.post("/dashboard/plans/edit", data={**fields, "action": "save"})
+        assert saved.status_code == 303, saved.text
+        page = (await s.api.get(saved.headers["location"])).text
+        assert "<h2>Peer observation, week 57</h2>" in page
+        plan_id = saved.headers["location"].removeprefix("/dashboard/plans/").split("?")[0]
+        plan = (await s.api.get(f"/v1/plans/{plan_id}", headers=s.auth())).json()
+        assert plan["plan"]["steps"][-1]["kind"] == "peer_observation"

@@ -12,12 +12,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from cpd.calendar import SchoolCalendar
+from cpd.models import Answer
 from cpd.plans import StepKind
 from run.worker import WORKFLOWS, build_worker
 from tests.support.stack import TEST_CONVERTER, Stack, StackFactory
@@ -25,7 +27,11 @@ from tests.support.walk import Received, Walker
 from tests.support.year import PLAN_FIELDS, TEACHER, school_year_now, trigger
 from tests.workflows.old.participant import ParticipantWorkflow as OldParticipantWorkflow
 from workflows.fanout import EventFanoutWorkflow
-from workflows.participant import FOLLOW_UP_OPEN_DAYS, PATCH_PEER_FOLLOW_UP
+from workflows.participant import (
+    FOLLOW_UP_OPEN_DAYS,
+    PATCH_PEER_FOLLOW_UP,
+    ParticipantWorkflow,
+)
 
 PEER_PLAN: dict[str, Any] = {
     "name": "Watch and be watched",
@@ -77,9 +83,10 @@ def assert_followed_up_once(walk: Walker, cal: SchoolCalendar) -> None:
     seen = [(r.step_id, r.purpose) for r in walk.received]
     nudges = [r for r in walk.received if r.purpose == "follow_up"]
     assert len(nudges) == 1, seen
-    assert "ten minutes of one lesson is enough" in nudges[0].message.get_body(
-        ("plain",)
-    ).get_content()  # type: ignore[union-attr]
+    assert (
+        "ten minutes of one lesson is enough"
+        in nudges[0].message.get_body(("plain",)).get_content()
+    )  # type: ignore[union-attr]
     assert cal.add_open_days(walk.answered["peer-observation"], FOLLOW_UP_OPEN_DAYS) <= (
         nudges[0].at + timedelta(minutes=1)
     )
@@ -131,11 +138,20 @@ async def test_a_follow_through_started_on_the_old_code_finishes_on_the_new(
 
         async with build_worker(s.client, s.settings, s.db):
             await walk.days(70, plans_an_observation)
-            handle = s.client.get_workflow_handle(workflow_id)
+            handle = s.client.get_workflow_handle_for(ParticipantWorkflow.run, workflow_id)
             outcome = await handle.result()
-        assert outcome["stage"] if isinstance(outcome, dict) else outcome.stage == "completed"
+        assert (outcome.stage, outcome.answered, outcome.missed) == ("completed", 3, 0)
         assert_followed_up_once(walk, year.calendar)
-        person = (await s.api.get(f"/v1/events/{event['id']}/participants", headers=s.auth())).json()
+        async with s.db() as session:
+            answers = (await session.exec(select(Answer))).all()
+        assert sorted((a.step_id, a.choice) for a in answers) == [
+            ("action-plan", ""),
+            ("peer-observation", "planned"),
+            ("reflection", ""),
+        ]
+        person = (
+            await s.api.get(f"/v1/events/{event['id']}/participants", headers=s.auth())
+        ).json()
         assert person["items"][0]["stage"] == "completed"
 
         history = await history_of(s, workflow_id)
