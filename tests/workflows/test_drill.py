@@ -185,3 +185,29 @@ async def test_a_done_observation_is_not_nudged(
 
 def test_a_peer_observation_is_a_kind_a_plan_may_use() -> None:
     assert StepKind("peer_observation") is StepKind.PEER_OBSERVATION
+
+
+async def test_no_nudge_when_the_next_step_comes_first(
+    time_env: WorkflowEnvironment, ts_stack: StackFactory
+) -> None:
+    """The nudge is only sent if it is due before the plan's next step: that email is the
+    next prompt anyway, and one a day is the most a teacher gets."""
+    soon = {
+        "name": "Watch, then look back",
+        "steps": [
+            {"id": "peer-observation", "kind": "peer_observation", "offset_days": 0},
+            {"id": "reflection", "kind": "reflection", "offset_days": 3},
+        ],
+    }
+    year, monday, lead = await school_year_now(time_env, term_days=14)
+    async with ts_stack(year.calendar) as s:
+        saved = await s.api.post("/v1/plans", json=soon, headers=s.auth())
+        assert saved.status_code == 201, saved.text
+        await trigger(s, saved.json()["id"], monday)
+        walk = Walker(time_env, s, TEACHER)
+        await walk.days(lead + 20, plans_an_observation)
+        assert walk.answered.keys() == {"peer-observation", "reflection"}
+        assert [(r.step_id, r.purpose) for r in walk.received] == [
+            ("peer-observation", "initial"),
+            ("reflection", "initial"),
+        ]
