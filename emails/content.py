@@ -73,6 +73,14 @@ SUPPORT_TIP = N_(
     "and try just the first part of your plan there."
 )
 
+# A kind whose "not yet" needs a different first step than the plan's.
+SUPPORT_TIPS = {
+    StepKind.PEER_OBSERVATION: N_(
+        "Ask one colleague this week if you can watch ten minutes of their lesson, "
+        "or invite them into yours."
+    ),
+}
+
 
 # "Did the support help?": the answers, and what each does (services/support.py).
 SUPPORT_CHECK_CHOICES = (
@@ -192,7 +200,7 @@ def step_email_context(
         "form_url": links.answer if not choices else "",
         "form_label": _(FORM_LABELS.get(step.kind, DEFAULT_FORM_LABEL)),
         "purpose": purpose,
-        "support_tip": _(SUPPORT_TIP),
+        "support_tip": _(SUPPORT_TIPS.get(step.kind, SUPPORT_TIP)),
         "follow_up": _(FOLLOW_UP),
         "action_plan_text": action_plan_text if step.kind is not StepKind.ACTION_PLAN else "",
         "reply_hint": reply_hint(step.kind, language),

@@ -211,3 +211,29 @@ async def test_no_nudge_when_the_next_step_comes_first(
             ("peer-observation", "initial"),
             ("reflection", "initial"),
         ]
+
+
+async def test_not_yet_brings_a_suggestion_to_watch_a_colleague(
+    time_env: WorkflowEnvironment, ts_stack: StackFactory
+) -> None:
+    year, monday, lead = await school_year_now(time_env, term_days=21)
+    async with ts_stack(year.calendar) as s:
+        event, _ = await start_peer_plan(s, monday)
+        walk = Walker(time_env, s, TEACHER)
+
+        def not_yet(item: Received) -> dict[str, str] | None:
+            if item.step_id == "peer-observation":
+                return {"choice": "not_yet"}
+            return plans_an_observation(item)
+
+        await walk.days(lead + 20, not_yet)
+        purposes = [(r.step_id, r.purpose) for r in walk.received]
+        assert purposes == [
+            ("action-plan", "initial"),
+            ("peer-observation", "initial"),
+            (None, "support"),
+        ]
+        said = " ".join(text_of(walk.received[2].message).split())
+        assert "Ask one colleague this week if you can watch ten minutes" in said
+        listed = await s.api.get(f"/v1/events/{event['id']}/participants", headers=s.auth())
+        assert listed.json()["items"][0]["needs_help"] is True
