@@ -12,25 +12,14 @@ import httpx
 from fastapi.routing import APIRoute
 from sqlmodel import select
 
-from cpd.models import ApiKey, Leader, Participant
+from cpd.models import Leader
 from services import admin
-from tests.security.state import changed, snapshot
+from tests.security.state import changed, snapshot, this_schools_things
 from tests.support.events import days_ago, event
 from tests.support.routes import every_route
 from tests.support.signin import form_token, sign_in
 from tests.support.stack import Stack, StackFactory
 
-PLAN = {
-    "name": "Our own plan",
-    "steps": [
-        {
-            "id": "impact",
-            "kind": "impact_check",
-            "offset_days": 30,
-            "guskey_level": 4,
-        },
-    ],
-}
 # Routes authorised by the signed token in their path, not by a session (test_tokens.py).
 LINK_ROUTES = ("/dashboard/auth/", "/dashboard/digest/", "/dashboard/level3/")
 # What a forger's form might carry: enough that only ownership can refuse it.
@@ -40,26 +29,6 @@ FORM = {
     "role": "leader",
     "confirm": "yes",
 }
-
-
-async def this_schools_things(s: Stack) -> dict[str, str]:
-    """An event with a teacher, a plan of the school's own, its key and its CPD lead."""
-    created = await s.api.post("/v1/events", json=event(event_date=days_ago(1)), headers=s.auth())
-    await s.smtp.inbox.wait_for(1, "ada@")
-    plan = await s.api.post("/v1/plans", json=PLAN, headers=s.auth())
-    assert plan.status_code in (200, 201), plan.text
-    lead = await admin.add_leader(s.db, "lead@hillside.example", "cpd_lead", s.school_id)
-    async with s.db() as db:
-        [ada] = (await db.exec(select(Participant))).all()
-        [key] = (await db.exec(select(ApiKey).where(ApiKey.school_id == s.school_id))).all()
-    return {
-        "event_id": created.json()["id"],
-        "participant_id": ada.id,
-        "plan_id": plan.json()["id"],
-        "key_id": str(key.id),
-        "leader_id": str(lead.id),
-        "school_id": s.school_id,
-    }
 
 
 async def test_another_schools_key_cannot_use_this_schools_plans_people_or_references(

@@ -116,9 +116,7 @@ async def test_teachers_links_forged_elsewhere_or_for_another_purpose(
                 assert "link" in page.text
                 if form is not None:
                     await refused(s.api, "POST", prefix + bad, data=form)
-            await refused(
-                s.api, "POST", f"/p/{forged[2]}/evidence", data={"note": "planted"}
-            )
+            await refused(s.api, "POST", f"/p/{forged[2]}/evidence", data={"note": "planted"})
             await refused(s.api, "GET", f"/p/{forged[2]}/export")
 
         # Nothing changed: no answer, no evidence, still following through.
@@ -126,7 +124,9 @@ async def test_teachers_links_forged_elsewhere_or_for_another_purpose(
         async with s.db() as db:
             still = await db.get(HelpRequest, given.id)
         assert still is not None and still.helped is None
-        detail = await s.api.get(f"/v1/events/{ada.event_id}/participants/{ada.id}", headers=s.auth())
+        detail = await s.api.get(
+            f"/v1/events/{ada.event_id}/participants/{ada.id}", headers=s.auth()
+        )
         assert detail.json()["timeline"]["withdrawn"] is False
 
 
@@ -216,7 +216,9 @@ async def test_sign_in_links_forged_expired_or_replayed(dev_stack: StackFactory)
         # Used once: a second use (the link forwarded, or read from a log) lets nobody in.
         first = await s.api.post(f"/dashboard/auth/{token}", data={"csrf": csrf})
         assert first.status_code == 303
-        thief = httpx.AsyncClient(transport=httpx.ASGITransport(app=s.app), base_url="http://testserver")
+        thief = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=s.app), base_url="http://testserver"
+        )
         async with thief:
             confirm = await thief.get(f"/dashboard/auth/{token}")
             again = await thief.post(
@@ -234,7 +236,10 @@ async def test_a_forged_or_foreign_oidc_state_starts_no_session(dev_stack: Stack
         # No pending sign-in in this browser: refused.
         assert (await s.api.get(callback)).status_code == 400
         pending = {"p": 1, "s": "s1", "n": "n", "v": "v"}
-        for secret, state in ((OTHER_SECRET, "s1"), (s.settings.secret_key.get_secret_value(), "s2")):
+        for secret, state in (
+            (OTHER_SECRET, "s1"),
+            (s.settings.secret_key.get_secret_value(), "s2"),
+        ):
             cookie = URLSafeTimedSerializer(
                 secret,
                 salt="cpd-dashboard-pending-sign-in",
