@@ -24,11 +24,19 @@ SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(
 POLYGLOT = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + HTML
 
 
-def a_zip(name: str = "notes.txt") -> bytes:
+def a_zip(
+    name: str = "notes.txt", content: bytes = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(name, "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, content)
     return buffer.getvalue()
+
+
+def a_zip_bomb() -> bytes:
+    """A workbook's shared strings of 80 MB, zipped to a few hundred KB: openpyxl would
+    read them all into memory (a real one can unzip to gigabytes within 5 MB)."""
+    return a_zip("xl/sharedStrings.xml", b"<sst>" + b" " * (80 * 1024 * 1024))
 
 
 async def test_evidence_that_is_a_page_is_refused_and_a_disguised_one_only_downloads(
@@ -101,6 +109,7 @@ async def test_rosters_and_calendars_that_are_not_are_refused_and_change_nothing
 
         not_rosters = {
             "a zip": a_zip(),
+            "a zip bomb": a_zip_bomb(),
             "an image": PNG,
             "a page": HTML,
             "nothing": b"",
@@ -126,6 +135,8 @@ async def test_rosters_and_calendars_that_are_not_are_refused_and_change_nothing
                     report = answer.json()
                     assert not report["ok"] and report["people"] == 0, (what, report)
                     assert report["problems"] or report["errors"], (what, report)
+                    if what == "a zip bomb":
+                        assert "too large once opened" in report["problems"][0]
                     continue
                 assert answer.status_code in (413, 422), (what, path, answer.status_code)
                 assert answer.json()["detail"], (what, path)
