@@ -205,6 +205,9 @@ async def test_sign_in_links_forged_expired_or_replayed(dev_stack: StackFactory)
         for bad in forged:
             await refused(s.api, "GET", f"/dashboard/auth/{bad}")
             await refused(s.api, "POST", f"/dashboard/auth/{bad}", data={"csrf": csrf})
+        # A real sign-in link opens no teacher's or leader's link page either.
+        for prefix in ("/a/", "/u/", "/s/", "/p/", "/dashboard/digest/", "/dashboard/level3/"):
+            await refused(s.api, "GET", prefix + token)
         # Half an hour and a minute later, the real link has expired.
         later = time.time() + 31 * 60
         with mock.patch.object(itsdangerous.timed.time, "time", return_value=later):
