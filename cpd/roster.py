@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -99,6 +100,16 @@ def _find(header: list[str], names: tuple[str, ...]) -> int | None:
 
 
 XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx is a zip file
+# What a workbook may hold once unzipped. A staff list of 10,000 rows is a few MB; a 5 MB
+# upload that unzips to gigabytes (a "zip bomb") would hold a worker's memory and CPU.
+MAX_XLSX_UNZIPPED = 64 * 1024 * 1024
+
+
+def _unzipped_size(data: bytes) -> int:
+    """What the workbook's parts add up to unzipped, as the zip's directory declares them
+    (zipfile refuses to read a part past its declared size, so the sum holds)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return sum(part.file_size for part in archive.infolist())
 
 
 def xlsx_as_csv(data: bytes) -> bytes:
@@ -106,6 +117,14 @@ def xlsx_as_csv(data: bytes) -> bytes:
     # Imported here: only a workbook upload needs it.
     from openpyxl import load_workbook
 
+    try:
+        too_big = _unzipped_size(data) > MAX_XLSX_UNZIPPED
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise ValueError(
+            "This Excel file could not be opened: save it again as .xlsx or CSV."
+        ) from exc
+    if too_big:
+        raise ValueError("This Excel file is too large once opened: save it as CSV instead.")
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # a damaged or password-protected file: zipfile, XML errors

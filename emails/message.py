@@ -6,7 +6,9 @@ Names come from CSVs and forms, so every header value is folded onto one line.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -17,6 +19,32 @@ from emails.render import RenderedEmail
 def one_line(value: str) -> str:
     # CR/LF must never reach a header.
     return " ".join(value.split())
+
+
+# RFC 5322's specials: a display name holding one must be quoted.
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
+
+
+def _reads_back(header: str, address: Address) -> bool:
+    probe = EmailMessage()
+    probe[header] = address
+    parsed = message_from_bytes(probe.as_bytes(), policy=policy.default)[header].addresses
+    return [(a.display_name, a.addr_spec) for a in parsed] == [
+        (address.display_name, address.addr_spec)
+    ]
+
+
+def named_address(header: str, name: str, address: str) -> Address:
+    """``name <address>`` as the header will carry it. Python's email package folds a long
+    quoted name without its quotes, so a long name with a comma or brackets (a teacher's
+    name from a CSV, a school's sender name) would read back as other addresses
+    ("Smith, Head of Maths ..." as three). Such a name loses its specials; failing that, the
+    header carries the address alone."""
+    for display in (one_line(name), one_line(_SPECIALS.sub(" ", name))):
+        candidate = Address(display_name=display, addr_spec=address)
+        if _reads_back(header, candidate):
+            return candidate
+    return Address(addr_spec=address)
 
 
 def build_message(
@@ -41,8 +69,8 @@ def build_message(
     """
     msg = EmailMessage()
     from_name, from_addr = parseaddr(mail_from)
-    msg["From"] = Address(display_name=one_line(sender_name or from_name), addr_spec=from_addr)
-    msg["To"] = Address(display_name=one_line(to_name), addr_spec=to)
+    msg["From"] = named_address("From", sender_name or from_name, from_addr)
+    msg["To"] = named_address("To", to_name, to)
     if reply_to:
         msg["Reply-To"] = reply_to
     msg["Subject"] = one_line(rendered.subject)
