@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_validator
 
+from cpd.calendar import ClockTime
 from cpd.i18n import N_
 
 
@@ -72,7 +73,7 @@ class Step(BaseModel):
     # What people read ("Week 2 check-in"); empty: worked out from the kind and timing.
     title: str = Field(default="", max_length=80)
     offset_days: int = Field(ge=0, le=800, description="calendar days after the event date")
-    send_time: time = Field(default=time(8, 0), description="school-local time it is due")
+    send_time: ClockTime = Field(default=time(8, 0), description="school-local time it is due")
     answer_window_working_days: int = Field(default=5, ge=0, le=40)
     reminders: ReminderPolicy = Field(default_factory=ReminderPolicy)
     guskey_level: int | None = Field(default=None, ge=1, le=5)

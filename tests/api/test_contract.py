@@ -70,13 +70,16 @@ def contract_run(base_url: str, key: str) -> Run:
             for case in event.recorder.cases.values():
                 run.operations.add(case.value.operation.label)
                 run.examples += 1
-            for checks in event.recorder.checks.values():
+            for case_id, checks in event.recorder.checks.items():
                 for check in checks:
                     if check.failure_info is not None:
                         failure = check.failure_info.failure
                         what = f"{check.name}: {failure.operation}: {failure.title}"
                         run.failures[what] += 1
-                        run.samples.setdefault(what, check.failure_info.code_sample)
+                        answer = event.recorder.find_response(case_id=case_id)
+                        said = f"{answer.status_code} {answer.text[:200]}" if answer else ""
+                        said += f"\n    {failure.message[:300]}"
+                        run.samples.setdefault(what, f"{check.failure_info.code_sample[:300]}\n    -> {said}")
         elif isinstance(event, (NonFatalError, FatalError)):
             run.errors.append(str(getattr(event, "info", None) or event.exception))
         elif isinstance(event, EngineFinished):
@@ -87,7 +90,7 @@ def contract_run(base_url: str, key: str) -> Run:
 def report(run: Run, who: str) -> str:
     lines = [run.summary(who)]
     for what, count in run.failures.most_common():
-        lines.append(f"  {count}x {what}\n    {run.samples[what][:400]}")
+        lines.append(f"  {count}x {what}\n    {run.samples[what]}")
     lines += [f"  error: {e}" for e in run.errors]
     return "\n".join(lines)
 
