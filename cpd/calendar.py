@@ -8,8 +8,8 @@ school's own time zone, across DST changes.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
 import re
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,7 +35,8 @@ def _clock_time(value: Any) -> Any:
     # A time of day in the school's own zone: "HH:MM" or "HH:MM:SS", no offset (the zone
     # says it) and no fractions. Anything else would be refused later, or compared with
     # an offset-free window and fail; refuse it here, as the documented pattern says.
-    if isinstance(value, str) and not re.match(_CLOCK, value):
+    # A number would be read as seconds past midnight UTC: an offset again.
+    if not isinstance(value, str | time) or isinstance(value, str) and not re.match(_CLOCK, value):
         raise ValueError("must be a time of day like 07:30 or 07:30:00, without a time zone")
     if isinstance(value, time) and value.tzinfo is not None:
         raise ValueError("must be a time of day without a time zone")
