@@ -21,13 +21,15 @@ from schemathesis.engine.events import (
     NonFatalError,
     ScenarioFinished,
 )
+from schemathesis.engine.run import PhaseName
 
 from tests.support.browser import served
+from tests.support.events import event
 from tests.support.inbox import free_port
 from tests.support.stack import StackFactory
 
 # Small enough that both runs fit in a few minutes on a loaded two-core machine.
-MAX_EXAMPLES = 8
+MAX_EXAMPLES = 6
 STATEFUL_STEPS = 6
 
 # Still found, and not yet fixed in the API (counted in the summary, not failed on): requests
@@ -45,27 +47,34 @@ class Run:
 
     operations: set[str] = field(default_factory=set)
     examples: int = 0
+    stateful: int = 0  # of those examples, in the stateful phase's linked sequences
     failures: Counter[str] = field(default_factory=Counter)  # "check: operation: title"
     samples: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Requests whose address holds one of `watched` and that were answered 2xx.
+    watched: tuple[str, ...] = ()
+    leaks: list[str] = field(default_factory=list)
 
     def summary(self, who: str) -> str:
         rules = sum(n for what, n in self.failures.items() if what.startswith(BUSINESS))
         return (
             f"schemathesis ({who}): {len(self.operations)} operations, {self.examples} "
-            f"examples, {sum(self.failures.values()) - rules} failures "
+            f"examples ({self.stateful} stateful), {sum(self.failures.values()) - rules} failures "
             f"(+{rules} business-rule refusals not yet in the schema), "
             f"{len(self.errors)} errors, {self.seconds:.0f}s"
         )
 
 
-def contract_run(base_url: str, key: str) -> Run:
-    """All phases, all checks, against the served app (blocking: run it in a thread)."""
+def contract_run(base_url: str, key: str, ids: dict[str, str] | None = None) -> Run:
+    """All phases, all checks, against the served app (blocking: run it in a thread).
+    ``ids``: path parameters to use in every request (another school's, to try to reach)."""
+    ids = ids or {}
     config = schemathesis.Config.from_dict(
         {
             "base-url": base_url,
             "headers": {"Authorization": f"Bearer {key}"},
+            "parameters": {f"path.{name}": value for name, value in ids.items()},
             "checks": {"enabled": True},
             "generation": {"max-examples": MAX_EXAMPLES, "database": "none"},
             "phases": {"stateful": {"max-steps": STATEFUL_STEPS}},
@@ -74,16 +83,16 @@ def contract_run(base_url: str, key: str) -> Run:
         }
     )
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", config=config)
-    run = Run()
-    for event in from_schema(schema).execute():
-        if isinstance(event, ScenarioFinished) and event.is_test_scenario:
-            record(run, event)
-        elif isinstance(event, NonFatalError):
-            run.errors.append(str(event.info))
-        elif isinstance(event, FatalError):
-            run.errors.append(str(event.exception))
-        elif isinstance(event, EngineFinished):
-            run.seconds = event.running_time
+    run = Run(watched=tuple(ids.values()))
+    for happened in from_schema(schema).execute():
+        if isinstance(happened, ScenarioFinished) and happened.is_test_scenario:
+            record(run, happened)
+        elif isinstance(happened, NonFatalError):
+            run.errors.append(str(happened.info))
+        elif isinstance(happened, FatalError):
+            run.errors.append(str(happened.exception))
+        elif isinstance(happened, EngineFinished):
+            run.seconds = happened.running_time
     return run
 
 
@@ -91,6 +100,7 @@ def record(run: Run, event: ScenarioFinished) -> None:
     for case in event.recorder.cases.values():
         run.operations.add(case.value.operation.label)
         run.examples += 1
+        run.stateful += event.phase is PhaseName.STATEFUL_TESTING
     for case_id, checks in event.recorder.checks.items():
         for check in checks:
             if check.failure_info is None:
@@ -102,6 +112,11 @@ def record(run: Run, event: ScenarioFinished) -> None:
             said = f"{answer.status_code} {answer.text[:200]}" if answer else "no answer"
             sample = check.failure_info.code_sample[:300]
             run.samples.setdefault(what, f"{sample}\n    -> {said}\n    {failure.message[:300]}")
+    for interaction in event.recorder.interactions.values():
+        answer = interaction.response
+        uri = interaction.request.uri
+        if answer and answer.status_code < 300 and any(id_ in uri for id_ in run.watched):
+            run.leaks.append(f"{interaction.request.method} {uri} -> {answer.status_code}")
 
 
 def report(run: Run, who: str) -> str:
@@ -109,6 +124,7 @@ def report(run: Run, who: str) -> str:
     for what, count in run.failures.most_common():
         lines.append(f"  {count}x {what}\n    {run.samples[what]}")
     lines += [f"  error: {e}" for e in run.errors]
+    lines += [f"  another school's id answered: {leak}" for leak in run.leaks]
     return "\n".join(lines)
 
 
@@ -118,14 +134,29 @@ async def test_the_api_keeps_its_contract_for_its_school_and_a_foreign_one(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     async with dev_stack(public_base_url=base) as s, served(s.app, port):
+        # The school's own event, which the foreign key then tries to reach by its ids.
+        mine = (await s.api.post("/v1/events", json=event("mine"), headers=s.auth())).json()
+        people = f"/v1/events/{mine['id']}/participants"
+        [teacher] = (await s.api.get(people, headers=s.auth())).json()["items"]
         _, foreign_key = await s.new_school()
+        ids = {"event_id": mine["id"], "participant_id": teacher["id"]}
+        foreign = await asyncio.to_thread(contract_run, base, foreign_key, ids)
+        print(report(foreign, "foreign key, this school's ids"))
+
+        # Whatever the foreign key tried, this school's event is as it was.
+        after = (await s.api.get(f"/v1/events/{mine['id']}", headers=s.auth())).json()
+        [still] = (await s.api.get(people, headers=s.auth())).json()["items"]
+
+        # Then the school's own key, last: it may erase the school's data (POST /v1/school/erasure).
         own = await asyncio.to_thread(contract_run, base, s.key)
         print(report(own, "own key"))
-        foreign = await asyncio.to_thread(contract_run, base, foreign_key)
-        print(report(foreign, "foreign key"))
 
     for run, who in ((own, "own key"), (foreign, "foreign key")):
         assert not run.errors, report(run, who)
         assert len(run.operations) >= 30, report(run, who)
         broken = {what: n for what, n in run.failures.items() if not what.startswith(BUSINESS)}
         assert not broken, report(run, who)
+    assert own.stateful > 0, report(own, "own key")  # the links were followed
+    assert foreign.examples > 500 and not foreign.leaks, report(foreign, "foreign key")
+    assert after["cancelled"] is False and after["participant_count"] == 1
+    assert (still["email"], still["stage"]) == (teacher["email"], teacher["stage"])
