@@ -14,6 +14,7 @@ from temporalio.client import Client
 
 from activities.smtp import SmtpSender
 from api import observe
+from api import openapi as documented
 from api.access_log import hide_tokens_from_access_log
 from api.deps import Clock, Resources, ResourcesDep
 from api.errors import ErrorBody, error_responses, install_error_handlers
@@ -144,4 +145,5 @@ def create_app(
             return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
         return JSONResponse({"status": "ready"})
 
+    documented.install(app)
     return app

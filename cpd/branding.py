@@ -8,8 +8,9 @@ templates), so a school cannot inject markup or template code.
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from pydantic import BaseModel, Field, HttpUrl, field_validator
+from pydantic import BaseModel, Field, HttpUrl, UrlConstraints, field_validator
 
 from cpd.i18n import N_
 from cpd.plans import StepKind
@@ -47,11 +48,17 @@ class CopyOverride(BaseModel):
 DEFAULT_SIGN_OFF = N_("With thanks,")
 
 
+# Long enough for any real logo's address; short enough that its host stays a valid one.
+LOGO_URL_MAX = 250
+
+
 class Branding(BaseModel):
     sender_name: str = Field(default="", max_length=80, description="Shown as the From name")
     sign_off: str = Field(default=DEFAULT_SIGN_OFF, max_length=80)
     signature: str = Field(default="", max_length=120, description="e.g. Ms Patel, CPD lead")
-    logo_url: HttpUrl | None = Field(default=None, description="https only; shown with alt text")
+    logo_url: Annotated[HttpUrl, UrlConstraints(max_length=LOGO_URL_MAX)] | None = Field(
+        default=None, description="https only; shown with alt text"
+    )
     colour: str = Field(
         default=DEFAULT_COLOUR, description="#rrggbb for buttons and links; AA contrast on white"
     )
@@ -68,6 +75,9 @@ class Branding(BaseModel):
     def _https(cls, value: HttpUrl | None) -> HttpUrl | None:
         if value is not None and value.scheme != "https":
             raise ValueError("logo_url must be an https:// address")
+        # Read back, a bare host gains a "/": keep what is stored within the documented length.
+        if value is not None and len(str(value)) > LOGO_URL_MAX:
+            raise ValueError(f"logo_url must be at most {LOGO_URL_MAX} characters")
         return value
 
     @field_validator("colour")

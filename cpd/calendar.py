@@ -8,16 +8,48 @@ school's own time zone, across DST changes.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 # Longer than any summer holiday; a calendar closed for longer is refused.
 MAX_CLOSED_DAYS = 90
 # With closures capped above, an open day is always found well within this.
 _MAX_SEARCH_DAYS = 400
+
+
+_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+
+
+def _clock_time(value: Any) -> Any:
+    # A time of day in the school's own zone: "HH:MM" or "HH:MM:SS", no offset (the zone
+    # says it) and no fractions. Anything else would be refused later, or compared with
+    # an offset-free window and fail; refuse it here, as the documented pattern says.
+    # A number would be read as seconds past midnight UTC: an offset again.
+    if not isinstance(value, str | time) or isinstance(value, str) and not re.match(_CLOCK, value):
+        raise ValueError("must be a time of day like 07:30 or 07:30:00, without a time zone")
+    if isinstance(value, time) and value.tzinfo is not None:
+        raise ValueError("must be a time of day without a time zone")
+    return value
+
+
+# What the API reads and writes: "07:30:00" (FastAPI's `format: time` would promise an
+# RFC 3339 time with an offset, which these are not).
+ClockTime = Annotated[
+    time,
+    BeforeValidator(_clock_time),
+    WithJsonSchema({"type": "string", "pattern": _CLOCK, "examples": ["07:30:00"]}),
+]
 
 
 class DateRange(BaseModel):
@@ -46,8 +78,8 @@ class SchoolCalendar(BaseModel):
     nation: Nation | None = "england"
     timezone: str = "Europe/London"
     working_days: list[int] = Field(default=[0, 1, 2, 3, 4], description="0=Monday .. 6=Sunday")
-    send_window_start: time = time(7, 30)
-    send_window_end: time = time(17, 30)
+    send_window_start: ClockTime = time(7, 30)
+    send_window_end: ClockTime = time(17, 30)
     # Term dates, if given: every day between them is a holiday (Christmas,
     # Easter, summer) without listing each one. Closures remove days inside terms.
     # Past the last known term only working days and closures apply, so a

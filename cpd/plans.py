@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import time
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from cpd.calendar import ClockTime
 from cpd.i18n import N_
 
 
@@ -78,11 +80,45 @@ class Step(BaseModel):
     # What people read ("Week 2 check-in"); empty: worked out from the kind and timing.
     title: str = Field(default="", max_length=80)
     offset_days: int = Field(ge=0, le=800, description="calendar days after the event date")
-    send_time: time = Field(default=time(8, 0), description="school-local time it is due")
+    send_time: ClockTime = Field(default=time(8, 0), description="school-local time it is due")
     answer_window_working_days: int = Field(default=5, ge=0, le=40)
     reminders: ReminderPolicy = Field(default_factory=ReminderPolicy)
     guskey_level: int | None = Field(default=None, ge=1, le=5)
     prompt: str = Field(default="", max_length=500)
+
+    # The rules below, in the JSON schema too, so a client (or a generator of test requests)
+    # can tell a step that will be refused from one that will be taken.
+    model_config = {
+        "json_schema_extra": {
+            "allOf": [
+                {
+                    "if": {"properties": {"kind": {"const": "cue"}}, "required": ["kind"]},
+                    "then": {
+                        "properties": {"reminders": {"properties": {"max_reminders": {"const": 0}}}}
+                    },
+                },
+                {
+                    "if": {"properties": {"kind": {"const": "impact_check"}}, "required": ["kind"]},
+                    "then": {
+                        "properties": {"guskey_level": {"type": "integer"}},
+                        "required": ["guskey_level"],
+                    },
+                },
+                {
+                    "if": {"properties": {"kind": {"const": "leader_check"}}, "required": ["kind"]},
+                    "then": {"properties": {"guskey_level": {"enum": [3, None]}}},
+                },
+            ]
+        }
+    }
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cues_unchased(cls, data: Any) -> Any:
+        # A cue given no reminder policy gets none, rather than the default it may not have.
+        if isinstance(data, dict) and data.get("kind") == "cue" and "reminders" not in data:
+            return {**data, "reminders": {"max_reminders": 0}}
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> Step:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 
@@ -115,8 +116,17 @@ async def export_csv(event_id: str, school: SchoolDep, db: DbDep) -> Response:
     return Response(
         table,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": attachment(filename)},
     )
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition for any reference a school chose: headers are Latin-1, so the
+    name in full goes in filename* (RFC 6266), and a plain ASCII one beside it."""
+    plain = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @router.post(

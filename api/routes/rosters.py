@@ -49,8 +49,8 @@ async def check_roster(file: Annotated[UploadFile, File()], school: SchoolDep) -
 )
 async def create_event_from_csv(
     file: Annotated[UploadFile, File(description="Forename, Surname, Email (MIS export)")],
-    reference: Annotated[str, Form(max_length=120)],
-    title: Annotated[str, Form(max_length=200)],
+    reference: Annotated[str, Form(min_length=1, max_length=120)],
+    title: Annotated[str, Form(min_length=1, max_length=200)],
     event_date: Annotated[date, Form()],
     school: SchoolDep,
     db: DbDep,
@@ -74,7 +74,7 @@ async def create_event_from_csv(
 )
 async def preview_event_from_csv(
     file: Annotated[UploadFile, File(description="Forename, Surname, Email (MIS export)")],
-    title: Annotated[str, Form(max_length=200)],
+    title: Annotated[str, Form(min_length=1, max_length=200)],
     event_date: Annotated[date, Form()],
     school: SchoolDep,
     db: DbDep,
