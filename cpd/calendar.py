@@ -24,6 +24,8 @@ from pydantic import (
 
 # Longer than any summer holiday; a calendar closed for longer is refused.
 MAX_CLOSED_DAYS = 90
+# Entered closures, and what the school year adds to them (cpd/school_year.effective).
+MAX_CLOSURES = 500
 # With closures capped above, an open day is always found well within this.
 _MAX_SEARCH_DAYS = 400
 
@@ -85,7 +87,7 @@ class SchoolCalendar(BaseModel):
     # Past the last known term only working days and closures apply, so a
     # year-long plan keeps going when next year's dates are not entered yet.
     terms: list[DateRange] = Field(default_factory=list, max_length=60)
-    closures: list[DateRange] = Field(default_factory=list, max_length=500)
+    closures: list[DateRange] = Field(default_factory=list, max_length=MAX_CLOSURES)
 
     @field_validator("timezone")
     @classmethod

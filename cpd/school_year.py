@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import holidays
 from dateutil.easter import easter
 
-from cpd.calendar import DateRange, Nation, SchoolCalendar
+from cpd.calendar import MAX_CLOSURES, DateRange, Nation, SchoolCalendar
 
 SUBDIVISION: dict[Nation, str] = {
     "england": "ENG",
@@ -109,7 +109,28 @@ def effective(calendar: SchoolCalendar, today: date) -> SchoolCalendar:
             if first is not None and last is not None and first <= span.start and span.end <= last:
                 continue  # the school's own terms say when it is closed here
             added.append(span)
-    return calendar.model_copy(update={"closures": [*calendar.closures, *added]})
+    closures = [*calendar.closures, *added]
+    if len(closures) > MAX_CLOSURES:
+        closures = _within_cap(closures, start, end)
+    return calendar.model_copy(update={"closures": closures})
+
+
+def _within_cap(closures: list[DateRange], start: date, end: date) -> list[DateRange]:
+    """The closed days that matter now in fewer spans, so a school near the cap on
+    entered closures still gets a calendar the workflow can read: spans over before
+    ``start`` close no day a step could be sent on, overlapping or touching spans join
+    into one, and (only if still too many) spans after ``end`` wait for a later reading."""
+    joined: list[DateRange] = []
+    for span in sorted((c for c in closures if c.end >= start), key=lambda c: c.start):
+        last = joined[-1] if joined else None
+        if last is not None and span.start <= last.end + timedelta(days=1):
+            joined[-1] = last.model_copy(update={"end": max(last.end, span.end)})
+        else:
+            joined.append(span)
+    if len(joined) > MAX_CLOSURES:
+        soon = [span for span in joined if span.start <= end]
+        joined = soon + [span for span in joined if span.start > end][: MAX_CLOSURES - len(soon)]
+    return joined[:MAX_CLOSURES]
 
 
 def warnings(calendar: SchoolCalendar, today: date, until: date | None = None) -> list[str]:
