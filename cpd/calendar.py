@@ -177,19 +177,40 @@ class SchoolCalendar(BaseModel):
         """The first moment at or after ``when`` that is inside the send window, in UTC."""
         if when.tzinfo is None:
             raise ValueError("next_open_slot needs an aware datetime")
+        # Compared as instants: aware datetimes sharing a tzinfo compare by wall time,
+        # which would put the second 01:30 of a fall-back night before the first.
+        when = when.astimezone(UTC)
         zone = self.zone
         local = when.astimezone(zone)
         day = local.date()
         for _ in range(_MAX_SEARCH_DAYS):
             if self.is_open_day(day):
-                start = _local(day, self.send_window_start, zone)
-                end = _local(day, self.send_window_end, zone)
-                if when < start:
-                    return start.astimezone(UTC)
-                if when < end:
-                    return when.astimezone(UTC)
+                slot = self._first_in_window(day, when)
+                if slot is not None:
+                    return slot
             day += timedelta(days=1)
         raise ValueError("the school calendar has no open day within a year")
+
+    def _first_in_window(self, day: date, when: datetime) -> datetime | None:
+        """The first moment of ``day`` at or after ``when`` whose wall clock reads inside
+        the send window, or None. The wall clock only rises, except where the clocks
+        change, so such a moment is ``when`` itself, the window's opening time (either
+        reading of it, on a night it happens twice) or a clock change; each is checked
+        by its wall time, so a skipped or repeated hour never sends outside the window."""
+        zone = self.zone
+        opening = datetime.combine(day, self.send_window_start)
+        candidates = [when, *_clock_changes(day, zone)]
+        candidates += [opening.replace(tzinfo=zone, fold=f).astimezone(UTC) for f in (0, 1)]
+        for moment in sorted(candidates):
+            local = moment.astimezone(zone)
+            wall = local.time().replace(tzinfo=None, fold=0)
+            if (
+                moment >= when
+                and local.date() == day
+                and self.send_window_start <= wall < self.send_window_end
+            ):
+                return moment
+        return None
 
     def at_local(self, day: date, at: time) -> datetime:
         """A local wall-clock time on ``day`` as an aware UTC datetime."""
@@ -210,10 +231,29 @@ class SchoolCalendar(BaseModel):
 
 
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
-    naive = datetime.combine(day, at)
-    aware = naive.replace(tzinfo=zone)
-    # A wall time skipped by a spring-forward does not exist; move past the gap.
-    round_trip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-    if round_trip != naive:
-        aware = (naive + timedelta(hours=1)).replace(tzinfo=zone)
-    return aware
+    """A wall time as an instant. One skipped by a spring-forward is read with the offset
+    before the change, so it lands as far past the change as it was into the gap
+    (01:30 in London's gap is 02:30 BST; 02:10 in Lord Howe's 30-minute gap, 02:40).
+    A repeated wall time is its first occurrence."""
+    return datetime.combine(day, at).replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+
+
+def _clock_changes(day: date, zone: ZoneInfo) -> list[datetime]:
+    """The UTC instants around ``day`` at which ``zone``'s offset changes (to the second)."""
+    first = datetime.combine(day, time(0, 0), tzinfo=UTC) - timedelta(hours=30)
+    last = first + timedelta(hours=60)
+    if first.astimezone(zone).utcoffset() == last.astimezone(zone).utcoffset():
+        return []  # nearly every day: no change within a day either side
+    found = []
+    for k in range(10):
+        lo, hi = first + timedelta(hours=6 * k), first + timedelta(hours=6 * (k + 1))
+        if lo.astimezone(zone).utcoffset() == hi.astimezone(zone).utcoffset():
+            continue
+        while hi - lo > timedelta(seconds=1):
+            mid = lo + (hi - lo) // 2
+            if mid.astimezone(zone).utcoffset() == lo.astimezone(zone).utcoffset():
+                lo = mid
+            else:
+                hi = mid
+        found.append(hi.replace(microsecond=0))
+    return found

@@ -303,14 +303,44 @@ def test_a_seven_day_school_across_both_uk_clock_changes() -> None:
     )
 
 
+def test_a_send_window_closing_inside_the_spring_forward_gap_closes_at_the_change() -> None:
+    # America/Denver, 9 March 2025: 02:00 MST is followed by 03:00 MDT. A window of
+    # 01:59-02:01 closes at the change; 03:00 is outside it, so the next slot is the
+    # next day's 01:59. (Found by tests/cpd/test_properties.py: it used to send at 03:00.)
+    cal = SchoolCalendar(
+        nation=None,
+        timezone="America/Denver",
+        working_days=EVERY_DAY,
+        send_window_start=time(1, 59),
+        send_window_end=time(2, 1),
+    )
+    slot = cal.next_open_slot(datetime(2025, 3, 9, 9, 0, tzinfo=UTC))  # 03:00 MDT
+    assert slot == datetime(2025, 3, 10, 7, 59, tzinfo=UTC)  # 01:59 MDT on the 10th
+
+
+def test_a_repeated_hour_before_the_window_is_not_inside_it() -> None:
+    # America/Adak, 2 November 2025: 02:00 HDT goes back to 01:00 HST. A window of
+    # 01:59-02:00 must not send at the second 01:00 (it used to).
+    cal = SchoolCalendar(
+        nation=None,
+        timezone="America/Adak",
+        working_days=EVERY_DAY,
+        send_window_start=time(1, 59),
+        send_window_end=time(2, 0),
+    )
+    slot = cal.next_open_slot(datetime(2025, 11, 2, 11, 0, tzinfo=UTC))  # the second 01:00
+    assert slot == datetime(2025, 11, 2, 11, 59, tzinfo=UTC)  # the second 01:59, HST
+
+
 def test_a_send_window_opening_inside_the_spring_forward_gap() -> None:
     cal = SchoolCalendar(working_days=EVERY_DAY, send_window_start=time(1, 30))
     # Just after midnight on the 28th: the window "opens" at 01:30, which does not
-    # exist, so it opens at a real instant after the gap: 02:30 BST.
+    # exist; the clocks jump from 01:00 GMT to 02:00 BST, the first moment the clock
+    # reads past 01:30, so the window opens then.
     assert_slot(
         cal.next_open_slot(local(2027, 3, 28, 0, 15)),
-        utc(2027, 3, 28, 1, 30),
-        local(2027, 3, 28, 2, 30),
+        utc(2027, 3, 28, 1, 0),
+        local(2027, 3, 28, 2, 0),
     )
     # The next day 01:30 exists again, in BST.
     assert_slot(
