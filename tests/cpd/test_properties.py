@@ -12,11 +12,14 @@ only with pydantic's ValidationError.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 import holidays
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -24,7 +27,7 @@ from pydantic import ValidationError
 from cpd import schedule, school_year
 from cpd.builtin_plans import BUILTIN_PLANS
 from cpd.calendar import DateRange, SchoolCalendar
-from cpd.plans import ReminderPolicy, Step, StepKind
+from cpd.plans import Plan, ReminderPolicy, Step, StepKind
 
 # Sorted, so a failing example is reproducible from hypothesis's seed.
 ZONES = sorted(z for z in available_timezones() if z != "localtime")
@@ -342,3 +345,120 @@ def test_only_the_instant_matters_not_how_it_is_written(
     _, cal, when = case
     written = when.astimezone(cal.zone if schools_own else ZoneInfo(zone))
     assert cal.next_open_slot(written) == cal.next_open_slot(when)
+
+
+# ---- plans --------------------------------------------------------------------------
+
+_IDS = st.from_regex(r"[a-z0-9][a-z0-9-]{0,47}", fullmatch=True)
+
+
+@st.composite
+def steps(draw: st.DrawFn, step_id: str, offset: int) -> Step:
+    kind = draw(st.sampled_from(list(StepKind)))
+    if kind is StepKind.IMPACT_CHECK:
+        level: int | None = draw(st.integers(1, 5))
+    elif kind is StepKind.LEADER_CHECK:
+        level = draw(st.sampled_from([None, 3]))
+    else:
+        level = draw(st.none() | st.integers(1, 5))
+    return Step(
+        id=step_id,
+        kind=kind,
+        title=draw(st.text(max_size=80)),
+        offset_days=offset,
+        send_time=draw(st.times()),
+        answer_window_working_days=draw(st.integers(0, 40)),
+        reminders=ReminderPolicy(
+            max_reminders=0 if kind is StepKind.CUE else draw(st.integers(0, 3)),
+            every_working_days=draw(st.integers(1, 15)),
+        ),
+        guskey_level=level,
+        prompt=draw(st.text(max_size=500)),
+    )
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> Plan:
+    ids = draw(st.lists(_IDS, min_size=1, max_size=12, unique=True))
+    offsets = sorted(draw(st.lists(st.integers(0, 800), min_size=len(ids), max_size=len(ids))))
+    return Plan(
+        id=draw(_IDS),
+        version=draw(st.integers(1, 10**6)),
+        name=draw(st.text(max_size=120)),
+        stream=draw(st.text(max_size=40)),
+        steps=[draw(steps(i, o)) for i, o in zip(ids, offsets, strict=True)],
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(plans())
+def test_a_valid_plan_round_trips_through_json(plan: Plan) -> None:
+    text = plan.model_dump_json()
+    again = Plan.model_validate_json(text)
+    assert again == plan
+    assert Plan.model_validate(json.loads(text)) == plan
+    assert again.model_dump_json() == text
+
+
+def _json_values() -> st.SearchStrategy[Any]:
+    return st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+        max_leaves=12,
+    )
+
+
+def _paths(doc: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in a JSON document: dict keys and list items, nested."""
+    if isinstance(doc, dict):
+        items: Any = doc.items()
+    elif isinstance(doc, list):
+        items = enumerate(doc)
+    else:
+        return []
+    out = []
+    for key, value in items:
+        out.append((*at, key))
+        out += _paths(value, (*at, key))
+    return out
+
+
+@st.composite
+def damaged_plans(draw: st.DrawFn) -> Any:
+    """A valid plan's JSON with some of its values, anywhere in it, replaced or removed."""
+    doc = draw(plans()).model_dump(mode="json")
+    for path in draw(st.lists(st.sampled_from(_paths(doc)), min_size=1, max_size=4)):
+        parent = doc
+        try:
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]]  # still there, after the changes before this one
+        except (KeyError, IndexError, TypeError):
+            continue
+        if draw(st.booleans()):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = draw(_json_values())
+    return doc
+
+
+@settings(max_examples=100, deadline=None)
+@given(damaged_plans())
+def test_a_damaged_plan_is_refused_only_with_a_validation_error(doc: Any) -> None:
+    for parse in (
+        lambda: Plan.model_validate(doc),
+        lambda: Plan.model_validate_json(json.dumps(doc)),
+    ):
+        try:
+            plan = parse()
+        except ValidationError:
+            continue
+        # Accepted: then it is a valid plan, and round-trips.
+        assert Plan.model_validate_json(plan.model_dump_json()) == plan
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300) | _json_values().map(json.dumps))
+def test_any_text_is_a_plan_or_a_validation_error(text: str) -> None:
+    with pytest.raises(ValidationError):
+        Plan.model_validate_json(text)
