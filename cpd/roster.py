@@ -13,11 +13,14 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
 
 MAX_ROWS = 10_000
+# As long as a participant's name may be (services/schemas.py ParticipantIn): a row
+# marked ok is always one the service can create.
+MAX_NAME = 200
 
 _FIRST = (
     "forename",
@@ -157,9 +160,28 @@ def parse_roster(data: bytes) -> Roster:
     except csv.Error:
         delimiter = ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return _read(reader)
+    except csv.Error:
+        # A stray carriage return or an over-long cell: the whole file is refused,
+        # never half of it read.
+        return Roster(
+            rows=[],
+            problems=[
+                f"Row {reader.line_num} could not be read as CSV (a stray quote or line "
+                "break, or a cell too long): save the file again as CSV."
+            ],
+        )
+
+
+def _read(reader: Any) -> Roster:
     header: list[str] = []
-    while not any(header):
-        header = [_cell(h).lower() for h in next(reader)]
+    for raw in reader:
+        header = [_cell(h).lower() for h in raw]
+        if any(header):
+            break
+    if not any(header):
+        return Roster(rows=[], problems=["The file is empty."])
     email_col = _find(header, _EMAIL)
     first, last, full = _find(header, _FIRST), _find(header, _LAST), _find(header, _FULL)
     language_col = _find(header, _LANGUAGE)
@@ -184,6 +206,8 @@ def parse_roster(data: bytes) -> Roster:
         row = RosterRow(row=n, name=name, email=cells[email_col])
         if not name:
             row.errors.append("name is missing")
+        elif len(name) > MAX_NAME:
+            row.errors.append(f"name is longer than {MAX_NAME} characters")
         if language_col is not None:
             said = cells[language_col]
             if said.lower() in LANGUAGE_WORDS:
@@ -262,6 +286,8 @@ def parse_pasted(text: str) -> Roster:
                 row.errors.append(f"email {email!r} is not valid: {exc}")
         if not name and not row.errors:
             row.errors.append("name is missing")
+        if len(name) > MAX_NAME:
+            row.errors.append(f"name is longer than {MAX_NAME} characters")
         if guessed and not row.errors:
             row.name = _name_from_address(row.email)
         key = row.email.lower()
