@@ -41,23 +41,33 @@ def parse_message(raw: bytes) -> EmailMessage:
     return BytesParser(policy=policy.default).parsebytes(raw)
 
 
+def header(message: EmailMessage, name: str, default: str = "") -> str:
+    """A header as text. The standard library's header parser raises on some malformed
+    values (``From: "`` gives an IndexError); those are read as they came."""
+    try:
+        value = message.get(name)
+    except Exception:  # noqa: BLE001 - any parser fault: fall back to the raw value
+        value = next((v for k, v in message.raw_items() if k.lower() == name.lower()), None)
+    return default if value is None else str(value)
+
+
 def is_automatic(message: EmailMessage, mail_from: str) -> bool:
     """A bounce, a delivery report or an auto-reply: never a teacher's answer."""
     if mail_from in ("", "<>"):
         return True  # RFC 5321: bounces have an empty reverse path
     if message.get_content_type() == "multipart/report":
         return True
-    auto = str(message.get("Auto-Submitted", "no")).strip().lower()
+    auto = header(message, "Auto-Submitted", "no").strip().lower()
     if auto and auto != "no":
         return True
-    if message.get("X-Autoreply") or message.get("X-Autorespond"):
+    if header(message, "X-Autoreply") or header(message, "X-Autorespond"):
         return True
-    if str(message.get("Precedence", "")).strip().lower() in ("bulk", "junk", "list", "auto_reply"):
+    if header(message, "Precedence").strip().lower() in ("bulk", "junk", "list", "auto_reply"):
         return True
-    sender = str(message.get("From", "")).lower()
+    sender = header(message, "From").lower()
     if "mailer-daemon@" in sender or "postmaster@" in sender:
         return True
-    subject = str(message.get("Subject", "")).strip()
+    subject = header(message, "Subject").strip()
     return bool(_AUTO_SUBJECT.match(subject))
 
 
@@ -65,6 +75,7 @@ def is_automatic(message: EmailMessage, mail_from: str) -> bool:
 # hostile message costs no more than this.
 MAX_BODY_CHARS = 100_000
 _READER = EmailReplyParser(languages=["en"])
+_BLANK_RUNS = re.compile(r"\n(?:[^\S\n]*\n){2,}")
 
 
 def new_text(message: EmailMessage) -> str:
@@ -73,12 +84,16 @@ def new_text(message: EmailMessage) -> str:
     if part is None:
         return ""
     try:
-        body = str(part.get_content())[:MAX_BODY_CHARS]
+        body = str(part.get_content())
     except (LookupError, ValueError):
         return ""  # an unknown charset or broken encoding: nothing we can read
     if part.get_content_type() == "text/html":
         body = html_to_text(body)
+    body = body[:MAX_BODY_CHARS]
     body = body.replace("\r\n", "\n")
+    # Runs of blank lines become one: the reply parser's time grows with the square of
+    # them (20,000 blank lines, from a body of empty <div>s, took 30 seconds).
+    body = _BLANK_RUNS.sub("\n\n", body)
     # The maintained parser finds the quoted history, signatures and disclaimers; the
     # patterns below catch what it leaves (a phone's sign-off, a stray quoted line).
     text = _unquoted(_first_reply(body))
@@ -140,6 +155,9 @@ class _Text(HTMLParser):
 
 def html_to_text(body: str) -> str:
     parser = _Text()
-    parser.feed(body[:MAX_BODY_CHARS])
+    cut = body[:MAX_BODY_CHARS]
+    if len(body) > MAX_BODY_CHARS and cut.rfind("<") > cut.rfind(">"):
+        cut = cut[: cut.rfind("<")]  # a tag cut in half would read as text
+    parser.feed(cut)
     parser.close()
     return "".join(parser.parts)

@@ -24,7 +24,7 @@ from cpd.schema import require_current
 from cpd.security import LinkError, link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
-from emails.replies import is_automatic, parse_message
+from emails.replies import header, is_automatic, parse_message
 from services.leader_checks import LeaderChecks, check_for_reply
 from services.replies import Replies, ReplyRefused, send_for
 
@@ -76,7 +76,7 @@ class ReplyHandler:
             # Accepted so the sender stops retrying, and never counted as an answer.
             log.info("ignored an automatic message from %s", envelope.mail_from)
             return "250 OK: automatic message ignored"
-        sender = str(message.get("From", envelope.mail_from or ""))
+        sender = header(message, "From", envelope.mail_from or "")
         outcomes = [await self._take(rcpt, message, sender) for rcpt in envelope.rcpt_tos]
         return next((o for o in outcomes if not o.startswith("250")), outcomes[0])
 
