@@ -42,6 +42,10 @@ def _clock_time(value: Any) -> Any:
         raise ValueError("must be a time of day like 07:30 or 07:30:00, without a time zone")
     if isinstance(value, time) and value.tzinfo is not None:
         raise ValueError("must be a time of day without a time zone")
+    if isinstance(value, time) and value.microsecond:
+        # Written out as "08:00:00.000001", which the pattern above refuses on reading
+        # back: a saved plan or calendar would no longer load.
+        raise ValueError("must be a time of day in whole seconds")
     return value
 
 
