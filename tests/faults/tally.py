@@ -24,14 +24,14 @@ class Tally:
         self.by_kind[kind] += count
 
     def emails(self, expected: list[str], delivered: list[str]) -> None:
-        """``expected``: one key per email that should arrive once (e.g. "to|subject");
+        """``expected``: a key (say the address) for each email that should arrive;
         ``delivered``: the same key for each email that did arrive."""
         want, got = Counter(expected), Counter(delivered)
         self.expected += sum(want.values())
         self.delivered += sum(got.values())
-        self.duplicates += sum(max(0, got[k] - 1) for k in got if k in want)
-        self.duplicates += sum(got[k] for k in got if k not in want)  # never expected at all
-        self.lost += sum(1 for k in want if got[k] == 0)
+        # An email expected n times and delivered more is a duplicate; fewer, lost.
+        self.duplicates += sum(max(0, got[k] - want[k]) for k in got)
+        self.lost += sum(max(0, want[k] - got[k]) for k in want)
 
     def line(self) -> str:
         kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.by_kind.items()))

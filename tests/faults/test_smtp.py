@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from email.message import EmailMessage
 
 from tests.faults.tally import TALLY
 from tests.support.events import CHECKIN_THEN_IMPACT, days_ago, event
@@ -12,7 +13,7 @@ TEACHERS = [{"name": f"Teacher {n}", "email": f"t{n}@hillside.example"} for n in
 EXPECTED = [t["email"] for t in TEACHERS]
 
 
-def recipients(messages: list) -> list[str]:  # type: ignore[type-arg]
+def recipients(messages: list[EmailMessage]) -> list[str]:
     return [str(m["To"]).split("<")[-1].rstrip(">") for m in messages]
 
 
