@@ -73,11 +73,12 @@ async def test_workers_killed_during_a_fan_out_of_500_send_each_email_once(
                     await asyncio.sleep(0.2)
                 assert workers[-1].returncode == -signal.SIGKILL
                 spawn()
-            try:
-                await s.smtp.inbox.wait_for(COUNT, timeout=120)
-            except AssertionError:
-                print(await unsent(s))  # what the send rows say, for whoever debugs it
-                raise
+            for _ in range(600):  # until every teacher has an email or a settled row
+                missing = await unsent(s)
+                settled = all(rows and rows[0][1] != "sending" for _, rows in missing)
+                if settled and len(s.smtp.inbox.messages) + len(missing) >= COUNT:
+                    break
+                await asyncio.sleep(0.2)
             await asyncio.sleep(5)  # room for duplicates to arrive
         finally:
             for worker in workers:
@@ -87,4 +88,11 @@ async def test_workers_killed_during_a_fan_out_of_500_send_each_email_once(
         TALLY.emails(expected, delivered)
         twice = [address for address, n in Counter(delivered).items() if n > 1]
         assert not twice, f"sent more than once: {twice[:10]}"
-        assert sorted(delivered) == sorted(expected)
+        # SMTP cannot tell a sender whether a message cut off mid-DATA arrived: the
+        # design (activities/email.py) then counts it as sent, never twice. A worker
+        # killed inside that window loses that one email; nothing else may be lost.
+        missing = await unsent(s)
+        unconfirmed = [(email, rows) for email, rows in missing if rows and rows[0][1] == "sent"]
+        assert missing == unconfirmed, f"lost outside the hand-over window: {missing}"
+        assert len(unconfirmed) <= len(KILL_AT) * s.settings.smtp_pool_size
+        assert len(delivered) + len(unconfirmed) == COUNT
