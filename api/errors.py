@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiosmtplib
+import asyncpg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -74,6 +77,18 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody} for code in codes}
 
 
+# The app's database (or, for ConnectionError, whatever the request had to reach) did not
+# answer: refused, reset, starting up or shutting down. A retry later will do.
+UNREACHABLE: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    ConnectionError,
+)
+RETRY_AFTER = "5"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def _refused(_: Request, exc: Refused) -> JSONResponse:
@@ -132,6 +147,20 @@ def install_error_handlers(app: FastAPI) -> None:
             ),
         )
         return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
+
+    async def _unreachable(_: Request, exc: Exception) -> JSONResponse:
+        what = "mail server" if isinstance(exc, aiosmtplib.SMTPException) else "database"
+        # Each write is one transaction, so a request cut short here changed nothing.
+        body = ErrorBody(
+            error="temporarily_unavailable",
+            detail=f"The {what} did not answer; please retry: repeating the request is safe.",
+        )
+        return JSONResponse(
+            body.model_dump(), status_code=503, headers={"Retry-After": RETRY_AFTER}
+        )
+
+    for kind in UNREACHABLE:
+        app.add_exception_handler(kind, _unreachable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

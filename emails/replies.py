@@ -9,7 +9,7 @@ signatures and "Sent from my phone" lines are dropped.
 from __future__ import annotations
 
 import re
-from email import policy
+from email import errors, policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from html.parser import HTMLParser
@@ -49,6 +49,42 @@ def header(message: EmailMessage, name: str, default: str = "") -> str:
     except Exception:  # noqa: BLE001 - any parser fault: fall back to the raw value
         value = next((v for k, v in message.raw_items() if k.lower() == name.lower()), None)
     return default if value is None else str(value)
+
+
+# Defects that mean the text we would read is not what the sender wrote.
+_BROKEN = (
+    errors.StartBoundaryNotFoundDefect,
+    errors.NoBoundaryInMultipartDefect,
+    errors.MultipartInvariantViolationDefect,
+    errors.MissingHeaderBodySeparatorDefect,
+    errors.InvalidBase64CharactersDefect,
+    errors.InvalidBase64LengthDefect,
+)
+
+
+def unreadable(raw: bytes, message: EmailMessage) -> str | None:
+    """Why a message cannot be read as anyone's reply, or None when it can.
+
+    Garbage (binary data, broken MIME, an encoding or character set we cannot decode)
+    is refused rather than asked back: a broken client would otherwise get our "which
+    did you mean?" email for every message it mangles, and its words were never read.
+    """
+    if b"\x00" in raw:
+        return "The message contains a NUL byte"
+    if not header(message, "From"):
+        return "The message has no From header"
+    if any(isinstance(d, _BROKEN) for part in message.walk() for d in part.defects):
+        return "The message's MIME structure is broken"
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return None  # no text at all (say, only a photo): asked back as before
+    try:
+        part.get_content()
+    except (LookupError, ValueError):
+        return "The message's text is in an encoding or character set we cannot read"
+    if any(isinstance(d, _BROKEN) for d in part.defects):  # found while decoding
+        return "The message's text is in an encoding we cannot read"
+    return None
 
 
 def is_automatic(message: EmailMessage, mail_from: str) -> bool:

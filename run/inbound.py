@@ -24,7 +24,7 @@ from cpd.schema import require_current
 from cpd.security import LinkError, link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
-from emails.replies import header, is_automatic, parse_message
+from emails.replies import header, is_automatic, parse_message, unreadable
 from services.leader_checks import LeaderChecks, check_for_reply
 from services.replies import Replies, ReplyRefused, send_for
 
@@ -71,11 +71,17 @@ class ReplyHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        message = parse_message(envelope.original_content or envelope.content)
+        raw = envelope.original_content or envelope.content
+        message = parse_message(raw)
         if is_automatic(message, envelope.mail_from or ""):
             # Accepted so the sender stops retrying, and never counted as an answer.
             log.info("ignored an automatic message from %s", envelope.mail_from)
             return "250 OK: automatic message ignored"
+        broken = unreadable(raw, message)
+        if broken is not None:
+            # RFC 3463 5.6.0: a media error. Permanent, so nothing is recorded or sent back.
+            log.info("refused an unreadable message: %s", broken)
+            return f"550 5.6.0 {broken}"
         sender = header(message, "From", envelope.mail_from or "")
         outcomes = [await self._take(rcpt, message, sender) for rcpt in envelope.rcpt_tos]
         return next((o for o in outcomes if not o.startswith("250")), outcomes[0])

@@ -91,12 +91,12 @@ async def trigger(
     client: Client, task_queue: str, db: Db, school: School, body: EventCreate, now: datetime
 ) -> EventOut:
     """Record the event (once per reference) and start its fan-out: ``created`` says which."""
+    calendar = SchoolCalendar.model_validate_json(school.calendar_json)  # read before a rollback
     event, created = await record_event(db, school, body, now)
     # Started on every post, so a retry after a crash here still fans out;
     # the fixed workflow id makes the second start a no-op.
     await start_event(client, task_queue, event.id)
     out = await event_out(db, event, created)
-    calendar = SchoolCalendar.model_validate_json(school.calendar_json)
     last_step = event.event_date + timedelta(days=event.plan.steps[-1].offset_days)
     today = now.astimezone(calendar.zone).date()
     out.warnings = school_year.warnings(calendar, today, until=last_step)
@@ -111,7 +111,10 @@ async def record_event(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Event, bool]:
     """The event for this reference, and whether this call created it."""
-    existing = await event_by_reference(db, school.id, body.reference)
+    # Read now: the rollback below may expire ``school``, and a lazy read after it would
+    # be synchronous IO (on asyncpg a MissingGreenlet: a 500 for a concurrent duplicate).
+    school_id = school.id
+    existing = await event_by_reference(db, school_id, body.reference)
     if existing is not None:
         return existing, False
     calendar = SchoolCalendar.model_validate_json(school.calendar_json)
@@ -140,7 +143,7 @@ async def record_event(
     except IntegrityError:
         # The same reference posted concurrently: the other request won.
         await db.rollback()
-        existing = await event_by_reference(db, school.id, body.reference)
+        existing = await event_by_reference(db, school_id, body.reference)
         if existing is None:
             raise
         return existing, False

@@ -109,6 +109,12 @@ class SmtpServer:
     def stop(self) -> None:
         self._controller.stop()
 
+    def start_again(self) -> None:
+        """After ``stop()``: listen on the same port again, keeping what arrived (a
+        stopped controller cannot be restarted: its event loop is closed)."""
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
 
 def text_of(msg: EmailMessage) -> str:
     return body_of(msg, "plain").replace("\r\n", "\n")
