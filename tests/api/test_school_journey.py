@@ -92,6 +92,7 @@ class Walk:
 
     async def check(self, page: Page, name: str) -> None:
         self.visited.append(name)
+        await page.wait_for_load_state()  # a click may still be loading the next page
         await page.screenshot(path=artifact(f"journey-{len(self.visited):02}-{name}.png"))
         self.problems += await accessibility_problems(page, f"journey-{name}")
 

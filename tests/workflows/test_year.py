@@ -78,7 +78,8 @@ async def test_whole_school_inset_year(
         supports = [r for r in walk.received if r.purpose == "support"]
         if "checkin-week-2" in sent_at:
             [support] = supports
-            assert support.at > sent_at["checkin-week-2"]
+            # After the answer, often within the same minute (times are read to the minute).
+            assert support.at >= sent_at["checkin-week-2"]
             assert "How is it going?" in str(support.message["Subject"])
         # Later emails quote the teacher's own plan back to them.
         after_plan = [r for r in walk.received if walk.answered.get("action-plan", r.at) < r.at]
