@@ -8,6 +8,8 @@ and every dashboard route.
 
 from __future__ import annotations
 
+from typing import get_args, get_type_hints
+
 import httpx
 from fastapi.routing import APIRoute
 from sqlmodel import select
@@ -81,7 +83,12 @@ def dashboard_requests(s: Stack, ids: dict[str, str]) -> list[tuple[str, str]]:
         if route.path.startswith(LINK_ROUTES) or not route.param_convertors:
             continue
         assert set(route.param_convertors) <= {*ids, "action"}, f"new id in {route.path}"
-        actions = ("pause", "resume", "remove", "resend") if "{action}" in route.path else ("",)
+        # Every action such a route takes (its Literal), so each is tried.
+        actions = (
+            get_args(get_type_hints(route.endpoint)["action"])
+            if "{action}" in route.path
+            else ("",)
+        )
         for method in sorted(route.methods or ()):
             for action in actions:
                 found.append((method, route.path.format(action=action, **ids)))

@@ -9,10 +9,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import DbDep, ViewerDep
 from api.pages import page
-from api.routes.dashboard.base import dashboard_router, lead_school, missing
+from api.routes.dashboard.base import LeadDep, dashboard_router, missing
 from cpd.models import API_KEY_SCOPES, School
 from services import school_access
-from services.errors import Invalid, NotFound
+from services.errors import Invalid
 from services.signin import Viewer
 from services.tenancy import SCOPE_WORDS
 
@@ -39,11 +39,8 @@ async def _leaders_page(
 
 
 @router.get("/settings/leaders", response_model=None)
-async def leaders_page(request: Request, db: DbDep, who: ViewerDep) -> Response:
+async def leaders_page(request: Request, db: DbDep, who: ViewerDep, found: LeadDep) -> Response:
     """The school's leaders and their roles."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     done = request.query_params.get("done", "")
     return await _leaders_page(request, db, *found, done=done)
 
@@ -53,14 +50,12 @@ async def add_leader(
     request: Request,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
     email: Annotated[str, Form(max_length=320)] = "",
     name: Annotated[str, Form(max_length=200)] = "",
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Add a leader; they sign in by an emailed link to their address."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     try:
         await school_access.add_leader(db, found[1].id, email, role, name)
     except Invalid as exc:
@@ -75,16 +70,12 @@ async def set_role(
     request: Request,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Change a leader's role; their sessions end, and they sign in again as the new one."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     try:
         await school_access.set_role(db, found[1].id, leader_id, role)
-    except NotFound:
-        return missing(request, who)
     except Invalid as exc:
         errors = {f"leader-{leader_id}": exc.detail}
         return await _leaders_page(request, db, *found, status=422, errors=errors)
@@ -92,15 +83,12 @@ async def set_role(
 
 
 @router.post("/settings/leaders/{leader_id}/remove", response_model=None)
-async def remove_leader(leader_id: int, request: Request, db: DbDep, who: ViewerDep) -> Response:
+async def remove_leader(
+    leader_id: int, request: Request, db: DbDep, who: ViewerDep, found: LeadDep
+) -> Response:
     """Remove a leader: they cannot sign in any more, and their sessions end."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     try:
         await school_access.remove_leader(db, found[1].id, leader_id)
-    except NotFound:
-        return missing(request, who)
     except Invalid as exc:
         errors = {f"leader-{leader_id}": exc.detail}
         return await _leaders_page(request, db, *found, status=422, errors=errors)
@@ -124,11 +112,8 @@ async def _keys_page(
 
 
 @router.get("/settings/keys", response_model=None)
-async def keys_page(request: Request, db: DbDep, who: ViewerDep) -> Response:
+async def keys_page(request: Request, db: DbDep, who: ViewerDep, found: LeadDep) -> Response:
     """The school's API keys: prefixes only; a key's secret is never shown again."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     return await _keys_page(request, db, *found, done=request.query_params.get("done", ""))
 
 
@@ -137,14 +122,12 @@ async def create_key(
     request: Request,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
     label: Annotated[str, Form(max_length=200)] = "",
     scopes: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Create a key and show it once, on this response only (never a redirect that
     would put it in an address)."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     try:
         key = await school_access.create_key(db, found[1].id, label, scopes or [])
     except Invalid as exc:
@@ -155,11 +138,10 @@ async def create_key(
 
 
 @router.get("/settings/keys/{key_id}/revoke", response_model=None)
-async def confirm_revoke(key_id: int, request: Request, db: DbDep, who: ViewerDep) -> Response:
+async def confirm_revoke(
+    key_id: int, request: Request, db: DbDep, who: ViewerDep, found: LeadDep
+) -> Response:
     """Are you sure? Revoking stops every system that uses the key."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     key = next((k for k in await school_access.keys(db, found[1].id) if k.id == key_id), None)
     if key is None or key.revoked_at is not None:
         return missing(request, who)
@@ -167,13 +149,9 @@ async def confirm_revoke(key_id: int, request: Request, db: DbDep, who: ViewerDe
 
 
 @router.post("/settings/keys/{key_id}/revoke", response_model=None)
-async def revoke_key(key_id: int, request: Request, db: DbDep, who: ViewerDep) -> Response:
+async def revoke_key(
+    key_id: int, request: Request, db: DbDep, who: ViewerDep, found: LeadDep
+) -> Response:
     """Revoke a key: it stops working at once."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
-    try:
-        await school_access.revoke_key(db, found[1].id, key_id)
-    except NotFound:
-        return missing(request, who)
+    await school_access.revoke_key(db, found[1].id, key_id)
     return RedirectResponse("/dashboard/settings/keys?done=revoked", status_code=303)

@@ -1,20 +1,47 @@
-"""What every dashboard page shares: its router's settings, and who may see a page.
+"""What every dashboard page shares: its router, and who may see a page.
 
-A page a viewer may not see answers 404 (not 403), so it does not say it exists.
+Two refusals are the same on every page, so the router answers them once
+(``DashboardRoute``) instead of each route: nobody signed in goes to the sign-in page,
+and anything not found, or not the viewer's to see, is the 404 page (not a 403, so a
+page does not say that it exists).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
 
 from api.csrf import SessionForms
-from api.deps import DbDep
+from api.deps import DbDep, ViewerDep
 from api.pages import page
 from cpd.models import School
+from services.errors import NotFound
 from services.signin import Viewer
 
 SIGN_IN = "/dashboard/login"
+
+
+class SignInFirst(Exception):
+    """Nobody is signed in: the page sends them to sign in."""
+
+
+class DashboardRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answered(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInFirst:
+                return RedirectResponse(SIGN_IN, status_code=303)
+            except NotFound:
+                return missing(request, getattr(request.state, "viewer", None))
+
+        return answered
 
 
 def dashboard_router() -> APIRouter:
@@ -24,6 +51,7 @@ def dashboard_router() -> APIRouter:
         tags=["dashboard"],
         include_in_schema=False,
         dependencies=[SessionForms],
+        route_class=DashboardRoute,
     )
 
 
@@ -31,13 +59,22 @@ def missing(request: Request, who: Viewer | None) -> Response:
     return page(request, "dashboard/missing.html", status=404, who=who)
 
 
-async def lead_school(
-    request: Request, db: DbDep, who: Viewer | None
-) -> tuple[Viewer, School] | Response:
-    """The signed-in CPD lead and their school; anyone else gets the sign-in page or a 404."""
+async def signed_in(request: Request, who: ViewerDep) -> Viewer:
     if who is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
+        raise SignInFirst
+    request.state.viewer = who  # for the 404 page's menu, should one follow
+    return who
+
+
+SignedInDep = Annotated[Viewer, Depends(signed_in)]
+
+
+async def lead_school(db: DbDep, who: SignedInDep) -> tuple[Viewer, School]:
+    """The signed-in CPD lead and their school; anyone else gets the 404 page."""
     school = await db.get(School, who.scope) if who.sees_names else None
     if school is None:
-        return missing(request, who)
+        raise NotFound("Only the school's CPD lead sees this page.")
     return who, school
+
+
+LeadDep = Annotated[tuple[Viewer, School], Depends(lead_school)]

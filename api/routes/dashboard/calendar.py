@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from api.deps import DbDep, ResourcesDep, ViewerDep
 from api.forms import read_upload
 from api.pages import page, problem
-from api.routes.dashboard.base import dashboard_router, lead_school
+from api.routes.dashboard.base import LeadDep, dashboard_router
 from cpd.calendar import SchoolCalendar
 from cpd.ics import MAX_BYTES
 from cpd.models import School
@@ -49,11 +49,10 @@ async def _calendar_page(
 
 
 @router.get("/calendar", response_model=None)
-async def calendar_page(request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep) -> Response:
+async def calendar_page(
+    request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, found: LeadDep
+) -> Response:
     """The school's year as the emails see it: entered, bank holidays and estimated."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     saved = request.query_params.get("saved")
     return await _calendar_page(request, res, *found, saved=saved)
 
@@ -64,12 +63,10 @@ async def calendar_preview(
     res: ResourcesDep,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """What an .ics says, shown before anything is saved."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     school = found[1]
     upload = await read_upload(file, MAX_BYTES)
     if upload is None:
@@ -89,12 +86,10 @@ async def calendar_apply(
     res: ResourcesDep,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
     calendar: Annotated[str, Form(max_length=200_000)] = "",
 ) -> Response:
     """Save the previewed dates; running follow-throughs re-plan at once."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     school = found[1]
     try:
         chosen = SchoolCalendar.model_validate_json(calendar)
@@ -123,15 +118,13 @@ async def add_dates(
     res: ResourcesDep,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
     kind: Annotated[str, Form(max_length=20)] = "",
     name: Annotated[str, Form(max_length=200)] = "",
     start: Annotated[str, Form(max_length=20)] = "",
     end: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Add a term, a closure or an INSET day; running follow-throughs re-plan at once."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     school = found[1]
     try:
         await calendar_edits.add(db, school, kind, name, start, end, await res.clock())
@@ -149,15 +142,13 @@ async def remove_dates(
     res: ResourcesDep,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
     kind: Annotated[str, Form(max_length=20)] = "",
     name: Annotated[str, Form(max_length=200)] = "",
     start: Annotated[str, Form(max_length=20)] = "",
     end: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Remove a term or a closure; running follow-throughs re-plan at once."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     try:
         await calendar_edits.remove(db, found[1], kind, name, start, end)
     except Invalid as exc:
@@ -171,13 +162,11 @@ async def set_place(
     res: ResourcesDep,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
     nation: Annotated[str, Form(max_length=40)] = "",
     timezone: Annotated[str, Form(max_length=60)] = "",
 ) -> Response:
     """Choose the nation (its bank holidays) and the time zone."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     try:
         await calendar_edits.place(db, found[1], nation, timezone)
     except Invalid as exc:

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from api.deps import DbDep, ResourcesDep, ViewerDep
 from api.pages import page
-from api.routes.dashboard.base import dashboard_router, lead_school
+from api.routes.dashboard.base import LeadDep, dashboard_router
 from services import erasure, subject_access
 from services.errors import NotFound
 
@@ -24,19 +24,15 @@ Email = Annotated[str, Form(max_length=320)]
 
 
 @router.get("/data", response_model=None)
-async def data_page(request: Request, db: DbDep, who: ViewerDep) -> Response:
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
+async def data_page(request: Request, db: DbDep, who: ViewerDep, found: LeadDep) -> Response:
     return page(request, "dashboard/data.html", who=who, email="")
 
 
 @router.post("/data/find", response_model=None)
-async def find(request: Request, db: DbDep, who: ViewerDep, email: Email = "") -> Response:
+async def find(
+    request: Request, db: DbDep, who: ViewerDep, found: LeadDep, email: Email = ""
+) -> Response:
     """What the school holds about one address: their follow-throughs, and the two actions."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     held = await subject_access.held_about(db, found[1].id, email) if email.strip() else []
     error = "" if held else "Nobody with that address is in any of the school's events."
     if not email.strip():
@@ -54,12 +50,14 @@ async def find(request: Request, db: DbDep, who: ViewerDep, email: Email = "") -
 
 @router.post("/data/export", response_model=None)
 async def export(
-    request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, email: Email = ""
+    request: Request,
+    res: ResourcesDep,
+    db: DbDep,
+    who: ViewerDep,
+    found: LeadDep,
+    email: Email = "",
 ) -> Response:
     """Everything held about one teacher, as one ZIP."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     school = found[1]
     try:
         filename, data = await subject_access.subject_access(
@@ -83,13 +81,11 @@ async def erase(
     res: ResourcesDep,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
     email: Email = "",
     confirm: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Erasure asks first (a page saying what goes), and is done on the second press."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     school_id = found[1].id
     held = await subject_access.held_about(db, school_id, email) if email.strip() else []
     if not held:

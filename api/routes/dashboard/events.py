@@ -8,12 +8,11 @@ from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.charts import impact_over_time
-from api.deps import DbDep, ResourcesDep, ViewerDep
+from api.deps import DbDep, ResourcesDep
 from api.pages import page, problem
 from api.routes.dashboard import trust
-from api.routes.dashboard.base import SIGN_IN, dashboard_router, missing
+from api.routes.dashboard.base import SIGN_IN, SignedInDep, dashboard_router
 from services import admin, dashboard, support
-from services.errors import NotFound
 
 router = dashboard_router()
 
@@ -28,9 +27,7 @@ async def logout(request: Request, res: ResourcesDep, db: DbDep) -> Response:
 
 
 @router.get("", response_model=None)
-async def home(request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep) -> Response:
-    if who is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
+async def home(request: Request, res: ResourcesDep, db: DbDep, who: SignedInDep) -> Response:
     if who.role == "trust":
         return await trust.trust_page(request, res, db, who)  # the trust's own page
     found = await dashboard.school_home(db, who.scope)
@@ -48,13 +45,8 @@ async def home(request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep) -
 
 
 @router.get("/events/{event_id}", response_model=None)
-async def event_page(event_id: str, request: Request, db: DbDep, who: ViewerDep) -> Response:
-    if who is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
-    try:
-        view = await dashboard.event_view(db, who, event_id)
-    except NotFound:
-        return missing(request, who)
+async def event_page(event_id: str, request: Request, db: DbDep, who: SignedInDep) -> Response:
+    view = await dashboard.event_view(db, who, event_id)
     return page(
         request,
         "dashboard/event.html",
@@ -78,18 +70,13 @@ async def mark_support(
     request: Request,
     res: ResourcesDep,
     db: DbDep,
-    who: ViewerDep,
+    who: SignedInDep,
     status: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """A CPD lead marks a request for help in hand, or supported (which clears the flag)."""
-    if who is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
     if not who.sees_names or status not in ("in_hand", "supported"):
         refusal = "Only the school's CPD lead can mark this, as in hand or supported."
         return problem(request, refusal, 422)
     mark: Literal["in_hand", "supported"] = "supported" if status == "supported" else "in_hand"
-    try:
-        await support.mark(res.client, db, who.scope, event_id, participant_id, mark)
-    except NotFound:
-        return missing(request, who)
+    await support.mark(res.client, db, who.scope, event_id, participant_id, mark)
     return RedirectResponse(f"/dashboard/events/{event_id}", status_code=303)

@@ -18,10 +18,10 @@ from pydantic import ValidationError
 from api.deps import DbDep, ResourcesDep, ViewerDep
 from api.forms import read_upload
 from api.pages import page, problem
-from api.routes.dashboard.base import dashboard_router, lead_school, missing
+from api.routes.dashboard.base import LeadDep, dashboard_router
 from cpd.roster import parse_pasted
 from services import manage, rosters, triggers
-from services.errors import Conflict, NotFound, Refused
+from services.errors import Conflict, Refused
 from services.export import export_event
 from services.schemas import ParticipantsAdd
 from services.tenancy import owned_event
@@ -38,15 +38,11 @@ def _people(event_id: str, **done: str | int) -> RedirectResponse:
 
 
 @router.get(EVENT + "/people", response_model=None)
-async def people_page(event_id: str, request: Request, db: DbDep, who: ViewerDep) -> Response:
+async def people_page(
+    event_id: str, request: Request, db: DbDep, who: ViewerDep, found: LeadDep
+) -> Response:
     """Everyone in the event, with what can be done for each, and for the whole event."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
-    try:
-        view = await manage.event_people(db, found[1].id, event_id)
-    except NotFound:
-        return missing(request, who)
+    view = await manage.event_people(db, found[1].id, event_id)
     q = request.query_params
     return page(
         request,
@@ -61,15 +57,11 @@ async def people_page(event_id: str, request: Request, db: DbDep, who: ViewerDep
 
 
 @router.get(EVENT + "/export.csv", response_model=None)
-async def export_csv(event_id: str, request: Request, db: DbDep, who: ViewerDep) -> Response:
+async def export_csv(
+    event_id: str, request: Request, db: DbDep, who: ViewerDep, found: LeadDep
+) -> Response:
     """The event as a spreadsheet, as the API's export gives it."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
-    try:
-        filename, table = await export_event(db, found[1].id, event_id)
-    except NotFound:
-        return missing(request, who)
+    filename, table = await export_event(db, found[1].id, event_id)
     return Response(
         table,
         media_type="text/csv; charset=utf-8",
@@ -77,55 +69,12 @@ async def export_csv(event_id: str, request: Request, db: DbDep, who: ViewerDep)
     )
 
 
-@router.post(EVENT + "/pause", response_model=None)
-async def pause_event(
-    event_id: str, request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep
-) -> Response:
-    return await _event_action(event_id, "pause", request, res, db, who)
-
-
-@router.post(EVENT + "/resume", response_model=None)
-async def resume_event(
-    event_id: str, request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep
-) -> Response:
-    return await _event_action(event_id, "resume", request, res, db, who)
-
-
-async def _event_action(
-    event_id: str,
-    action: str,
-    request: Request,
-    res: ResourcesDep,
-    db: DbDep,
-    who: ViewerDep,
-) -> Response:
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
-    school_id, queue = found[1].id, res.settings.task_queue
-    try:
-        if action == "cancel":
-            await triggers.cancel_event(res.client, queue, db, school_id, event_id)
-        else:
-            do: Literal["pause", "resume"] = "pause" if action == "pause" else "resume"
-            await triggers.signal_event(res.client, queue, db, school_id, event_id, do)
-    except NotFound:
-        return missing(request, who)
-    except Conflict as exc:
-        return problem(request, exc.detail, 409)
-    return _people(event_id, done=action)
-
-
 @router.get(EVENT + "/cancel", response_model=None)
-async def cancel_confirm(event_id: str, request: Request, db: DbDep, who: ViewerDep) -> Response:
+async def cancel_confirm(
+    event_id: str, request: Request, db: DbDep, who: ViewerDep, found: LeadDep
+) -> Response:
     """Cancelling everyone cannot be undone: say what stops before it does."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
-    try:
-        view = await manage.event_people(db, found[1].id, event_id)
-    except NotFound:
-        return missing(request, who)
+    view = await manage.event_people(db, found[1].id, event_id)
     return page(
         request,
         "dashboard/sure.html",
@@ -136,22 +85,11 @@ async def cancel_confirm(event_id: str, request: Request, db: DbDep, who: Viewer
     )
 
 
-@router.post(EVENT + "/cancel", response_model=None)
-async def cancel_event(
-    event_id: str, request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep
-) -> Response:
-    return await _event_action(event_id, "cancel", request, res, db, who)
-
-
 @router.get(EVENT + "/add", response_model=None)
-async def add_page(event_id: str, request: Request, db: DbDep, who: ViewerDep) -> Response:
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
-    try:
-        event = await owned_event(db, found[1].id, event_id)
-    except NotFound:
-        return missing(request, who)
+async def add_page(
+    event_id: str, request: Request, db: DbDep, who: ViewerDep, found: LeadDep
+) -> Response:
+    event = await owned_event(db, found[1].id, event_id)
     return page(request, "dashboard/add_people.html", who=who, event=event, pasted="")
 
 
@@ -162,19 +100,14 @@ async def add_people(
     res: ResourcesDep,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
     pasted: Annotated[str, Form(max_length=1_000_000)] = "",
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """Add people to a running event: a pasted list or a roster file. Any bad row and
     nobody is added; anyone already in the event is left as they are (so a second press
     of the button adds nobody twice)."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
-    try:
-        event = await owned_event(db, found[1].id, event_id)
-    except NotFound:
-        return missing(request, who)
+    event = await owned_event(db, found[1].id, event_id)
 
     def refused(message: str, rows: object = (), status: int = 422) -> Response:
         return page(
@@ -217,3 +150,25 @@ async def add_people(
     except Refused as exc:
         return refused(f"Nobody was added: {exc.detail}", status=413)
     return _people(event_id, added=len(added.added), already=len(added.already_in_event))
+
+
+# One route for the whole event's three actions (cancel after its confirm page). Last, so
+# that /add above is matched first.
+@router.post(EVENT + "/{action}", response_model=None)
+async def event_action(
+    event_id: str,
+    action: Literal["pause", "resume", "cancel"],
+    request: Request,
+    res: ResourcesDep,
+    db: DbDep,
+    found: LeadDep,
+) -> Response:
+    school_id, queue = found[1].id, res.settings.task_queue
+    try:
+        if action == "cancel":
+            await triggers.cancel_event(res.client, queue, db, school_id, event_id)
+        else:
+            await triggers.signal_event(res.client, queue, db, school_id, event_id, action)
+    except Conflict as exc:
+        return problem(request, exc.detail, 409)
+    return _people(event_id, done=action)

@@ -12,10 +12,10 @@ from fastapi.responses import RedirectResponse, Response
 from api.deps import DbDep, ResourcesDep, ViewerDep
 from api.forms import read_upload
 from api.pages import page, problem
-from api.routes.dashboard.base import dashboard_router, lead_school, missing
+from api.routes.dashboard.base import LeadDep, dashboard_router
 from cpd.models import School
 from services import new_event, plan_library
-from services.errors import Invalid, NotFound
+from services.errors import Invalid
 from services.rosters import MAX_CSV_BYTES
 from services.signin import Viewer
 
@@ -46,11 +46,8 @@ async def _form_page(
 
 
 @router.get("/new", response_model=None)
-async def new_page(request: Request, db: DbDep, who: ViewerDep) -> Response:
+async def new_page(request: Request, db: DbDep, who: ViewerDep, found: LeadDep) -> Response:
     """Start a follow-through: the plan, the event, the people."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     return await _form_page(request, db, *found, new_event.NewEventForm())
 
 
@@ -60,6 +57,7 @@ async def new_preview(
     res: ResourcesDep,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
     title: Text = "",
     event_date: Annotated[str, Form(max_length=40)] = "",
     plan_id: Annotated[str, Form(max_length=64)] = "",
@@ -69,9 +67,6 @@ async def new_preview(
     everyone: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Every email and date the follow-through would bring, and every person's verdict."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     viewer, school = found
     form = new_event.NewEventForm(
         title, event_date, plan_id, pasted, await read_upload(file, MAX_CSV_BYTES),
@@ -79,12 +74,9 @@ async def new_preview(
     )  # fmt: skip
     now = await res.clock()
     settings = res.settings
-    try:
-        draft = await new_event.draft(
-            db, school, form, now, settings.email_budget_per_week, settings.public_base_url
-        )
-    except NotFound:
-        return missing(request, viewer)
+    draft = await new_event.draft(
+        db, school, form, now, settings.email_budget_per_week, settings.public_base_url
+    )
     if draft.errors:
         status = 413 if draft.too_large else 422
         return await _form_page(request, db, viewer, school, form, status, errors=draft.errors)
@@ -108,6 +100,7 @@ async def new_confirm(
     res: ResourcesDep,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
     reference: Annotated[str, Form(max_length=120)] = "",
     title: Text = "",
     event_date: Annotated[str, Form(max_length=40)] = "",
@@ -115,9 +108,6 @@ async def new_confirm(
     people: Annotated[str, Form(max_length=MAX_CSV_BYTES)] = "[]",
 ) -> Response:
     """Start the previewed follow-through; posted twice, it still starts one."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     school = found[1]
     try:
         pairs = [(str(n), str(e)) for n, e in json.loads(people)]

@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 
 from api.deps import DbDep, ViewerDep
 from api.pages import page
-from api.routes.dashboard.base import dashboard_router, lead_school, missing
+from api.routes.dashboard.base import LeadDep, dashboard_router
 from cpd.db import Db
 from cpd.plans import Plan, Step, StepKind
 from services import plan_library
@@ -265,27 +265,20 @@ async def _next_version(db: Db, school_id: str, base: plan_library.PlanChoice | 
 
 
 @router.get("/plans", response_model=None)
-async def plans_page(request: Request, db: DbDep, who: ViewerDep) -> Response:
+async def plans_page(request: Request, db: DbDep, who: ViewerDep, found: LeadDep) -> Response:
     """Built-in plans and the school's own (latest version of each)."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     viewer, school = found
     plans = await plan_library.choices(db, school.id)
     return page(request, "dashboard/plans.html", who=viewer, school=school, plans=plans)
 
 
 @router.get("/plans/{plan_id}", response_model=None)
-async def plan_page(request: Request, plan_id: str, db: DbDep, who: ViewerDep) -> Response:
+async def plan_page(
+    request: Request, plan_id: str, db: DbDep, who: ViewerDep, found: LeadDep
+) -> Response:
     """A plan's steps in words: when each is sent, what it asks, reminders, Guskey level."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     viewer, school = found
-    try:
-        choice = await plan_library.plan_by_id(db, school.id, plan_id)
-    except NotFound:
-        return missing(request, viewer)
+    choice = await plan_library.plan_by_id(db, school.id, plan_id)
     older = [] if choice.builtin else await plan_library.versions(db, school.id, choice.key)
     return page(
         request,
@@ -299,16 +292,12 @@ async def plan_page(request: Request, plan_id: str, db: DbDep, who: ViewerDep) -
 
 
 @router.get("/plans/{plan_id}/edit", response_model=None)
-async def edit_page(request: Request, plan_id: str, db: DbDep, who: ViewerDep) -> Response:
+async def edit_page(
+    request: Request, plan_id: str, db: DbDep, who: ViewerDep, found: LeadDep
+) -> Response:
     """The editor, filled in from this plan."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     viewer, school = found
-    try:
-        base = await plan_library.plan_by_id(db, school.id, plan_id)
-    except NotFound:
-        return missing(request, viewer)
+    base = await plan_library.plan_by_id(db, school.id, plan_id)
     name = base.name if not base.builtin else f"{base.name} (our version)"
     return _editor(
         request,
@@ -323,11 +312,8 @@ async def edit_page(request: Request, plan_id: str, db: DbDep, who: ViewerDep) -
 
 
 @router.post("/plans/edit", response_model=None)
-async def edit_submit(request: Request, db: DbDep, who: ViewerDep) -> Response:
+async def edit_submit(request: Request, db: DbDep, who: ViewerDep, found: LeadDep) -> Response:
     """Add or remove a step (the editor again, as typed), or save."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     viewer, school = found
     form = await request.form()
     base_id = str(form.get("base", ""))

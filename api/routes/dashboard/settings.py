@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import DbDep, ResourcesDep, ViewerDep
 from api.pages import page, problem
-from api.routes.dashboard.base import dashboard_router, lead_school
+from api.routes.dashboard.base import LeadDep, dashboard_router
 from cpd.branding import MIN_CONTRAST, Branding
 from cpd.i18n import LANGUAGES
 from cpd.models import School
@@ -51,11 +51,10 @@ async def _settings_page(
 
 
 @router.get("/settings", response_model=None)
-async def settings_page(request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep) -> Response:
+async def settings_page(
+    request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, found: LeadDep
+) -> Response:
     """The school's settings: when its teachers are emailed, and links to the rest."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     saved = request.query_params.get("saved", "")
     return await _settings_page(request, res, db, *found, saved=saved)
 
@@ -66,14 +65,12 @@ async def save_sending(
     res: ResourcesDep,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
     window_start: Annotated[str, Form(max_length=10)] = "",
     window_end: Annotated[str, Form(max_length=10)] = "",
     budget: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Save the send window and weekly budget; waiting emails move into a new window."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     school = found[1]
     try:
         moved = await school_settings.save_sending(
@@ -95,12 +92,10 @@ async def save_language(
     request: Request,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
     language: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """English or Welsh for the school's teachers, from the next email they are sent."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     if language not in LANGUAGES:
         return problem(request, "Choose English or Welsh. Nothing was changed.", 422)
     await admin.set_language(db, found[1], language)
@@ -141,11 +136,10 @@ def _kind(value: str | None) -> StepKind:
 
 
 @router.get("/settings/branding", response_model=None)
-async def branding_page(request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep) -> Response:
+async def branding_page(
+    request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, found: LeadDep
+) -> Response:
     """How the school's emails look, with a sample rendered as teachers get it."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     school = found[1]
     branding = Branding.model_validate_json(school.branding_json)
     form = school_settings.branding_form(branding)
@@ -155,11 +149,10 @@ async def branding_page(request: Request, res: ResourcesDep, db: DbDep, who: Vie
 
 
 @router.post("/settings/branding", response_model=None)
-async def save_branding(request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep) -> Response:
+async def save_branding(
+    request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, found: LeadDep
+) -> Response:
     """Preview the form's branding (nothing saved), or save it for the next emails."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     school = found[1]
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     kind = _kind(form.get("kind"))

@@ -16,9 +16,9 @@ from pydantic import ValidationError
 
 from api.deps import DbDep, ResourcesDep, ViewerDep
 from api.pages import page, problem
-from api.routes.dashboard.base import dashboard_router, lead_school, missing
+from api.routes.dashboard.base import LeadDep, dashboard_router
 from services import manage, participants
-from services.errors import Conflict, NotFound
+from services.errors import Conflict
 from services.links import resend_to
 from services.schemas import EmailChange
 from services.tenancy import owned_event, owned_participant
@@ -41,11 +41,9 @@ async def person_page(
     res: ResourcesDep,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
 ) -> Response:
     """One teacher's timeline: sent, answered, what comes next; and what can be done."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     return await _person_page(request, res, db, who, event_id, participant_id)
 
 
@@ -60,10 +58,7 @@ async def _person_page(
     **extra: str,
 ) -> Response:
     assert who is not None
-    try:
-        view = await manage.person_view(res.client, db, who.scope, event_id, participant_id)
-    except NotFound:
-        return missing(request, who)
+    view = await manage.person_view(res.client, db, who.scope, event_id, participant_id)
     return page(
         request,
         "dashboard/person.html",
@@ -77,16 +72,10 @@ async def _person_page(
 
 @router.get(PERSON + "/remove", response_model=None)
 async def remove_confirm(
-    event_id: str, participant_id: str, request: Request, db: DbDep, who: ViewerDep
+    event_id: str, participant_id: str, request: Request, db: DbDep, who: ViewerDep, found: LeadDep
 ) -> Response:
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
-    try:
-        person = await owned_participant(db, found[1].id, event_id, participant_id)
-        event = await owned_event(db, found[1].id, event_id)
-    except NotFound:
-        return missing(request, who)
+    person = await owned_participant(db, found[1].id, event_id, participant_id)
+    event = await owned_event(db, found[1].id, event_id)
     return page(request, "dashboard/sure.html", who=who, what="remove", event=event, person=person)
 
 
@@ -98,13 +87,11 @@ async def change_email(
     res: ResourcesDep,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
     email: Annotated[str, Form(max_length=320)] = "",
 ) -> Response:
     """A new address for the rest of this follow-through; a bad one is refused beside the
     field, and nothing changes."""
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
 
     async def refused(message: str) -> Response:
         return await _person_page(
@@ -128,8 +115,6 @@ async def change_email(
         if new.lower() == person.email.lower():
             return await refused("That is the address this follow-through already uses.")
         await participants.change_email(res.client, db, person, new)
-    except NotFound:
-        return missing(request, who)
     except Conflict as exc:
         await db.rollback()
         return await refused(exc.detail)
@@ -147,10 +132,8 @@ async def person_action(
     res: ResourcesDep,
     db: DbDep,
     who: ViewerDep,
+    found: LeadDep,
 ) -> Response:
-    found = await lead_school(request, db, who)
-    if isinstance(found, Response):
-        return found
     try:
         person = await owned_participant(db, found[1].id, event_id, participant_id)
         if action == "pause":
@@ -161,8 +144,6 @@ async def person_action(
             await participants.remove(res.client, db, person)
         else:
             await resend_to(db, res.mailer, res.settings, res.signer, person)
-    except NotFound:
-        return missing(request, who)
     except Conflict as exc:
         return problem(request, exc.detail, 409)
     return _person(event_id, participant_id, action)

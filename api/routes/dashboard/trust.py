@@ -5,11 +5,11 @@ and so does a school of another trust."""
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
-from api.deps import DbDep, ResourcesDep, ViewerDep
+from api.deps import DbDep, ResourcesDep
 from api.pages import page
-from api.routes.dashboard.base import SIGN_IN, dashboard_router, missing
+from api.routes.dashboard.base import SignedInDep, dashboard_router
 from services import trust
 from services.errors import NotFound
 from services.signin import Viewer
@@ -29,53 +29,44 @@ def _year(today: trust.AcademicYear, asked: str) -> tuple[trust.AcademicYear, st
 
 
 async def _view(
-    request: Request, res: ResourcesDep, db: DbDep, who: Viewer | None, year: str, school: str
-) -> tuple[Viewer, trust.TrustView, str] | Response:
+    res: ResourcesDep, db: DbDep, who: Viewer, year: str, school: str
+) -> tuple[Viewer, trust.TrustView, str]:
     """The trust's figures (or one of its schools'), for the trust role only."""
-    if who is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
     if who.role != "trust":
-        return missing(request, who)
+        raise NotFound("Only a trust's leaders see its pages.")
     today = trust.AcademicYear.of((await res.clock()).date())
     chosen, error = _year(today, year)
-    try:
-        if school:
-            return who, await trust.school_view(db, who.scope, school, chosen, today), error
-        return who, await trust.trust_view(db, who.scope, chosen, today), error
-    except NotFound:
-        return missing(request, who)
+    if school:
+        return who, await trust.school_view(db, who.scope, school, chosen, today), error
+    return who, await trust.trust_view(db, who.scope, chosen, today), error
 
 
 @router.get("/trust", response_model=None)
 async def trust_page(
-    request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, year: str = ""
+    request: Request, res: ResourcesDep, db: DbDep, who: SignedInDep, year: str = ""
 ) -> Response:
-    found = await _view(request, res, db, who, year, "")
-    return found if isinstance(found, Response) else _page(request, *found)
+    return _page(request, *await _view(res, db, who, year, ""))
 
 
 @router.get("/trust/schools/{school_id}", response_model=None)
 async def school_page(
-    school_id: str, request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, year: str = ""
+    school_id: str, request: Request, res: ResourcesDep, db: DbDep, who: SignedInDep, year: str = ""
 ) -> Response:
-    found = await _view(request, res, db, who, year, school_id)
-    return found if isinstance(found, Response) else _page(request, *found)
+    return _page(request, *await _view(res, db, who, year, school_id))
 
 
 @router.get("/trust/export.csv", response_model=None)
 async def trust_export(
-    request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, year: str = ""
+    request: Request, res: ResourcesDep, db: DbDep, who: SignedInDep, year: str = ""
 ) -> Response:
-    found = await _view(request, res, db, who, year, "")
-    return found if isinstance(found, Response) else _csv(request, *found, "trust")
+    return _csv(request, *await _view(res, db, who, year, ""), "trust")
 
 
 @router.get("/trust/schools/{school_id}/export.csv", response_model=None)
 async def school_export(
-    school_id: str, request: Request, res: ResourcesDep, db: DbDep, who: ViewerDep, year: str = ""
+    school_id: str, request: Request, res: ResourcesDep, db: DbDep, who: SignedInDep, year: str = ""
 ) -> Response:
-    found = await _view(request, res, db, who, year, school_id)
-    return found if isinstance(found, Response) else _csv(request, *found, "school")
+    return _csv(request, *await _view(res, db, who, year, school_id), "school")
 
 
 def _page(request: Request, who: Viewer, view: trust.TrustView, error: str) -> Response:
