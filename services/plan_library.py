@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
@@ -26,7 +26,7 @@ from cpd.db import Db
 from cpd.models import SchoolPlan
 from cpd.plans import Plan, Step, check_steps
 from services.errors import Conflict, Invalid, NotFound
-from services.schemas import EventCreate
+from services.schemas import EventCreate, OneLine
 
 SCHOOL = "school:"
 _SCHOOL_ID = re.compile(r"^school:([a-z0-9][a-z0-9-]{0,47})(?:@([1-9][0-9]{0,5}))?$")
@@ -152,7 +152,7 @@ class SchoolPlanIn(BaseModel):
         pattern=r"^[a-z0-9][a-z0-9-]{0,47}$",
         description="One of the school's plans to save a new version of; omit for a new plan",
     )
-    name: str = Field(min_length=1, max_length=120)
+    name: OneLine = Field(min_length=1, max_length=120)
     stream: str = Field(default="custom", max_length=40)
     steps: list[Step] = Field(min_length=1, max_length=120)
 
@@ -182,14 +182,6 @@ class SchoolPlanIn(BaseModel):
             ]
         }
     }
-
-    @field_validator("name")
-    @classmethod
-    def _one_line(cls, value: str) -> str:
-        cleaned = " ".join(value.split())
-        if not cleaned:
-            raise ValueError("name must not be blank")
-        return cleaned
 
     @model_validator(mode="after")
     def _steps_together(self) -> SchoolPlanIn:

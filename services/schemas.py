@@ -6,12 +6,12 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     EmailStr,
     Field,
     PlainSerializer,
     WithJsonSchema,
-    field_validator,
     model_validator,
 )
 from pydantic.json_schema import JsonDict
@@ -23,22 +23,25 @@ from cpd.plans import Plan, StepKind
 from workflows.types import Timeline
 
 
+def _one_line(value: str) -> str:
+    cleaned = " ".join(value.split())
+    if not cleaned:
+        raise ValueError("name must not be blank")
+    return cleaned
+
+
+# A name as people write it on one line: spaces and line breaks run together, never blank.
+OneLine = Annotated[str, AfterValidator(_one_line)]
+
+
 class ParticipantIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: OneLine = Field(min_length=1, max_length=200)
     email: EmailStr
     language: Literal["", "en", "cy"] = Field(
         default="",
         description="What this teacher reads: en (English) or cy (Welsh); "
         "empty follows the school's language (PUT /v1/school/language).",
     )
-
-    @field_validator("name")
-    @classmethod
-    def _one_line(cls, value: str) -> str:
-        cleaned = " ".join(value.split())
-        if not cleaned:
-            raise ValueError("name must not be blank")
-        return cleaned
 
 
 def _no_repeated_emails(people: list[ParticipantIn]) -> None:

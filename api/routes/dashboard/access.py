@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import DbDep, ViewerDep
 from api.pages import page
-from api.routes.dashboard.base import LeadDep, dashboard_router, missing
+from api.routes.dashboard.base import LeadDep, dashboard_router, field_errors, missing
 from cpd.models import API_KEY_SCOPES, School
 from services import school_access
 from services.errors import Invalid
@@ -17,10 +17,6 @@ from services.signin import Viewer
 from services.tenancy import SCOPE_WORDS
 
 router = dashboard_router()
-
-
-def _errors(exc: Invalid) -> dict[str, str]:
-    return {f["field"]: f["message"] for f in exc.fields}
 
 
 async def _leaders_page(
@@ -60,7 +56,9 @@ async def add_leader(
         await school_access.add_leader(db, found[1].id, email, role, name)
     except Invalid as exc:
         form = {"email": email, "name": name, "role": role}
-        return await _leaders_page(request, db, *found, status=422, errors=_errors(exc), form=form)
+        return await _leaders_page(
+            request, db, *found, status=422, errors=field_errors(exc), form=form
+        )
     return RedirectResponse("/dashboard/settings/leaders?done=added", status_code=303)
 
 
@@ -132,7 +130,9 @@ async def create_key(
         key = await school_access.create_key(db, found[1].id, label, scopes or [])
     except Invalid as exc:
         form = {"label": label, "scopes": scopes or []}
-        return await _keys_page(request, db, *found, status=422, errors=_errors(exc), form=form)
+        return await _keys_page(
+            request, db, *found, status=422, errors=field_errors(exc), form=form
+        )
     await db.flush()
     return await _keys_page(request, db, *found, new_key=key, new_label=" ".join(label.split()))
 

@@ -19,7 +19,7 @@ from api.csrf import SessionForms
 from api.deps import DbDep, ViewerDep
 from api.pages import page
 from cpd.models import School
-from services.errors import NotFound
+from services.errors import Invalid, NotFound
 from services.signin import Viewer
 
 SIGN_IN = "/dashboard/login"
@@ -53,6 +53,11 @@ def dashboard_router() -> APIRouter:
         dependencies=[SessionForms],
         route_class=DashboardRoute,
     )
+
+
+def field_errors(exc: Invalid) -> dict[str, str]:
+    """A refusal's messages by the field they belong beside on the page."""
+    return {f["field"]: f["message"] for f in exc.fields}
 
 
 def missing(request: Request, who: Viewer | None) -> Response:

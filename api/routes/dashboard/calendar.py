@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from api.deps import DbDep, ResourcesDep, ViewerDep
 from api.forms import read_upload
 from api.pages import page, problem
-from api.routes.dashboard.base import LeadDep, dashboard_router
+from api.routes.dashboard.base import LeadDep, dashboard_router, field_errors
 from cpd.calendar import SchoolCalendar
 from cpd.ics import MAX_BYTES
 from cpd.models import School
@@ -108,10 +108,6 @@ async def _saved(res: ResourcesDep, db: DbDep, school: School) -> Response:
     return RedirectResponse("/dashboard/calendar?saved=1", status_code=303)
 
 
-def _errors(exc: Invalid) -> dict[str, str]:
-    return {f["field"]: f["message"] for f in exc.fields}
-
-
 @router.post("/calendar/dates", response_model=None)
 async def add_dates(
     request: Request,
@@ -131,7 +127,7 @@ async def add_dates(
     except Invalid as exc:
         form = {"kind": kind, "name": name, "start": start, "end": end}
         return await _calendar_page(
-            request, res, *found, status=422, errors=_errors(exc), form=form
+            request, res, *found, status=422, errors=field_errors(exc), form=form
         )
     return await _saved(res, db, school)
 
@@ -152,7 +148,7 @@ async def remove_dates(
     try:
         await calendar_edits.remove(db, found[1], kind, name, start, end)
     except Invalid as exc:
-        return await _calendar_page(request, res, *found, status=422, errors=_errors(exc))
+        return await _calendar_page(request, res, *found, status=422, errors=field_errors(exc))
     return await _saved(res, db, found[1])
 
 
@@ -172,6 +168,6 @@ async def set_place(
     except Invalid as exc:
         form = {"nation": nation, "timezone": timezone}
         return await _calendar_page(
-            request, res, *found, status=422, errors=_errors(exc), form=form
+            request, res, *found, status=422, errors=field_errors(exc), form=form
         )
     return await _saved(res, db, found[1])

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import DbDep, ResourcesDep, ViewerDep
 from api.pages import page, problem
-from api.routes.dashboard.base import LeadDep, dashboard_router
+from api.routes.dashboard.base import LeadDep, dashboard_router, field_errors
 from cpd.branding import MIN_CONTRAST, Branding
 from cpd.i18n import LANGUAGES
 from cpd.models import School
@@ -21,10 +21,6 @@ from services.errors import Invalid
 from services.signin import Viewer
 
 router = dashboard_router()
-
-
-def _errors(exc: Invalid) -> dict[str, str]:
-    return {f["field"]: f["message"] for f in exc.fields}
 
 
 async def _settings_page(
@@ -79,7 +75,7 @@ async def save_sending(
     except Invalid as exc:
         form = {"window_start": window_start, "window_end": window_end, "budget": budget}
         return await _settings_page(
-            request, res, db, *found, status=422, errors=_errors(exc), form=form
+            request, res, db, *found, status=422, errors=field_errors(exc), form=form
         )
     await db.commit()
     if moved:
@@ -167,6 +163,6 @@ async def save_branding(
     except Invalid as exc:
         # The sample stays the saved branding's: the form's values could not make one.
         return _branding_page(
-            request, res, *found, saved_branding, form, kind, status=422, errors=_errors(exc)
+            request, res, *found, saved_branding, form, kind, status=422, errors=field_errors(exc)
         )
     return _branding_page(request, res, *found, branding, form, kind, previewing=True)
