@@ -11,19 +11,9 @@ import pytest
 from sqlmodel import func, select
 
 from cpd.models import Answer, UnclearReply
-from run.inbound import serve
 from tests.faults.tally import TALLY
-from tests.support.events import days_ago, event
-from tests.support.inbox import free_port
+from tests.support.replies import check_in_with_reply_server
 from tests.support.stack import Stack, StackFactory
-
-CHECKIN_PLAN = {
-    "id": "checkin-now",
-    "name": "A check-in",
-    "steps": [
-        {"id": "checkin", "kind": "practice_checkin", "offset_days": 0, "send_time": "00:00"}
-    ],
-}
 
 HEAD = (
     "From: Ada Lovelace <ada@hillside.example>\r\nTo: {to}\r\n"
@@ -78,18 +68,8 @@ async def deliver(port: int, to: str, raw: bytes) -> tuple[int, str]:
 @pytest.fixture
 async def replies(dev_stack: StackFactory) -> AsyncIterator[tuple[Stack, int, str]]:
     """A check-in sent to Ada, and the reply server on a free loopback port."""
-    port = free_port()
-    async with dev_stack(inbound_smtp_port=port) as s:
-        server = await serve(s.settings, s.db, s.client, s.app.state.resources.mailer)
-        created = await s.api.post(
-            "/v1/events", json=event(plan=CHECKIN_PLAN, event_date=days_ago(0)), headers=s.auth()
-        )
-        assert created.status_code == 201
-        [mail] = await s.smtp.inbox.wait_for(1)
-        try:
-            yield s, port, str(mail["Reply-To"])
-        finally:
-            server.close()
+    async with check_in_with_reply_server(dev_stack) as found:
+        yield found
 
 
 async def counts(s: Stack) -> tuple[int, int, int]:

@@ -13,19 +13,10 @@ from cpd.models import Participant
 from cpd.plans import StepKind
 from emails.reading import read_choice
 from emails.replies import is_automatic, new_text
-from run.inbound import serve
-from tests.support.events import days_ago, event
-from tests.support.inbox import free_port, links_of, text_of
+from tests.support.inbox import links_of, text_of
 from tests.support.inbox import send_reply as send
+from tests.support.replies import check_in_with_reply_server
 from tests.support.stack import Stack, StackFactory
-
-CHECKIN_PLAN = {
-    "id": "checkin-now",
-    "name": "A check-in",
-    "steps": [
-        {"id": "checkin", "kind": "practice_checkin", "offset_days": 0, "send_time": "00:00"}
-    ],
-}
 
 
 def reply(body: str, subject: str = "Re: How is it going?", **headers: str) -> EmailMessage:
@@ -114,18 +105,8 @@ def test_a_real_reply_is_not_automatic() -> None:
 @pytest.fixture
 async def replies(dev_stack: StackFactory) -> AsyncIterator[tuple[Stack, int, str]]:
     """A stack with a check-in sent to Ada, and the reply endpoint on a free port."""
-    port = free_port()
-    async with dev_stack(inbound_smtp_port=port) as s:
-        server = await serve(s.settings, s.db, s.client, s.app.state.resources.mailer)
-        created = await s.api.post(
-            "/v1/events", json=event(plan=CHECKIN_PLAN, event_date=days_ago(0)), headers=s.auth()
-        )
-        assert created.status_code == 201
-        [mail] = await s.smtp.inbox.wait_for(1)
-        try:
-            yield s, port, str(mail["Reply-To"])
-        finally:
-            server.close()
+    async with check_in_with_reply_server(dev_stack) as found:
+        yield found
 
 
 async def answers(s: Stack) -> list[tuple[str, str]]:
