@@ -115,9 +115,12 @@ class Step(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _cues_unchased(cls, data: Any) -> Any:
-        # A cue given no reminder policy gets none, rather than the default it may not have.
-        if isinstance(data, dict) and data.get("kind") == "cue" and "reminders" not in data:
-            return {**data, "reminders": {"max_reminders": 0}}
+        # A cue given no reminder count (no policy, or one without max_reminders) gets none,
+        # rather than the default it may not have: as its JSON schema says.
+        if isinstance(data, dict) and data.get("kind") == "cue":
+            reminders = data.get("reminders", {})
+            if isinstance(reminders, dict) and "max_reminders" not in reminders:
+                return {**data, "reminders": {**reminders, "max_reminders": 0}}
         return data
 
     @model_validator(mode="after")

@@ -46,10 +46,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "databases" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("db")
         backends = BACKENDS if chosen == "both" else (chosen,)
-        if metafunc.definition.get_closest_marker("one_database"):
-            # What it proves does not depend on the app database (workflow code across a
-            # deployment): once is enough, on the first backend chosen.
-            backends = backends[:1]
         metafunc.parametrize("databases", backends, indirect=True, scope="session")
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
-from cpd.plans import StepKind
+from cpd.plans import Step, StepKind
 from tests.support.events import days_ago
 from tests.support.inbox import text_of
 from tests.support.stack import StackFactory
@@ -139,3 +140,15 @@ def test_every_built_in_step_has_words_of_its_own() -> None:
         "Week 2 check-in",
         "3-month impact check",
     ]
+
+
+def test_a_cue_given_no_reminder_count_gets_none_and_one_given_some_is_refused() -> None:
+    for reminders in ({}, {"every_working_days": 3}):
+        step = Step.model_validate(
+            {"id": "cue", "kind": "cue", "offset_days": 7, "reminders": reminders}
+        )
+        assert step.reminders.max_reminders == 0
+    with pytest.raises(ValidationError, match="cues are never chased with reminders"):
+        Step.model_validate(
+            {"id": "cue", "kind": "cue", "offset_days": 7, "reminders": {"max_reminders": 2}}
+        )

@@ -98,8 +98,10 @@ async def test_a_reply_and_a_link_answer_at_once_record_one_answer(
                 [kept] = (await db.exec(select(Answer))).all()
             # The one recorded is the one that was not told "already".
             assert kept.choice == ("not_yet" if told[0] else "tried_twice")
-            mails = await settle(s, 1)
-            TALLY.emails(["ada"], ["ada" for _ in mails])
-            assert len(mails) == 1
+            # Whichever won, one effect: a "not yet" brings its one support email.
+            expected = ["ada"] * (2 if kept.choice == "not_yet" else 1)
+            mails = await settle(s, len(expected))
+            TALLY.emails(expected, ["ada" for _ in mails])
+            assert len(mails) == len(expected)
         finally:
             server.close()

@@ -70,6 +70,16 @@ class Walker:
             await self.env.sleep(timedelta(days=1))
             await self.collect(policy)
 
+    async def until_answered(self, step_id: str, policy: Policy, most_days: int = 400) -> None:
+        """Day by day until the teacher has answered ``step_id``: a holiday may push a step
+        later than a test's fixed number of days (the time-skipping clock runs on across
+        tests, so which holidays fall where is not known in advance)."""
+        for _ in range(most_days):
+            if step_id in self.answered:
+                return
+            await self.days(1, policy)
+        raise AssertionError(f"{step_id} was not answered within {most_days} days")
+
     async def collect(self, policy: Policy | None = None) -> None:
         fresh = self.stack.smtp.inbox.to(self.to)[self._already_there + len(self.received) :]
         for message in fresh:
