@@ -31,11 +31,14 @@ ALREADY = "We already had your answer"
 SAMPLES: list[tuple[str, float, bool]] = []  # (endpoint, milliseconds, failed)
 ANSWERED: list[str] = []  # the links whose answer the page said was recorded
 LINKS_OUT: list[float] = []  # when the first teacher found no link left
+ERRORS: list[str] = []  # what each failed request said
 
 
 @events.request.add_listener
 def _keep(name: str, response_time: float, exception: Exception | None, **_: Any) -> None:
     SAMPLES.append((name, response_time, exception is not None))
+    if exception is not None:
+        ERRORS.append(f"{name}: {str(exception)[:160]}")
 
 
 @events.quitting.add_listener
