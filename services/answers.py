@@ -49,6 +49,10 @@ class AnswerRefused(Exception):
 async def submit_answer(
     client: Client, db: Db, person: Participant, answer: AnswerIn
 ) -> AnswerReceipt:
+    # The Update can wait seconds on a busy worker: end the read transaction first, so its
+    # connection goes back to the pool meanwhile. Held, a few dozen answers at once took
+    # every connection, and every other page waited 30 s for one and failed (bench/load.py).
+    await db.commit()
     handle = client.get_workflow_handle_for(ParticipantWorkflow.run, person.workflow_id)
     try:
         with gone_if_not_found():
