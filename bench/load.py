@@ -362,7 +362,7 @@ def error_kinds(errors: list[str]) -> dict[str, int]:
     """Failures by endpoint and what they got, told apart by their status and error code."""
     kinds: dict[str, int] = defaultdict(int)
     for error in errors:
-        kinds[re.sub(r"\s+", " ", error)[:120]] += 1
+        kinds[re.sub(r"\s+", " ", error)[:220]] += 1
     return dict(kinds)
 
 
@@ -532,7 +532,7 @@ The stack `cpd dev` runs, each part as it runs it, on free ports: the Temporal d
 persisting to a SQLite file, `python -m run.worker` (both lanes, the participants' at
 niceness 10 as by default), the API under uvicorn (`api.app:serve_app`), the dev SMTP server
 keeping every message in a Maildir, SQLite for the app. One school, open all hours,
-triggered {r.events} events of up to {PER_EVENT:,} teachers through `POST /v1/events`, dated
+triggered {r.events} event(s) of up to {PER_EVENT:,} teachers through `POST /v1/events`, dated
 yesterday; {r.emails:,} first emails (the action plan) of {r.teachers:,} arrived within
 {r.seed_s:.0f} s of the first POST (mail pace off for this seeding:
 `CPD_SMTP_RATE_PER_SECOND=0`, `CPD_FAN_OUT_BEGIN_PER_SECOND=0`), and each teacher's check-in
@@ -571,13 +571,13 @@ errors, each answer recorded once: **{"met" if met else "NOT met"}** ({rate:.1f}
 {errors} errors, recorded once: {"yes" if once else "no"}).
 
 On disk afterwards: the app's SQLite {r.sizes["app.db"] / 1e6:.1f} MB, the dev server's
-{r.sizes["temporal.db"] / 1e6:.1f} MB ({r.sizes["temporal.db"] / max(r.emails, 1):,.0f}
-bytes a follow-through a few workflow tasks into its year: history, mutable state,
-visibility).
+{r.sizes["temporal.db"] / 1e6:.1f} MB for {r.teachers:,} follow-throughs started, {r.emails:,}
+of them past their first email ({r.sizes["temporal.db"] / r.teachers:,.0f} bytes each: history,
+mutable state, visibility).
 
 | App table (with its indexes) | Rows | MB | Bytes a row |
 |---|---|---|---|
-{tables}
+{tables or "| (none of 1,000 rows or more) | | | |"}
 
 CPU during the run, cores of {cpus}:
 

@@ -48,6 +48,7 @@ def _write(**_: Any) -> None:
             "samples": SAMPLES,
             "answered": ANSWERED,
             "links_out": min(LINKS_OUT, default=None),
+            "errors": ERRORS,
         }
         json.dump({**results, "t_end": time.time()}, out)
 
