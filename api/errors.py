@@ -85,8 +85,30 @@ UNREACHABLE: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,
     ConnectionError,
+    # Every pooled connection busy for the pool's whole wait: try again shortly.
+    sqlalchemy.exc.TimeoutError,
 )
 RETRY_AFTER = "5"
+BUSY_PAGE = (
+    "We could not finish this just now: the service is busy. Please try again in a "
+    "minute. If you were answering a check-in, sending it again is safe: your answer "
+    "is counted once."
+)
+
+
+def _busy(request: Request, what: str) -> Response:
+    """503 with Retry-After: the API's error shape under /v1, a page everywhere else
+    (a teacher answering from an email, a leader on the dashboard)."""
+    headers = {"Retry-After": RETRY_AFTER}
+    if not request.url.path.startswith("/v1/"):
+        response = problem(request, BUSY_PAGE, 503)
+        response.headers.update(headers)
+        return response
+    body = ErrorBody(
+        error="temporarily_unavailable",
+        detail=f"{what}; please retry: repeating the request is safe.",
+    )
+    return JSONResponse(body.model_dump(), status_code=503, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -137,27 +159,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body.model_dump(), status_code=422)
 
     @app.exception_handler(RPCError)
-    async def _temporal_down(_: Request, exc: RPCError) -> JSONResponse:
+    async def _temporal_down(request: Request, exc: RPCError) -> Response:
         # Every write path is idempotent, so the caller can simply retry.
-        body = ErrorBody(
-            error="temporarily_unavailable",
-            detail=(
-                f"The workflow service did not answer ({exc.status.name}); "
-                "please retry: repeating the request is safe."
-            ),
-        )
-        return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
+        return _busy(request, f"The workflow service did not answer ({exc.status.name})")
 
-    async def _unreachable(_: Request, exc: Exception) -> JSONResponse:
+    async def _unreachable(request: Request, exc: Exception) -> Response:
         what = "mail server" if isinstance(exc, aiosmtplib.SMTPException) else "database"
         # Each write is one transaction, so a request cut short here changed nothing.
-        body = ErrorBody(
-            error="temporarily_unavailable",
-            detail=f"The {what} did not answer; please retry: repeating the request is safe.",
-        )
-        return JSONResponse(
-            body.model_dump(), status_code=503, headers={"Retry-After": RETRY_AFTER}
-        )
+        return _busy(request, f"The {what} did not answer")
 
     for kind in UNREACHABLE:
         app.add_exception_handler(kind, _unreachable)

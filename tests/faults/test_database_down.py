@@ -19,7 +19,7 @@ from cpd.schema import migrate
 from devtools.postgres import PostgresServer, postgres_bin, start_postgres
 from tests.faults.tally import TALLY
 from tests.support.events import CHECKIN_THEN_IMPACT, days_ago, event
-from tests.support.inbox import SmtpServer
+from tests.support.inbox import SmtpServer, links_of
 from tests.support.stack import running_stack
 
 TEACHERS = [{"name": f"Teacher {n}", "email": f"t{n}@hillside.example"} for n in range(6)]
@@ -59,6 +59,8 @@ async def test_the_database_down_gives_503_and_everything_completes_once_it_is_b
         body = event("during", TEACHERS, plan=CHECKIN_THEN_IMPACT, event_date=days_ago(0))
         first = await s.api.post("/v1/events", json=body, headers=s.auth())
         assert first.status_code == 201
+        await s.smtp.inbox.wait_for(1, timeout=60)
+        check_in = links_of(s.smtp.inbox.messages[0])[0]
         # Down while the fan-out and the sends are under way.
         cluster.stop()
         TALLY.fault("database down")
@@ -66,6 +68,11 @@ async def test_the_database_down_gives_503_and_everything_completes_once_it_is_b
         assert listed.status_code == 503, listed.text
         assert listed.headers["Retry-After"].isdigit()
         assert "retry" in listed.json()["detail"].lower()
+        # A teacher opening their check-in meanwhile gets a page, not the API's JSON.
+        busy = await s.api.get(check_in.removeprefix(s.settings.public_base_url))
+        assert busy.status_code == 503 and busy.headers["Retry-After"].isdigit()
+        assert busy.headers["content-type"].startswith("text/html")
+        assert "Please try again in a minute" in busy.text
         later = event("after", TEACHERS[:2], plan=CHECKIN_THEN_IMPACT, event_date=days_ago(0))
         refused = await s.api.post("/v1/events", json=later, headers=s.auth())
         assert refused.status_code == 503 and refused.headers["Retry-After"].isdigit()
