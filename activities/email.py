@@ -6,10 +6,13 @@ The send key's row moves sending → handed_over → sent | bounced:
   worker died waiting for the reply, or before recording it): it does not
   send again, and records the email as sent;
 - ``sent`` and ``bounced`` are final.
-A server that answers 4xx did not take the message, so the row goes back to
-``sending``. Only silence after the hand-over (a crash, or the connection
-dropping before the server's reply) is ambiguous, and then we never send
-twice: at worst the one message in flight in those milliseconds is lost.
+The hand-over is recorded as late as SMTP allows: after the server's 354 and
+the message's lines, just before the "." that lets the server take it
+(activities/smtp.py). A server that answers 4xx did not take the message, so
+the row goes back to ``sending``. Only silence after the hand-over (a crash,
+or the connection dropping before the server's reply) is ambiguous, and then
+we never send twice: a worker that dies between recording the hand-over and
+writing that last line loses that one message.
 An attempt that is cancelled rather than killed (its activity timed out, or the
 worker let its workflow task go) finishes the hand-over first (activities/smtp.py),
 so only a dead worker can leave that gap.

@@ -7,8 +7,9 @@
 - A permanent 5xx means the address will never take it: raise
   ``PermanentSmtpError`` (recorded as bounced, not retried). A 4xx or a
   network error is transient: raise, and the activity retries with backoff.
-- ``on_handover`` runs just before the message itself is handed to the
-  server, so the caller can record that the outcome is now out of its hands;
+- ``on_handover`` runs at the last moment before the server can take the
+  message: after its 354 and the message's lines, just before the line that
+  ends DATA. The caller records there that the outcome is out of its hands;
   from then on a cancelled send finishes handing the message over first.
 """
 
@@ -23,6 +24,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 
 import aiosmtplib
+from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
 from cpd.settings import Settings
 
@@ -129,11 +131,7 @@ class SmtpSender:
         # go) waits until the hand-over is recorded and the DATA command is finished:
         # stopping in between would lose the message. Only a second cancellation, or
         # the connection's own timeout, cuts it short.
-        async def hand_over() -> None:
-            await on_handover()
-            await conn.data(message.data)
-
-        handing = asyncio.ensure_future(hand_over())
+        handing = asyncio.ensure_future(_data(conn, message.data, on_handover))
         try:
             await asyncio.shield(handing)
         except asyncio.CancelledError:
@@ -166,3 +164,27 @@ class SmtpSender:
             self._idle.append(conn)
         except (aiosmtplib.SMTPException, OSError):
             conn.close()
+
+
+async def _data(conn: aiosmtplib.SMTP, data: bytes, on_handover: Handover) -> None:
+    """DATA, as aiosmtplib's ``SMTP.data`` does it, with the hand-over recorded late.
+
+    The server takes nothing until the line with a single "." that ends DATA, so
+    everything before it is recorded as not sent (a retry sends again) and the
+    hand-over is recorded just before it. A worker that dies between the two
+    loses that one message, and that gap is one local write: it used to be the
+    whole DATA exchange.
+    """
+    start = await conn.execute_command(b"DATA")
+    if start.code != aiosmtplib.SMTPStatus.start_input:
+        raise aiosmtplib.SMTPDataError(start.code, start.message)
+    protocol = conn.protocol
+    if protocol is None:
+        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+    protocol.write(PERIOD_REGEX.sub(b"..", normalize_message_line_endings(data)))
+    await on_handover()
+    protocol.write(b".\r\n")
+    # No await between the write and this read, so the reply cannot arrive unclaimed.
+    reply = await protocol.read_response(timeout=conn.timeout)
+    if reply.code != aiosmtplib.SMTPStatus.completed:
+        raise aiosmtplib.SMTPDataError(reply.code, reply.message)

@@ -52,6 +52,34 @@ async def test_a_refused_recipient_is_permanent_and_the_connection_survives(
     assert [str(m["Subject"]) for m in smtp.inbox.messages] == ["Message 3"]
 
 
+async def test_nothing_is_delivered_before_the_hand_over_and_dot_lines_survive(
+    smtp: SmtpServer, tmp_path: Path
+) -> None:
+    """The hand-over is recorded at the last moment before the server can take the
+    message. A sender stopped there (its record failed) has delivered nothing, so a
+    retry may send it; the message's own lines, dots and all, arrive as written."""
+    sender = SmtpSender(make_settings(tmp_path, smtp.port, smtp_rate_per_second=0))
+
+    class RecordFailed(Exception):
+        pass
+
+    async def record_fails() -> None:
+        raise RecordFailed
+
+    with pytest.raises(RecordFailed):
+        await sender.send(message("ada@hillside.example", 1), on_handover=record_fails)
+    dotted = EmailMessage()
+    dotted["From"] = "CPD <cpd@hillside.example>"
+    dotted["To"] = "ada@hillside.example"
+    dotted["Subject"] = "Message 2"
+    dotted.set_content("One\n.Two starts with a dot\n.\nThree")
+    await sender.send(Outgoing.of(dotted))
+    await sender.close()
+    assert [str(m["Subject"]) for m in smtp.inbox.messages] == ["Message 2"]
+    body = str(smtp.inbox.messages[0].get_payload())
+    assert body.splitlines() == ["One", ".Two starts with a dot", ".", "Three"]
+
+
 async def test_the_rate_limiter_spaces_sends_after_its_burst() -> None:
     limiter = RateLimiter(rate=100, burst=5)
     started = time.monotonic()
