@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api.app import create_app
+from bench.probes import SLOW_TASKS
 from cpd.calendar import SchoolCalendar
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker
 from cpd.schema import migrate
@@ -72,13 +73,27 @@ async def lane_process(settings: Settings, temporal_address: str, lane: str) -> 
     """``cpd worker --lane <lane>`` in a process of its own, as docker-compose runs it."""
     env = {**os.environ, **settings.as_environment(temporal_address=temporal_address)}
     command = [sys.executable, "-m", "run.cli", "worker", "--lane", lane]
-    worker = await asyncio.create_subprocess_exec(*command, env=env)
+    worker = await asyncio.create_subprocess_exec(
+        *command, env=env, stderr=asyncio.subprocess.PIPE, limit=1 << 20
+    )
+    assert worker.stderr is not None
+    reading = asyncio.create_task(_read_log(worker.stderr))
     try:
         await asyncio.sleep(3)  # connected and polling (its log says so) before the POST
         yield
     finally:
         worker.terminate()
         await worker.wait()
+        await reading
+
+
+async def _read_log(stream: asyncio.StreamReader) -> None:
+    """The lane's log on to ours, less the SDK's slow-task warnings, which are counted
+    (bench/probes.py) instead: thousands of them would bury the benchmark's output."""
+    while line := await stream.readline():
+        text = line.decode(errors="replace")
+        if not SLOW_TASKS.seen(text):
+            sys.stderr.write(text)
 
 
 @asynccontextmanager
