@@ -287,12 +287,14 @@ async def _starts(client: Client, event_id: str, t0_wall: float) -> tuple[int, f
     query = f'WorkflowType = "ParticipantWorkflow" AND CpdEventId = "{event_id}"'
     count, deadline = -1, time.monotonic() + 15
     while time.monotonic() < deadline:
-        latest = (await client.count_workflows(query)).count
+        latest = (await client.count_workflows(query, rpc_timeout=timedelta(seconds=60))).count
         if latest == count:
             break
         count = latest
         await asyncio.sleep(1.0)
-    times = [w.start_time.timestamp() async for w in client.list_workflows(query)]
+    # A generous timeout: on a busy machine the visibility store answers slowly.
+    listing = client.list_workflows(query, rpc_timeout=timedelta(seconds=120))
+    times = [w.start_time.timestamp() async for w in listing]
     return len(times), (max(times) - t0_wall if times else None)
 
 
