@@ -23,7 +23,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from api.app import create_app
+from api.app import create_app, wall_clock
+from api.deps import Clock
 from bench.probes import SLOW_TASKS
 from cpd.calendar import SchoolCalendar
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker
@@ -103,10 +104,12 @@ async def app_stack(
     smtp_port: int,
     calendar: SchoolCalendar | None = None,
     deployed: bool = False,
+    clock: Clock = wall_clock,
     **overrides: Any,
 ) -> AsyncIterator[Stack]:
     """The app in this process; the worker's lanes here too, or (``deployed``) each in a
-    process of its own, as docker-compose runs them."""
+    process of its own, as docker-compose runs them. ``clock``: the app's "now" (a
+    time-skipping server's, whose clock runs years ahead of the wall's)."""
     settings = Settings(
         environment="test",
         data_dir=data_dir,  # SQLite app.db in a temporary directory
@@ -125,7 +128,7 @@ async def app_stack(
     school_id = f"bench-{uuid.uuid4().hex[:8]}"
     await admin.create_school(db, school_id, "Bench Academy", calendar)
     key = await admin.create_key(db, school_id, "bench")
-    app = create_app(settings, client)
+    app = create_app(settings, client, clock)
     async with AsyncExitStack() as running:
         await running.enter_async_context(app.router.lifespan_context(app))
         if deployed:

@@ -88,7 +88,9 @@ async def participant_years(env: WorkflowEnvironment, data_dir: Path, runs: int)
     results = []
     try:
         # A budget above the plan's busiest week, so no send is deferred by it.
-        async with app_stack(env.client, data_dir, sink.port, email_budget_per_week=10) as stack:
+        async with app_stack(
+            env.client, data_dir, sink.port, clock=env.get_current_time, email_budget_per_week=10
+        ) as stack:
             for i in range(runs):
                 results.append(await _one_year(env, stack, sink, tag=f"year{i}"))
     finally:
