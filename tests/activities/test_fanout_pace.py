@@ -21,7 +21,7 @@ async def test_no_first_email_leaves_before_nearly_every_participant_is_started(
     still to be started."""
     async with dev_stack(smtp_rate_per_second=0) as s:
         event = await trigger(s, "whole-school-inset", date.today() - timedelta(days=1), PEOPLE)
-        await smtp.inbox.wait_for(1, timeout=60)
+        await smtp.inbox.wait_for(1, timeout=180)
         query = f'WorkflowType = "ParticipantWorkflow" AND CpdEventId = "{event["id"]}"'
         started = (await s.client.count_workflows(query)).count
         assert started >= PEOPLE * 4 // 5, started
