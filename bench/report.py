@@ -142,7 +142,7 @@ def _year(y: YearFigures) -> str:
 
 The default plan (`whole-school-inset`), the default school calendar (London, Monday to
 Friday, 07:30-17:30) and a teacher who never answers, so every reminder and every "missed"
-runs. Triggered through the API, then `env.sleep(400 days)`, with the real worker, SQLite
+runs. Triggered through the API, then `env.sleep(400 days)` (and a month more at a time until the follow-through has ended: holidays can push its last window later), with the real worker, SQLite
 and aiosmtpd. The raw baseline is one workflow that sleeps 365 days, driven the same way
 on the same server.
 
@@ -372,9 +372,22 @@ def _interpretation(f: Figures) -> str:
 
 
 # Found by hand while reading the first runs; not measured by this command, so dated.
-DIAGNOSTICS = """### Diagnostic runs behind this reading (2026-11-23, by hand)
+DIAGNOSTICS = """### Diagnostic runs behind this reading (2026-11-23 and 2026-12-02, by hand)
 
 One run each on this machine, at commit f3d4ab5 unless stated; not repeated by the command.
+
+- **Slow workflow tasks when the cores are short (2026-12-02, code `e51f391`).** The machine
+  was shared with five other benchmark and test runs (load average 25 to 37 on 2 cores).
+  An event of 300 on the dev server, the worker in the test's process at normal priority
+  and no mail pace at all (`CPD_SMTP_RATE_PER_SECOND=0`): the SDK reported 783 workflow
+  tasks over 5 s (median 13.8 s, the longest 60.5 s), and 661 times the server had given
+  a task up (past its 10 s) before the worker completed it, so it ran again, local
+  activities and all. All 300 first tasks were among them, 285 retries of those and 198
+  later tasks. A first task runs six local activities (the projection, the calendar, the
+  budget, the send slot, the send, the projection again), each a transaction on SQLite;
+  with no pace to wait for, the time went to the database and the cores (not measured
+  apart in that run). Batching one step's reads and writes into one local activity
+  would be the next thing to try.
 
 - **Why each fan-out now gets a fresh server (session 5, code `dbb8bfb`).** Until then every
   variant ran on one dev server, one after another, against one raw rate measured first.
