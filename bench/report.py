@@ -142,7 +142,9 @@ def _year(y: YearFigures) -> str:
 
 The default plan (`whole-school-inset`), the default school calendar (London, Monday to
 Friday, 07:30-17:30) and a teacher who never answers, so every reminder and every "missed"
-runs. Triggered through the API, then `env.sleep(400 days)` (and a month more at a time until the follow-through has ended: holidays can push its last window later), with the real worker, SQLite
+runs. Triggered through the API, then `env.sleep(400 days)` (and a month more at a time
+until the follow-through has ended: holidays can push its last window later), with the
+real worker, SQLite
 and aiosmtpd. The raw baseline is one workflow that sleeps 365 days, driven the same way
 on the same server.
 
