@@ -17,7 +17,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -74,11 +74,15 @@ async def lane_process(settings: Settings, temporal_address: str, lane: str) -> 
     """``cpd worker --lane <lane>`` in a process of its own, as docker-compose runs it."""
     env = {**os.environ, **settings.as_environment(temporal_address=temporal_address)}
     command = [sys.executable, "-m", "run.cli", "worker", "--lane", lane]
+    pipe = asyncio.subprocess.PIPE
     worker = await asyncio.create_subprocess_exec(
-        *command, env=env, stderr=asyncio.subprocess.PIPE, limit=1 << 20
+        *command, env=env, stdout=pipe, stderr=pipe, limit=1 << 20
     )
-    assert worker.stderr is not None
-    reading = asyncio.create_task(_read_log(worker.stderr))
+    assert worker.stdout is not None and worker.stderr is not None
+    # The SDK core logs to stdout, the process's own logging to stderr.
+    reading = asyncio.gather(
+        _read_log(worker.stdout, sys.stdout), _read_log(worker.stderr, sys.stderr)
+    )
     try:
         await asyncio.sleep(3)  # connected and polling (its log says so) before the POST
         yield
@@ -88,13 +92,13 @@ async def lane_process(settings: Settings, temporal_address: str, lane: str) -> 
         await reading
 
 
-async def _read_log(stream: asyncio.StreamReader) -> None:
-    """The lane's log on to ours, less the SDK's slow-task warnings, which are counted
+async def _read_log(stream: asyncio.StreamReader, out: TextIO) -> None:
+    """The lane's output on to ours, less the SDK's slow-task warnings, which are counted
     (bench/probes.py) instead: thousands of them would bury the benchmark's output."""
     while line := await stream.readline():
         text = line.decode(errors="replace")
         if not SLOW_TASKS.seen(text):
-            sys.stderr.write(text)
+            out.write(text)
 
 
 @asynccontextmanager
