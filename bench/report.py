@@ -378,7 +378,7 @@ DIAGNOSTICS = """### Diagnostic runs behind this reading (2026-11-23 and 2026-12
 
 One run each on this machine, at commit f3d4ab5 unless stated; not repeated by the command.
 
-- **Slow workflow tasks when the cores are short (2026-12-02, code `e51f391`).** The machine
+- **Slow workflow tasks when the cores are short (2026-12-02, code `2e12116`).** The machine
   was shared with five other benchmark and test runs (load average 25 to 37 on 2 cores).
   An event of 300 on the dev server, the worker in the test's process at normal priority
   and no mail pace at all (`CPD_SMTP_RATE_PER_SECOND=0`): the SDK reported 783 workflow
