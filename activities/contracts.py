@@ -35,6 +35,8 @@ class StepEmailIn(BaseModel):
     # attempt: a local activity's scheduled time is the worker's wall clock, which the
     # time-skipping server does not move. None: the activity's own scheduled time.
     sent_at: datetime | None = None
+    # Its slot in the worker's mail pace was reserved (reserve_send_slot) and waited for.
+    paced: bool = False
 
 
 class SendResult(BaseModel):
@@ -104,6 +106,12 @@ class FanoutPageOut(BaseModel):
 @activity.defn(name="send_step_email")
 async def send_step_email(inp: StepEmailIn) -> SendResult:
     """Render and send one step's email, exactly once per send key (activities/email.py)."""
+    raise NotImplementedError
+
+
+@activity.defn(name="reserve_send_slot")
+async def reserve_send_slot() -> float:
+    """The next slot in this worker's mail pace: seconds to wait for it (activities/email.py)."""
     raise NotImplementedError
 
 

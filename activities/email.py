@@ -20,6 +20,7 @@ so only a dead worker can leave that gap.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -55,6 +56,9 @@ from cpd.settings import Settings
 from emails.content import step_email_context
 from emails.message import build_message
 from emails.render import EmailRenderer, RenderedEmail
+
+# A wait for a send slot this short happens inside the local activity that reserves it.
+SHORT_WAIT_S = 1.0
 
 
 def message_id_for(send_key: str, domain: str) -> str:
@@ -112,6 +116,7 @@ class EmailActivities:
             await self._sender.send(
                 message,
                 on_handover=lambda: self._mark(inp, "handed_over", subject=rendered.subject),
+                paced=inp.paced,
             )
         except PermanentSmtpError as exc:
             await self._mark(inp, "bounced", str(exc), rendered.subject)
@@ -130,6 +135,20 @@ class EmailActivities:
         await self._mark(inp, "sent", subject=rendered.subject)
         metrics.email("sent", inp.purpose)
         return SendResult(message_id=message_id, status="sent")
+
+    @activity.defn
+    async def reserve_send_slot(self) -> float:
+        """This worker's next slot in the mail pace; seconds the workflow should wait for it.
+
+        A short wait is waited here; a longer one is the workflow's, on a timer: a
+        workflow task held open behind the pace holds up the worker and, past 10 s,
+        times out and is done again.
+        """
+        wait = self._sender.reserve_slot()
+        if wait <= SHORT_WAIT_S:
+            await asyncio.sleep(wait)
+            return 0.0
+        return wait
 
     async def _mark(
         self, inp: StepEmailIn, status: str, error: str = "", subject: str = ""

@@ -9,10 +9,11 @@ id is the business key, and an already-started id counts as done.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
@@ -59,10 +60,11 @@ class FanoutActivities:
         calendar = school_year.effective(found.calendar, today)
         plan = event.plan
         gate = asyncio.Semaphore(self._concurrency)
-        delays = self._delays(inp, len(page))
+        pace = _Pace(inp, found.total, self._begin_per_second, self._burst, self._concurrency)
 
-        async def start(p: Participant, delay: timedelta | None) -> bool:
+        async def start(p: Participant, position: int) -> bool:
             async with gate:
+                delay = pace.delay(position)
                 try:
                     await self._client.start_workflow(
                         PARTICIPANT_WORKFLOW,
@@ -94,28 +96,11 @@ class FanoutActivities:
                     return True
                 except WorkflowAlreadyStartedError:
                     return False
+                finally:
+                    pace.started()
 
-        outcomes = await asyncio.gather(*(start(p, d) for p, d in zip(page, delays, strict=True)))
+        outcomes = await asyncio.gather(*(start(p, inp.position + i) for i, p in enumerate(page)))
         return self._out(page, inp.page_size, outcomes)
-
-    def _delays(self, inp: FanoutPageIn, count: int) -> list[timedelta | None]:
-        """How long each participant of the page waits before its first workflow task.
-
-        Every participant is started now (durably, visible to leaders), but there is no
-        sense in 5,000 first steps running at once to queue their emails behind the
-        mail rate: they would take the worker and the Temporal server from the starts
-        still to make, and mail would trickle out only once all had caught up. Beyond
-        a small burst, each begins at its turn in a steady pace from ``begun_at``.
-        """
-        if self._begin_per_second <= 0 or inp.begun_at is None:
-            return [None] * count
-        # Both times by the Temporal server's clock (the test server's may run ahead).
-        elapsed = (activity.info().current_attempt_scheduled_time - inp.begun_at).total_seconds()
-        delays: list[timedelta | None] = []
-        for i in range(count):
-            turn = (inp.position + i - self._burst) / self._begin_per_second
-            delays.append(timedelta(seconds=round(turn - elapsed, 3)) if turn > elapsed else None)
-        return delays
 
     @activity.defn
     async def withdraw_participant_page(self, inp: FanoutPageIn) -> FanoutPageOut:
@@ -160,11 +145,53 @@ class FanoutActivities:
         )
 
 
+class _Pace:
+    """How long each participant waits before its first workflow task.
+
+    Every participant is started at once (durably, visible to leaders), but none
+    begins until all of the event's are expected to be started: a participant's first
+    step (its database reads and writes, its email) would compete with the starts
+    still to make for the Temporal server and the cores, and the mail pace would
+    queue its email anyway. That moment is the event's size over the start rate
+    measured so far, worked out again at each start; until ``measure_after`` are
+    started, the starts are supposed to be as slow as ``begin_per_second`` (on a busy
+    server they can be). From then on, beyond a small burst, each begins at its turn
+    at ``begin_per_second``, about the pace mail can leave.
+    """
+
+    def __init__(
+        self, inp: FanoutPageIn, total: int, begin_per_second: float, burst: int, measure_after: int
+    ) -> None:
+        self._on = begin_per_second > 0 and inp.begun_at is not None
+        self._total = total
+        self._per_second = begin_per_second
+        self._burst = burst
+        self._measure_after = measure_after
+        self._done = inp.position  # the event's participants started before now
+        # By the Temporal server's clock (the test server's may run ahead), then this one's.
+        scheduled = activity.info().current_attempt_scheduled_time
+        self._elapsed_at_start = (scheduled - (inp.begun_at or scheduled)).total_seconds()
+        self._t0 = time.monotonic()
+
+    def started(self) -> None:
+        self._done += 1
+
+    def delay(self, position: int) -> timedelta | None:
+        if not self._on:
+            return None
+        elapsed = self._elapsed_at_start + time.monotonic() - self._t0
+        measured = self._done >= self._measure_after and elapsed > 0
+        rate = self._done / elapsed if measured else self._per_second
+        turn = self._total / rate + max(0, position - self._burst) / self._per_second
+        return timedelta(seconds=round(turn - elapsed, 3)) if turn > elapsed else None
+
+
 @dataclass(frozen=True)
 class _Found:
     event: Event
     calendar: SchoolCalendar
     page: list[Participant]
+    total: int  # participants the whole fan-out starts
 
 
 def _event_and_page(session: Session, inp: FanoutPageIn) -> _Found | None:
@@ -173,7 +200,7 @@ def _event_and_page(session: Session, inp: FanoutPageIn) -> _Found | None:
         return None
     school = session.get(School, event.school_id)
     calendar = SchoolCalendar.model_validate_json(school.calendar_json if school else "{}")
-    return _Found(event, calendar, _page(session, inp))
+    return _Found(event, calendar, _page(session, inp), _count(session, inp))
 
 
 def _page(session: Session, inp: FanoutPageIn) -> list[Participant]:
@@ -183,3 +210,12 @@ def _page(session: Session, inp: FanoutPageIn) -> list[Participant]:
     if inp.batch is not None:
         query = query.where(Participant.batch == inp.batch)
     return list(session.exec(query.order_by(col(Participant.id)).limit(inp.page_size)).all())
+
+
+def _count(session: Session, inp: FanoutPageIn) -> int:
+    query = (
+        select(func.count()).select_from(Participant).where(Participant.event_id == inp.event_id)
+    )
+    if inp.batch is not None:
+        query = query.where(Participant.batch == inp.batch)
+    return session.exec(query).one()

@@ -3,7 +3,8 @@
 - A few connections are kept open and reused, so a burst of first emails
   does not pay a TCP + EHLO (+ TLS + AUTH) handshake per message.
 - A token bucket holds sends under ``CPD_SMTP_RATE_PER_SECOND`` per worker
-  process (divide your relay's limit by the number of workers).
+  process (divide your relay's limit by the number of workers). A caller may
+  reserve its slot first (``reserve_slot``) and send with ``paced=True`` then.
 - A permanent 5xx means the address will never take it: raise
   ``PermanentSmtpError`` (recorded as bounced, not retried). A 4xx or a
   network error is transient: raise, and the activity retries with backoff.
@@ -36,27 +37,34 @@ class PermanentSmtpError(Exception):
 
 
 class RateLimiter:
-    """A token bucket: at most ``rate`` acquisitions a second, with a small burst."""
+    """A token bucket: at most ``rate`` sends a second, with a small burst.
+
+    ``reserve`` hands out the next slot at once and says how far off it is (the bucket
+    goes into debt), so the wait can happen somewhere else: a workflow sleeps on a
+    timer until its slot instead of holding a workflow task open (activities/email.py's
+    ``reserve_send_slot``). ``acquire`` reserves and waits here.
+    """
 
     def __init__(self, rate: float, burst: int = 10) -> None:
         self._rate = rate
         self._burst = float(max(1, burst))
         self._tokens = self._burst
         self._stamp = time.monotonic()
-        self._lock = asyncio.Lock()
+
+    def reserve(self) -> float:
+        """Take the next slot; seconds until it (0: now)."""
+        if self._rate <= 0:
+            return 0.0  # unlimited
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+        self._stamp = now
+        self._tokens -= 1
+        return max(0.0, -self._tokens / self._rate)
 
     async def acquire(self) -> None:
-        if self._rate <= 0:
-            return  # unlimited
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
-                self._stamp = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                await asyncio.sleep((1 - self._tokens) / self._rate)
+        wait = self.reserve()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
 
 Handover = Callable[[], Awaitable[None]]
@@ -93,8 +101,15 @@ class SmtpSender:
         self._slots = asyncio.Semaphore(max(1, settings.smtp_pool_size))
         self._rate = RateLimiter(settings.smtp_rate_per_second)
 
-    async def send(self, message: Outgoing, on_handover: Handover = _nothing) -> None:
-        await self._rate.acquire()
+    def reserve_slot(self) -> float:
+        """Take this process's next send slot; seconds until it. Send then with ``paced``."""
+        return self._rate.reserve()
+
+    async def send(
+        self, message: Outgoing, on_handover: Handover = _nothing, paced: bool = False
+    ) -> None:
+        if not paced:  # else its slot was reserved (reserve_slot) and waited for
+            await self._rate.acquire()
         async with self._slots:
             conn = await self._checkout()
             try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import statistics
 import time
 from dataclasses import dataclass
@@ -106,15 +107,31 @@ class LoopLag:
 
 class SlowWorkflowTasks(logging.Handler):
     """Counts the SDK's TMPRL1104 warning: a workflow task that took over 5 s in the
-    worker, which happens when the worker process has more work than it can run."""
+    worker (local activities included), and keeps the longest it reported. Fed by the
+    forwarded core logs of this process and by the lanes' processes' log lines."""
+
+    DURATION = re.compile(r"workflow_task_duration'?\s*[=:]\s*(\d+)")
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.count = 0
+        self.longest_ms = 0
+
+    def reset(self) -> None:
+        self.count, self.longest_ms = 0, 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        if "TMPRL1104" in record.getMessage():
-            self.count += 1
+        self.seen(record.getMessage())
+
+    def seen(self, line: str) -> bool:
+        """Count ``line`` if it is a TMPRL1104 warning; whether it was."""
+        if "TMPRL1104" not in line:
+            return False
+        self.count += 1
+        found = self.DURATION.search(line)
+        if found:
+            self.longest_ms = max(self.longest_ms, int(found.group(1)))
+        return True
 
 
 SLOW_TASKS = SlowWorkflowTasks()

@@ -94,7 +94,7 @@ class SmtpSink:
 
     def start(self) -> SmtpSink:
         self._process.start()
-        if not self._ready.wait(timeout=30):
+        if not self._ready.wait(timeout=120):  # a busy machine spawns slowly
             raise RuntimeError("the SMTP sink did not start")
         return self
 

@@ -17,13 +17,15 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from api.app import create_app
+from api.app import create_app, wall_clock
+from api.deps import Clock
+from bench.probes import SLOW_TASKS
 from cpd.calendar import SchoolCalendar
 from cpd.db import Sessionmaker, create_engine, create_sessionmaker
 from cpd.schema import migrate
@@ -72,13 +74,31 @@ async def lane_process(settings: Settings, temporal_address: str, lane: str) -> 
     """``cpd worker --lane <lane>`` in a process of its own, as docker-compose runs it."""
     env = {**os.environ, **settings.as_environment(temporal_address=temporal_address)}
     command = [sys.executable, "-m", "run.cli", "worker", "--lane", lane]
-    worker = await asyncio.create_subprocess_exec(*command, env=env)
+    pipe = asyncio.subprocess.PIPE
+    worker = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=pipe, stderr=pipe, limit=1 << 20
+    )
+    assert worker.stdout is not None and worker.stderr is not None
+    # The SDK core logs to stdout, the process's own logging to stderr.
+    reading = asyncio.gather(
+        _read_log(worker.stdout, sys.stdout), _read_log(worker.stderr, sys.stderr)
+    )
     try:
         await asyncio.sleep(3)  # connected and polling (its log says so) before the POST
         yield
     finally:
         worker.terminate()
         await worker.wait()
+        await reading
+
+
+async def _read_log(stream: asyncio.StreamReader, out: TextIO) -> None:
+    """The lane's output on to ours, less the SDK's slow-task warnings, which are counted
+    (bench/probes.py) instead: thousands of them would bury the benchmark's output."""
+    while line := await stream.readline():
+        text = line.decode(errors="replace")
+        if not SLOW_TASKS.seen(text):
+            out.write(text)
 
 
 @asynccontextmanager
@@ -88,10 +108,12 @@ async def app_stack(
     smtp_port: int,
     calendar: SchoolCalendar | None = None,
     deployed: bool = False,
+    clock: Clock = wall_clock,
     **overrides: Any,
 ) -> AsyncIterator[Stack]:
     """The app in this process; the worker's lanes here too, or (``deployed``) each in a
-    process of its own, as docker-compose runs them."""
+    process of its own, as docker-compose runs them. ``clock``: the app's "now" (a
+    time-skipping server's, whose clock runs years ahead of the wall's)."""
     settings = Settings(
         environment="test",
         data_dir=data_dir,  # SQLite app.db in a temporary directory
@@ -110,7 +132,7 @@ async def app_stack(
     school_id = f"bench-{uuid.uuid4().hex[:8]}"
     await admin.create_school(db, school_id, "Bench Academy", calendar)
     key = await admin.create_key(db, school_id, "bench")
-    app = create_app(settings, client)
+    app = create_app(settings, client, clock)
     async with AsyncExitStack() as running:
         await running.enter_async_context(app.router.lifespan_context(app))
         if deployed:

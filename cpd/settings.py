@@ -95,7 +95,8 @@ class Settings(BaseSettings):
 
     # A large event's participants begin at most this many a second (after the first
     # fan_out_burst): all are started at once, durably, but each one's first workflow
-    # task is spread out at about the pace mail can leave. 0: all begin at once.
+    # task waits until the whole event is expected to be started, then is spread out at
+    # about the pace mail can leave (activities/fanout.py). 0: all begin at once.
     fan_out_begin_per_second: float = 20.0
     fan_out_burst: int = 100
     # `cpd worker` running the participants' lane lowers its own CPU priority by this

@@ -175,6 +175,7 @@ def build_worker(
         activities=[
             budget.reserve_email,
             emails.send_step_email,
+            emails.reserve_send_slot,
             records.project_participant,
             records.record_answer,
             records.school_calendar,

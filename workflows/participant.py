@@ -53,6 +53,7 @@ PATCH_LOCAL_EMAIL = "local-first-email-2026-11"
 PATCH_JOINED_LATE = "joined-late-2026-12"
 PATCH_SCHOOL_YEAR = "school-year-2026-12"
 PATCH_PEER_FOLLOW_UP = "peer-follow-up-2026-12"
+PATCH_MAIL_SLOT = "mail-slot-2026-12"
 
 # A "planned" peer observation is nudged once, this many open days after the answer.
 FOLLOW_UP_OPEN_DAYS = 5
@@ -70,6 +71,7 @@ EMAIL_RETRY = RetryPolicy(
 ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 DB_TIMEOUT = timedelta(seconds=30)
+SLOT_TIMEOUT = timedelta(seconds=10)
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -234,10 +236,11 @@ class ParticipantWorkflow:
         # Timeouts are not part of replayed history, so they may change freely.
         send_timeout = timedelta(seconds=self._in.send_timeout_seconds)
         if self._local_email:
+            paced = await self._wait_for_mail_slot()
             try:
                 await workflow.execute_local_activity(
                     contracts.send_step_email,
-                    email.model_copy(update={"sent_at": workflow.now()}),
+                    email.model_copy(update={"sent_at": workflow.now(), "paced": paced}),
                     start_to_close_timeout=send_timeout,
                     retry_policy=ONE_ATTEMPT,
                 )
@@ -256,6 +259,25 @@ class ParticipantWorkflow:
             schedule_to_close_timeout=timedelta(days=2),
             retry_policy=EMAIL_RETRY,
         )
+        return True
+
+    async def _wait_for_mail_slot(self) -> bool:
+        """Wait for the worker's next slot in the mail pace on a timer; whether one was taken.
+
+        Before PATCH_MAIL_SLOT the local send waited for its slot itself, inside the
+        workflow task: when a 5,000-person event's first emails queued behind the pace
+        (20 a second), thousands of workflow tasks stayed open for over 5 s, each holding
+        one of the worker's task slots while it waited. The slot is this worker
+        process's: should the timer wake on another worker, the send still counts
+        against the pace of the one that reserved it.
+        """
+        if not workflow.patched(PATCH_MAIL_SLOT):
+            return False
+        wait = await workflow.execute_local_activity(
+            contracts.reserve_send_slot, start_to_close_timeout=SLOT_TIMEOUT
+        )
+        if wait > 0:
+            await workflow.sleep(wait)
         return True
 
     async def _reserve(self, send_key: str) -> bool:

@@ -37,6 +37,7 @@ def test_every_contract_is_implemented_once_with_the_same_shape() -> None:
         "recalendar_participant_page",
         "record_answer",
         "reserve_email",
+        "reserve_send_slot",
         "resume_participant_page",
         "school_calendar",
         "school_calendar_at",

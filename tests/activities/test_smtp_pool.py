@@ -89,6 +89,15 @@ async def test_the_rate_limiter_spaces_sends_after_its_burst() -> None:
     assert time.monotonic() - started >= 0.19
 
 
+def test_reserved_slots_follow_one_another_at_the_rate() -> None:
+    """A reservation takes its slot at once and says how far off it is, so the wait can
+    happen elsewhere (a workflow's timer); the slots stay in order at the rate."""
+    limiter = RateLimiter(rate=10, burst=2)
+    waits = [limiter.reserve() for _ in range(5)]
+    assert waits[:2] == [0.0, 0.0]
+    assert waits[2:] == pytest.approx([0.1, 0.2, 0.3], abs=0.01)
+
+
 async def test_a_send_cancelled_after_the_hand_over_still_delivers(
     smtp: SmtpServer, tmp_path: Path
 ) -> None:

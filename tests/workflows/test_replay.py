@@ -143,6 +143,25 @@ async def test_record_peer_observation_history(
         await _save(s, workflow_id, "participant-peer-observation")
 
 
+@pytest.mark.skipif(not RECORDING, reason="set CPD_RECORD_HISTORIES=1 to record")
+async def test_record_mail_pace_history(
+    time_env: WorkflowEnvironment, ts_stack: StackFactory
+) -> None:
+    """First emails over the mail pace: a run that waits for its send slot on a timer
+    takes PATCH_MAIL_SLOT's timer path."""
+    from tests.workflows.test_mail_pace import PEOPLE, slot_waits, workflow_ids
+
+    year, monday, lead = await school_year_now(time_env)
+    async with ts_stack(year.calendar, smtp_rate_per_second=1) as s:
+        event = await trigger(s, "whole-school-inset", monday, people=PEOPLE)
+        await Walker(time_env, s, TEACHER).days(lead + 2)
+        for workflow_id in await workflow_ids(s, event["id"]):
+            if await slot_waits(s, workflow_id):
+                await _save(s, workflow_id, "participant-mail-pace")
+                return
+    raise AssertionError("no participant waited for a send slot")
+
+
 def a_good_answer_for(item: Received) -> dict[str, str] | None:
     from cpd.builtin_plans import BUILTIN_PLANS
 
