@@ -69,6 +69,11 @@ def next_open_day(cal: SchoolCalendar, now: datetime) -> datetime:
     return cal.next_open_slot(cal.at_local(tomorrow, time(0, 0)))
 
 
+def window_closes(cal: SchoolCalendar, now: datetime) -> datetime:
+    """When the send window ``now`` falls in closes (the school's local day)."""
+    return cal.at_local(now.astimezone(cal.zone).date(), cal.send_window_end)
+
+
 def start_of_next_week(cal: SchoolCalendar, now: datetime) -> datetime:
     today = now.astimezone(cal.zone).date()
     monday = today + timedelta(days=7 - today.weekday())

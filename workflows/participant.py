@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from activities import contracts
@@ -54,6 +54,7 @@ PATCH_JOINED_LATE = "joined-late-2026-12"
 PATCH_SCHOOL_YEAR = "school-year-2026-12"
 PATCH_PEER_FOLLOW_UP = "peer-follow-up-2026-12"
 PATCH_MAIL_SLOT = "mail-slot-2026-12"
+PATCH_SEND_IN_OPEN_HOURS = "send-in-open-hours-2026-12"
 
 # A "planned" peer observation is nudged once, this many open days after the answer.
 FOLLOW_UP_OPEN_DAYS = 5
@@ -67,6 +68,9 @@ EMAIL_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=30),
     non_retryable_error_types=["PermanentSmtpError"],
 )
+# A send that keeps failing is retried in this many of the school's open windows (a
+# school week), then gives up: the run fails, as a send failing for two days did before.
+SEND_WINDOWS = 5
 # A local send gets one try; on failure an ordinary activity takes over (see _send).
 ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
@@ -247,11 +251,14 @@ class ParticipantWorkflow:
                 return True
             except FailureError:
                 # The mail server said "not now", or did not answer: hand the send to an
-                # ordinary activity, retried for days. The send key's row tells it what
-                # the failed attempt got as far as, so nothing goes twice. (A local
-                # activity's failure arrives as the activity's own error, not wrapped in
-                # an ActivityError, hence the base class.)
+                # ordinary activity, retried for days (in open hours, since the patch).
+                # The send key's row tells it what the failed attempt got as far as, so
+                # nothing goes twice. (A local activity's failure arrives as the
+                # activity's own error, not wrapped in an ActivityError, hence the base
+                # class.)
                 pass
+        if workflow.patched(PATCH_SEND_IN_OPEN_HOURS):
+            return await self._send_in_open_hours(email, send_timeout)
         await workflow.execute_activity(
             contracts.send_step_email,
             email,
@@ -279,6 +286,36 @@ class ParticipantWorkflow:
         if wait > 0:
             await workflow.sleep(wait)
         return True
+
+    async def _send_in_open_hours(self, email: StepEmailIn, send_timeout: timedelta) -> bool:
+        """Retry a failing send only while the school is open; False if withdrawn meanwhile.
+
+        An activity's retries follow their backoff, not the calendar: a mail server back
+        at 22:00 had the email by 22:30. So each open window gets retries up to its close,
+        and the next try waits for the next open slot.
+        """
+        closes = workflow.now()
+        for window in range(1, SEND_WINDOWS + 1):
+            # The retries stop a little before the close if the next backoff would pass it:
+            # wait for the close too, so the next try is in the next window, not this one.
+            if not await self._sleep_until_open(lambda c=closes: c):  # type: ignore[misc]
+                return False
+            now = workflow.now()
+            closes = schedule.window_closes(self._cal, now)
+            try:
+                await workflow.execute_activity(
+                    contracts.send_step_email,
+                    email,
+                    start_to_close_timeout=send_timeout,
+                    schedule_to_close_timeout=max(closes - now, timedelta(seconds=1)),
+                    retry_policy=EMAIL_RETRY,
+                )
+                return True
+            except ActivityError as exc:
+                # Out of time in this window; anything else fails as it always did.
+                if exc.retry_state is not RetryState.TIMEOUT or window == SEND_WINDOWS:
+                    raise
+        return False
 
     async def _reserve(self, send_key: str) -> bool:
         grant = await self._db(

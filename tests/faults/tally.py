@@ -7,6 +7,7 @@ what arrived, so duplicates and losses are measured, not assumed.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -23,9 +24,9 @@ class Tally:
         self.faults += count
         self.by_kind[kind] += count
 
-    def emails(self, expected: list[str], delivered: list[str]) -> None:
-        """``expected``: a key (say the address) for each email that should arrive;
-        ``delivered``: the same key for each email that did arrive."""
+    def emails(self, expected: Sequence[Hashable], delivered: Sequence[Hashable]) -> None:
+        """``expected``: a key (an address, or an address and a kind) for each email that
+        should arrive; ``delivered``: the same key for each email that did arrive."""
         want, got = Counter(expected), Counter(delivered)
         self.expected += sum(want.values())
         self.delivered += sum(got.values())

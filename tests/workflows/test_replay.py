@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from cpd.names import fanout_workflow_id
+from cpd.plans import StepKind
 from run.worker import WORKFLOWS
+from tests.support.calendars import LONDON
 from tests.support.stack import TEST_CONVERTER, Stack, StackFactory
 from tests.support.walk import Received, Walker
 from tests.support.year import (
@@ -70,6 +72,7 @@ def test_every_workflow_type_has_a_recorded_year() -> None:
     assert "fanout-start.history.json" in names
     assert "fanout-cancel.history.json" in names
     assert "participant-peer-observation.history.json" in names
+    assert "participant-send-in-open-hours.history.json" in names
 
 
 async def _save(s: Stack, workflow_id: str, name: str, run_id: str | None = None) -> None:
@@ -160,6 +163,37 @@ async def test_record_mail_pace_history(
                 await _save(s, workflow_id, "participant-mail-pace")
                 return
     raise AssertionError("no participant waited for a send slot")
+
+
+@pytest.mark.skipif(not RECORDING, reason="set CPD_RECORD_HISTORIES=1 to record")
+async def test_record_send_in_open_hours_history(
+    time_env: WorkflowEnvironment, ts_stack: StackFactory
+) -> None:
+    """The mail server down from a step's 16:00 until after the school shuts: the run takes
+    PATCH_SEND_IN_OPEN_HOURS, and the email goes in a later open window."""
+    plan = {
+        "name": "A late-afternoon check-in",
+        "steps": [
+            {"id": "checkin", "kind": "practice_checkin", "offset_days": 0, "send_time": "16:00"},
+            {"id": "later", "kind": "impact_check", "offset_days": 60, "guskey_level": 4},
+        ],
+    }
+    year, monday, lead = await school_year_now(time_env, term_days=14)
+    async with ts_stack(year.calendar) as s:
+        saved = await s.api.post("/v1/plans", json=plan, headers=s.auth())
+        assert saved.status_code == 201, saved.text
+        event = await trigger(s, saved.json()["id"], monday)
+        listed = await s.api.get(f"/v1/events/{event['id']}/participants", headers=s.auth())
+        workflow_id = f"cpd-{event['id']}-{listed.json()['items'][0]['id']}"
+        due = datetime.combine(monday, time(16), LONDON)
+        await time_env.sleep(due - timedelta(hours=1) - await time_env.get_current_time())
+        s.smtp.stop()
+        await time_env.sleep(timedelta(hours=4))  # failing from 16:00 until after 17:30
+        s.smtp.start_again()
+        walk = Walker(time_env, s, TEACHER)
+        await walk.until_answered("checkin", lambda r: a_good_answer(StepKind.PRACTICE_CHECKIN))
+        assert walk.sends("checkin")[0].at.date() > monday
+        await _save(s, workflow_id, "participant-send-in-open-hours")
 
 
 def a_good_answer_for(item: Received) -> dict[str, str] | None:
