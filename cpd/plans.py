@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import time
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 from cpd.calendar import ClockTime
 from cpd.i18n import N_
@@ -69,9 +69,19 @@ def choices_for(kind: StepKind) -> tuple[str, ...]:
     return ()  # answered with a short form, not a one-tap choice
 
 
+def _not_a_bool(value: Any) -> Any:
+    # Pydantic would read true as 1; a JSON boolean is not a number (the schema says integer).
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_not_a_bool)]
+
+
 class ReminderPolicy(BaseModel):
-    max_reminders: int = Field(default=2, ge=0, le=3)
-    every_working_days: int = Field(default=2, ge=1, le=15)
+    max_reminders: Count = Field(default=2, ge=0, le=3)
+    every_working_days: Count = Field(default=2, ge=1, le=15)
 
 
 class Step(BaseModel):
@@ -156,16 +166,22 @@ class Step(BaseModel):
         }[self.kind]
 
 
-def check_steps(steps: list[Step]) -> None:
-    """What a plan's steps must be together: unique ids, in order of their timing.
+# What a plan's steps are together, as the schema of each list of them says.
+STEPS_DESCRIPTION = (
+    "Each id once. Taken in order of offset_days (steps sent in another order are put in "
+    "it, those on the same day as sent)."
+)
+
+
+def check_steps(steps: list[Step]) -> list[Step]:
+    """What a plan's steps must be together: unique ids; returned in order of their timing,
+    which says when each goes, so an order given otherwise is not a mistake worth refusing.
     (A school's plan as sent to be saved is checked the same way: services/plan_library.py.)"""
     ids = [s.id for s in steps]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ValueError(f"step ids must be unique; repeated: {', '.join(dupes)}")
-    offsets = [s.offset_days for s in steps]
-    if offsets != sorted(offsets):
-        raise ValueError("steps must be in order of offset_days")
+    return sorted(steps, key=lambda s: s.offset_days)
 
 
 class Plan(BaseModel):
@@ -173,11 +189,11 @@ class Plan(BaseModel):
     version: int = Field(default=1, ge=1)
     name: str = Field(max_length=120)
     stream: str = Field(default="custom", max_length=40)
-    steps: list[Step] = Field(min_length=1, max_length=120)
+    steps: list[Step] = Field(min_length=1, max_length=120, description=STEPS_DESCRIPTION)
 
     @model_validator(mode="after")
     def _ordered_unique(self) -> Plan:
-        check_steps(self.steps)
+        self.steps = check_steps(self.steps)
         return self
 
     def step(self, step_id: str) -> Step | None:
