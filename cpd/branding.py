@@ -68,7 +68,9 @@ class Branding(BaseModel):
         },
     )
     colour: str = Field(
-        default=DEFAULT_COLOUR, description="#rrggbb for buttons and links; AA contrast on white"
+        default=DEFAULT_COLOUR,
+        description="#rrggbb for buttons and links; AA contrast on white",
+        json_schema_extra={"pattern": r"^\s*#[0-9a-fA-F]{6}\s*$"},
     )
     copy_overrides: dict[StepKind, CopyOverride] = Field(default_factory=dict)
 

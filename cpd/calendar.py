@@ -69,6 +69,16 @@ def _a_day(value: Any) -> Any:
 Day = Annotated[date, BeforeValidator(_a_day)]
 
 
+def _not_a_bool(value: Any) -> Any:
+    # Pydantic would read true as 1; a JSON boolean is not a number (the schema says integer).
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_not_a_bool)]
+
+
 @cache
 def time_zones() -> frozenset[str]:
     """The IANA time zones a school may name (as its schema lists them): read once, when
@@ -105,7 +115,7 @@ class SchoolCalendar(BaseModel):
         default="Europe/London",
         json_schema_extra=lambda schema: schema.update(enum=sorted(time_zones())),
     )
-    working_days: list[int] = Field(
+    working_days: list[Whole] = Field(
         default=[0, 1, 2, 3, 4],
         description="0=Monday .. 6=Sunday",
         # What _weekdays checks, with its own message.

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import time
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from cpd.calendar import ClockTime
+from cpd.calendar import ClockTime, Whole
 from cpd.i18n import N_
 
 
@@ -69,19 +69,9 @@ def choices_for(kind: StepKind) -> tuple[str, ...]:
     return ()  # answered with a short form, not a one-tap choice
 
 
-def _not_a_bool(value: Any) -> Any:
-    # Pydantic would read true as 1; a JSON boolean is not a number (the schema says integer).
-    if isinstance(value, bool):
-        raise ValueError("must be a whole number, not true or false")
-    return value
-
-
-Count = Annotated[int, BeforeValidator(_not_a_bool)]
-
-
 class ReminderPolicy(BaseModel):
-    max_reminders: Count = Field(default=2, ge=0, le=3)
-    every_working_days: Count = Field(default=2, ge=1, le=15)
+    max_reminders: Whole = Field(default=2, ge=0, le=3)
+    every_working_days: Whole = Field(default=2, ge=1, le=15)
 
 
 class Step(BaseModel):
@@ -89,11 +79,11 @@ class Step(BaseModel):
     kind: StepKind
     # What people read ("Week 2 check-in"); empty: worked out from the kind and timing.
     title: str = Field(default="", max_length=80)
-    offset_days: int = Field(ge=0, le=800, description="calendar days after the event date")
+    offset_days: Whole = Field(ge=0, le=800, description="calendar days after the event date")
     send_time: ClockTime = Field(default=time(8, 0), description="school-local time it is due")
-    answer_window_working_days: int = Field(default=5, ge=0, le=40)
+    answer_window_working_days: Whole = Field(default=5, ge=0, le=40)
     reminders: ReminderPolicy = Field(default_factory=ReminderPolicy)
-    guskey_level: int | None = Field(default=None, ge=1, le=5)
+    guskey_level: Whole | None = Field(default=None, ge=1, le=5)
     prompt: str = Field(default="", max_length=500)
 
     # The rules below, in the JSON schema too, so a client (or a generator of test requests)
@@ -186,7 +176,7 @@ def check_steps(steps: list[Step]) -> list[Step]:
 
 class Plan(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")
-    version: int = Field(default=1, ge=1)
+    version: Whole = Field(default=1, ge=1)
     name: str = Field(max_length=120)
     stream: str = Field(default="custom", max_length=40)
     steps: list[Step] = Field(min_length=1, max_length=120, description=STEPS_DESCRIPTION)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Annotated, Literal, Self
 
@@ -33,8 +32,15 @@ def _one_line(value: str) -> str:
     return cleaned
 
 
+# What str.split() takes for a space, written out for the schema (JSON Schema's \s differs).
+_SPACE = (
+    " \\t\\n\\r\\u000b\\u000c\\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
 # A name as people write it on one line: spaces and line breaks run together, never blank.
-OneLine = Annotated[str, AfterValidator(_one_line)]
+OneLine = Annotated[
+    str, AfterValidator(_one_line), Field(json_schema_extra={"pattern": f"[^{_SPACE}]"})
+]
 
 
 def _any_case(word: str) -> str:
@@ -55,7 +61,9 @@ Email = Annotated[
 
 # How a plan is named: a built-in plan's id, or a school's own as school:<key>[@<version>].
 SCHOOL_PLAN_ID = r"school:([a-z0-9][a-z0-9-]{0,47})(?:@([1-9][0-9]{0,5}))?"
-PLAN_ID = rf"^(?:{'|'.join(re.escape(plan) for plan in BUILTIN_PLANS)}|{SCHOOL_PLAN_ID})$"
+# Built-in ids match Plan.id's pattern ([a-z0-9-]): nothing in them to escape.
+PLAN_IDS = f"{'|'.join(BUILTIN_PLANS)}|{SCHOOL_PLAN_ID}"
+PLAN_ID = rf"^(?:{PLAN_IDS})$"
 
 # Marks an event date whose window (services/triggers.py) the API's document states, as
 # of the day it is read (api/openapi.py).

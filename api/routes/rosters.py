@@ -17,7 +17,7 @@ from cpd.roster import Roster
 from services import preview, rosters, triggers
 from services.schemas import (
     EVENT_DATE_WINDOW,
-    PLAN_ID,
+    PLAN_IDS,
     EventOut,
     EventPreview,
     ParticipantsAdd,
@@ -26,6 +26,13 @@ from services.schemas import (
 )
 
 router = APIRouter(tags=["rosters"])
+
+# A form sends an empty field for one left blank, and FastAPI reads it as left out.
+FORM_PLAN_ID = Form(
+    max_length=80,
+    pattern=rf"^(?:{PLAN_IDS})?$",
+    description=f"As in POST /v1/events; empty or left out: {DEFAULT_PLAN_ID}",
+)
 
 
 async def _roster(file: UploadFile) -> Roster:
@@ -58,7 +65,7 @@ async def create_event_from_csv(
     db: DbDep,
     res: ResourcesDep,
     response: Response,
-    plan_id: Annotated[str, Form(max_length=80, pattern=PLAN_ID)] = DEFAULT_PLAN_ID,
+    plan_id: Annotated[str, FORM_PLAN_ID] = DEFAULT_PLAN_ID,
 ) -> EventOut:
     """Trigger a follow-through for everyone in a roster CSV."""
     body = rosters.event_from(await _roster(file), reference, title, event_date, plan_id)
@@ -81,7 +88,7 @@ async def preview_event_from_csv(
     school: SchoolDep,
     db: DbDep,
     res: ResourcesDep,
-    plan_id: Annotated[str, Form(max_length=80, pattern=PLAN_ID)] = DEFAULT_PLAN_ID,
+    plan_id: Annotated[str, FORM_PLAN_ID] = DEFAULT_PLAN_ID,
 ) -> EventPreview:
     """What a roster's trigger would send, and when, with every row's verdict; does nothing."""
     return await preview.preview_roster(
