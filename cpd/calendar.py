@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     Field,
+    JsonValue,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -113,7 +114,7 @@ class SchoolCalendar(BaseModel):
     nation: Nation | None = "england"
     timezone: str = Field(
         default="Europe/London",
-        json_schema_extra=lambda schema: schema.update(enum=sorted(time_zones())),
+        json_schema_extra=lambda schema: schema.update(enum=list[JsonValue](sorted(time_zones()))),
     )
     working_days: list[Whole] = Field(
         default=[0, 1, 2, 3, 4],
