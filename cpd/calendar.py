@@ -77,7 +77,8 @@ def _not_a_bool(value: Any) -> Any:
     return value
 
 
-Whole = Annotated[int, BeforeValidator(_not_a_bool)]
+NOT_A_BOOL = BeforeValidator(_not_a_bool)
+Whole = Annotated[int, NOT_A_BOOL]
 
 
 @cache

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import time
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from cpd.calendar import ClockTime, Whole
+from cpd.calendar import NOT_A_BOOL, ClockTime, Whole
 from cpd.i18n import N_
 
 
@@ -83,7 +83,8 @@ class Step(BaseModel):
     send_time: ClockTime = Field(default=time(8, 0), description="school-local time it is due")
     answer_window_working_days: Whole = Field(default=5, ge=0, le=40)
     reminders: ReminderPolicy = Field(default_factory=ReminderPolicy)
-    guskey_level: Whole | None = Field(default=None, ge=1, le=5)
+    # The bounds before the check, or the schema would say "ge"/"le", not minimum/maximum.
+    guskey_level: Annotated[int, Field(ge=1, le=5), NOT_A_BOOL] | None = None
     prompt: str = Field(default="", max_length=500)
 
     # The rules below, in the JSON schema too, so a client (or a generator of test requests)

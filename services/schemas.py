@@ -19,7 +19,7 @@ from pydantic import (
 from pydantic.json_schema import JsonDict
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
-from cpd.calendar import DateRange, SchoolCalendar
+from cpd.calendar import DateRange, Day, SchoolCalendar
 from cpd.models import Answer, Event, Participant
 from cpd.plans import Plan, StepKind
 from workflows.types import Timeline
@@ -126,7 +126,7 @@ class EventCreate(People):
         description="Your own id for the event; reposting it is a no-op.",
     )
     title: str = Field(min_length=1, max_length=200)
-    event_date: date = Field(json_schema_extra={EVENT_DATE_WINDOW: True})
+    event_date: Day = Field(json_schema_extra={EVENT_DATE_WINDOW: True})
     plan_id: str = Field(
         default=DEFAULT_PLAN_ID,
         max_length=80,
