@@ -145,5 +145,5 @@ def create_app(
             return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
         return JSONResponse({"status": "ready"})
 
-    documented.install(app)
+    documented.install(app, clock)
     return app

@@ -57,10 +57,20 @@ class Branding(BaseModel):
     sign_off: str = Field(default=DEFAULT_SIGN_OFF, max_length=80)
     signature: str = Field(default="", max_length=120, description="e.g. Ms Patel, CPD lead")
     logo_url: Annotated[HttpUrl, UrlConstraints(max_length=LOGO_URL_MAX)] | None = Field(
-        default=None, description="https only; shown with alt text"
+        default=None,
+        description="https only; shown with alt text",
+        # The rules below, in the schema: https, and room for the "/" a bare host gains.
+        json_schema_extra={
+            "allOf": [
+                {"pattern": "^[hH][tT][tT][pP][sS]://"},
+                {"anyOf": [{"maxLength": LOGO_URL_MAX - 1}, {"pattern": "^[^/]*//[^/?#]*/"}]},
+            ]
+        },
     )
     colour: str = Field(
-        default=DEFAULT_COLOUR, description="#rrggbb for buttons and links; AA contrast on white"
+        default=DEFAULT_COLOUR,
+        description="#rrggbb for buttons and links; AA contrast on white",
+        json_schema_extra={"pattern": r"^\s*#[0-9a-fA-F]{6}\s*$"},
     )
     copy_overrides: dict[StepKind, CopyOverride] = Field(default_factory=dict)
 

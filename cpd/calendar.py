@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     Field,
+    JsonValue,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -58,12 +60,41 @@ ClockTime = Annotated[
 ]
 
 
+def _a_day(value: Any) -> Any:
+    # Pydantic would read a number as seconds since 1970; the schema says a date, written.
+    if isinstance(value, int | float):
+        raise ValueError("must be a date like 2026-09-01")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_a_day)]
+
+
+def _not_a_bool(value: Any) -> Any:
+    # Pydantic would read true as 1; a JSON boolean is not a number (the schema says integer).
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+NOT_A_BOOL = BeforeValidator(_not_a_bool)
+Whole = Annotated[int, NOT_A_BOOL]
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    """The IANA time zones a school may name (as its schema lists them): read once, when
+    first needed, not at import (workflows import this module)."""
+    # Not the machine's own setting ("localtime") or tzdata's placeholders.
+    return frozenset(available_timezones() - {"localtime", "Factory", "posixrules"})
+
+
 class DateRange(BaseModel):
     """An inclusive run of days, e.g. a term, a holiday, a half-term or one INSET day."""
 
     name: str = Field(default="", max_length=120)
-    start: date
-    end: date
+    start: Day
+    end: Day
 
     @model_validator(mode="after")
     def _ordered(self) -> DateRange:
@@ -82,10 +113,22 @@ class SchoolCalendar(BaseModel):
     # Whose bank holidays apply, and whose usual school holidays are assumed where no term
     # dates were entered (cpd/school_year.py). None: neither (an always-open test school).
     nation: Nation | None = "england"
-    timezone: str = "Europe/London"
-    working_days: list[int] = Field(default=[0, 1, 2, 3, 4], description="0=Monday .. 6=Sunday")
+    timezone: str = Field(
+        default="Europe/London",
+        json_schema_extra=lambda schema: schema.update(enum=list[JsonValue](sorted(time_zones()))),
+    )
+    working_days: list[Whole] = Field(
+        default=[0, 1, 2, 3, 4],
+        description="0=Monday .. 6=Sunday",
+        # What _weekdays checks, with its own message.
+        json_schema_extra={"minItems": 1, "items": {"type": "integer", "minimum": 0, "maximum": 6}},
+    )
     send_window_start: ClockTime = time(7, 30)
-    send_window_end: ClockTime = time(17, 30)
+    send_window_end: ClockTime = Field(
+        default=time(17, 30),
+        description="After send_window_start: the window is within one day",
+        examples=["17:30:00"],
+    )
     # Term dates, if given: every day between them is a holiday (Christmas,
     # Easter, summer) without listing each one. Closures remove days inside terms.
     # Past the last known term only working days and closures apply, so a
@@ -96,10 +139,8 @@ class SchoolCalendar(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+        if value not in time_zones():
+            raise ValueError(f"unknown time zone {value!r}")
         return value
 
     @field_validator("working_days")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import time
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from cpd.calendar import ClockTime
+from cpd.calendar import NOT_A_BOOL, ClockTime, Whole
 from cpd.i18n import N_
 
 
@@ -70,8 +70,8 @@ def choices_for(kind: StepKind) -> tuple[str, ...]:
 
 
 class ReminderPolicy(BaseModel):
-    max_reminders: int = Field(default=2, ge=0, le=3)
-    every_working_days: int = Field(default=2, ge=1, le=15)
+    max_reminders: Whole = Field(default=2, ge=0, le=3)
+    every_working_days: Whole = Field(default=2, ge=1, le=15)
 
 
 class Step(BaseModel):
@@ -79,11 +79,12 @@ class Step(BaseModel):
     kind: StepKind
     # What people read ("Week 2 check-in"); empty: worked out from the kind and timing.
     title: str = Field(default="", max_length=80)
-    offset_days: int = Field(ge=0, le=800, description="calendar days after the event date")
+    offset_days: Whole = Field(ge=0, le=800, description="calendar days after the event date")
     send_time: ClockTime = Field(default=time(8, 0), description="school-local time it is due")
-    answer_window_working_days: int = Field(default=5, ge=0, le=40)
+    answer_window_working_days: Whole = Field(default=5, ge=0, le=40)
     reminders: ReminderPolicy = Field(default_factory=ReminderPolicy)
-    guskey_level: int | None = Field(default=None, ge=1, le=5)
+    # The bounds before the check, or the schema would say "ge"/"le", not minimum/maximum.
+    guskey_level: Annotated[int, Field(ge=1, le=5), NOT_A_BOOL] | None = None
     prompt: str = Field(default="", max_length=500)
 
     # The rules below, in the JSON schema too, so a client (or a generator of test requests)
@@ -156,28 +157,34 @@ class Step(BaseModel):
         }[self.kind]
 
 
-def check_steps(steps: list[Step]) -> None:
-    """What a plan's steps must be together: unique ids, in order of their timing.
+# What a plan's steps are together, as the schema of each list of them says.
+STEPS_DESCRIPTION = (
+    "Each id once. Taken in order of offset_days (steps sent in another order are put in "
+    "it, those on the same day as sent)."
+)
+
+
+def check_steps(steps: list[Step]) -> list[Step]:
+    """What a plan's steps must be together: unique ids; returned in order of their timing,
+    which says when each goes, so an order given otherwise is not a mistake worth refusing.
     (A school's plan as sent to be saved is checked the same way: services/plan_library.py.)"""
     ids = [s.id for s in steps]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ValueError(f"step ids must be unique; repeated: {', '.join(dupes)}")
-    offsets = [s.offset_days for s in steps]
-    if offsets != sorted(offsets):
-        raise ValueError("steps must be in order of offset_days")
+    return sorted(steps, key=lambda s: s.offset_days)
 
 
 class Plan(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")
-    version: int = Field(default=1, ge=1)
+    version: Whole = Field(default=1, ge=1)
     name: str = Field(max_length=120)
     stream: str = Field(default="custom", max_length=40)
-    steps: list[Step] = Field(min_length=1, max_length=120)
+    steps: list[Step] = Field(min_length=1, max_length=120, description=STEPS_DESCRIPTION)
 
     @model_validator(mode="after")
     def _ordered_unique(self) -> Plan:
-        check_steps(self.steps)
+        self.steps = check_steps(self.steps)
         return self
 
     def step(self, step_id: str) -> Step | None:

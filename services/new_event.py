@@ -19,7 +19,6 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 from temporalio.client import Client
 
-from cpd.calendar import SchoolCalendar
 from cpd.db import Db
 from cpd.models import Event, Participant, School
 from cpd.roster import Roster, parse_pasted
@@ -137,9 +136,8 @@ def _date(value: str, school: School, now: datetime, errors: dict[str, str]) -> 
     except ValueError:
         errors["event_date"] = "Give the event's date, for example 2026-09-01."
         return None
-    zone = SchoolCalendar.model_validate_json(school.calendar_json).zone
     try:
-        triggers.check_event_date(day, now.astimezone(zone).date())
+        triggers.check_event_date(day, now)
     except Invalid as exc:
         errors["event_date"] = "The date " + exc.fields[0]["message"]
         return None

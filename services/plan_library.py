@@ -24,12 +24,12 @@ from sqlmodel import col, func, select
 from cpd.builtin_plans import BUILTIN_PLANS
 from cpd.db import Db
 from cpd.models import SchoolPlan
-from cpd.plans import Plan, Step, check_steps
-from services.errors import Conflict, Invalid, NotFound
-from services.schemas import EventCreate, OneLine
+from cpd.plans import STEPS_DESCRIPTION, Plan, Step, check_steps
+from services.errors import Conflict, NotFound
+from services.schemas import SCHOOL_PLAN_ID, EventCreate, OneLine
 
 SCHOOL = "school:"
-_SCHOOL_ID = re.compile(r"^school:([a-z0-9][a-z0-9-]{0,47})(?:@([1-9][0-9]{0,5}))?$")
+_SCHOOL_ID = re.compile(f"^{SCHOOL_PLAN_ID}$")
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,9 @@ async def plan_by_id(db: Db, school_id: str, plan_id: str) -> PlanChoice:
 
 
 async def resolve(db: Db, school_id: str, body: EventCreate) -> Plan:
-    """The plan this request starts with: sent whole, or named by id (Invalid if unknown)."""
+    """The plan this request starts with: sent whole, or named by id. A well-formed id the
+    school has no plan by is a Conflict (with what the school has, not with the request's
+    form: saving that plan first would let the same request through)."""
     if body.plan is not None:
         return body.plan
     try:
@@ -133,7 +135,9 @@ async def resolve(db: Db, school_id: str, body: EventCreate) -> Plan:
     except NotFound as exc:
         message = exc.detail.removeprefix(f"No plan {body.plan_id!r}: ")
         message = f"no such plan: {message}"
-        raise Invalid(f"plan_id: {message}", [{"field": "plan_id", "message": message}]) from None
+        raise Conflict(
+            f"plan_id: {message}", [{"field": "plan_id", "message": message}], code="unknown_plan"
+        ) from None
 
 
 def id_of(body: EventCreate, plan: Plan) -> str:
@@ -154,7 +158,7 @@ class SchoolPlanIn(BaseModel):
     )
     name: OneLine = Field(min_length=1, max_length=120)
     stream: str = Field(default="custom", max_length=40)
-    steps: list[Step] = Field(min_length=1, max_length=120)
+    steps: list[Step] = Field(min_length=1, max_length=120, description=STEPS_DESCRIPTION)
 
     model_config = {
         "json_schema_extra": {
@@ -185,7 +189,7 @@ class SchoolPlanIn(BaseModel):
 
     @model_validator(mode="after")
     def _steps_together(self) -> SchoolPlanIn:
-        check_steps(self.steps)
+        self.steps = check_steps(self.steps)
         return self
 
 
@@ -255,8 +259,11 @@ async def save(db: Db, school_id: str, body: SchoolPlanIn, by: str) -> PlanChoic
         key = body.key
         existing = await versions(db, school_id, key)
         if not existing:
+            # Like a plan_id the school has no plan by: a Conflict with what it has.
             message = "not one of your school's plans: omit it to save a new plan"
-            raise Invalid(f"key: {message}", [{"field": "key", "message": message}])
+            raise Conflict(
+                f"key: {message}", [{"field": "key", "message": message}], code="unknown_plan"
+            )
         version = existing[0].version + 1
     plan = Plan(id=key, version=version, name=body.name, stream=body.stream, steps=body.steps)
     row = SchoolPlan(

@@ -26,7 +26,7 @@ from emails.render import EmailRenderer
 from services import plan_library, rosters
 from services.errors import Invalid
 from services.schemas import EventCreate, EventPreview, ParticipantIn, PreviewStep
-from services.triggers import check_event_date
+from services.triggers import check_event_date, listed_again
 
 _RENDERER = EmailRenderer()
 
@@ -74,8 +74,7 @@ async def preview_event(
     db: Db, school: School, body: EventCreate, now: datetime, per_week: int, base_url: str
 ) -> EventPreview:
     """``POST /v1/events/preview``: the same body as a trigger, checked the same way."""
-    calendar = SchoolCalendar.model_validate_json(school.calendar_json)
-    check_event_date(body.event_date, now.astimezone(calendar.zone).date())
+    check_event_date(body.event_date, now)
     plan = await plan_library.resolve(db, school.id, body)
     sample = body.participants[0].name if body.participants else "Sam Teacher"
     out = preview(
@@ -83,7 +82,8 @@ async def preview_event(
         per_week, base_url,
     )  # fmt: skip
     # Named as the event would record it: a school's plan with its version.
-    return out.model_copy(update={"plan_id": plan_library.id_of(body, plan)})
+    warnings = out.warnings + listed_again(body.listed_again)
+    return out.model_copy(update={"plan_id": plan_library.id_of(body, plan), "warnings": warnings})
 
 
 def preview(

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from pydantic import (
     AfterValidator,
     BaseModel,
     EmailStr,
     Field,
     PlainSerializer,
+    PrivateAttr,
     WithJsonSchema,
     model_validator,
 )
 from pydantic.json_schema import JsonDict
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
-from cpd.calendar import DateRange, SchoolCalendar
+from cpd.calendar import DateRange, Day, SchoolCalendar
 from cpd.models import Answer, Event, Participant
 from cpd.plans import Plan, StepKind
 from workflows.types import Timeline
@@ -30,13 +32,47 @@ def _one_line(value: str) -> str:
     return cleaned
 
 
+# What str.split() takes for a space, written out for the schema (JSON Schema's \s differs).
+_SPACE = (
+    " \\t\\n\\r\\u000b\\u000c\\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
 # A name as people write it on one line: spaces and line breaks run together, never blank.
-OneLine = Annotated[str, AfterValidator(_one_line)]
+OneLine = Annotated[
+    str, AfterValidator(_one_line), Field(json_schema_extra={"pattern": f"[^{_SPACE}]"})
+]
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+
+# An address as EmailStr (email-validator) takes it: besides the form, never at a special-use
+# domain no mail can reach (RFC 6761: .test, .invalid, .localhost, ...). In the schema too.
+_UNREACHABLE = "|".join(_any_case(name) for name in SPECIAL_USE_DOMAIN_NAMES)
+Email = Annotated[
+    EmailStr,
+    Field(
+        max_length=254,  # email-validator's limit
+        json_schema_extra={"not": {"pattern": rf"[@.]({_UNREACHABLE})$"}},
+        description="An address mail can reach: not at a special-use domain such as .test",
+    ),
+]
+
+# How a plan is named: a built-in plan's id, or a school's own as school:<key>[@<version>].
+SCHOOL_PLAN_ID = r"school:([a-z0-9][a-z0-9-]{0,47})(?:@([1-9][0-9]{0,5}))?"
+# Built-in ids match Plan.id's pattern ([a-z0-9-]): nothing in them to escape.
+PLAN_IDS = f"{'|'.join(BUILTIN_PLANS)}|{SCHOOL_PLAN_ID}"
+PLAN_ID = rf"^(?:{PLAN_IDS})$"
+
+# Marks an event date whose window (services/triggers.py) the API's document states, as
+# of the day it is read (api/openapi.py).
+EVENT_DATE_WINDOW = "x-event-date-window"
 
 
 class ParticipantIn(BaseModel):
     name: OneLine = Field(min_length=1, max_length=200)
-    email: EmailStr
+    email: Email
     language: Literal["", "en", "cy"] = Field(
         default="",
         description="What this teacher reads: en (English) or cy (Welsh); "
@@ -44,34 +80,64 @@ class ParticipantIn(BaseModel):
     )
 
 
-def _no_repeated_emails(people: list[ParticipantIn]) -> None:
-    seen: dict[str, int] = {}
-    for i, p in enumerate(people):
-        key = p.email.lower()
+def once_each(people: list[ParticipantIn]) -> tuple[list[ParticipantIn], list[str]]:
+    """Each address once (ignoring case), as it was first listed; and the addresses that
+    were listed again."""
+    seen: set[str] = set()
+    kept, again = [], []
+    for person in people:
+        key = person.email.lower()
         if key in seen:
-            raise ValueError(f"participants[{i}].email repeats participants[{seen[key]}]")
-        seen[key] = i
+            again.append(person.email)
+        else:
+            seen.add(key)
+            kept.append(person)
+    return kept, again
 
 
-class EventCreate(BaseModel):
+ONCE_EACH = (
+    "An address listed more than once is one participant, as first listed (the response names it)."
+)
+
+
+class People(BaseModel):
+    """A request's participants, each address once: a repeat is the same person."""
+
+    participants: list[ParticipantIn] = Field(
+        min_length=1, max_length=10_000, description=ONCE_EACH
+    )
+    _listed_again: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _once_each(self) -> Self:
+        self.participants, self._listed_again = once_each(self.participants)
+        return self
+
+    @property
+    def listed_again(self) -> list[str]:
+        """The addresses given more than once in this request (each taken once)."""
+        return self._listed_again
+
+
+class EventCreate(People):
     reference: str = Field(
         min_length=1,
         max_length=120,
         description="Your own id for the event; reposting it is a no-op.",
     )
     title: str = Field(min_length=1, max_length=200)
-    event_date: date
+    event_date: Day = Field(json_schema_extra={EVENT_DATE_WINDOW: True})
     plan_id: str = Field(
         default=DEFAULT_PLAN_ID,
         max_length=80,
+        pattern=PLAN_ID,
         description=(
             f"A built-in plan ({', '.join(BUILTIN_PLANS)}), or one of the school's own "
             "(GET /v1/plans): school:<key> for its latest version, school:<key>@<version> "
-            "for one version. An unknown id is a 422."
+            "for one version. A school plan the school does not have is a 409."
         ),
     )
     plan: Plan | None = Field(default=None, description="A custom plan instead of a built-in one.")
-    participants: list[ParticipantIn] = Field(min_length=1, max_length=10_000)
 
     model_config = {
         "json_schema_extra": {
@@ -86,13 +152,6 @@ class EventCreate(BaseModel):
             ]
         }
     }
-
-    @model_validator(mode="after")
-    def _plan_and_people(self) -> EventCreate:
-        # Whether plan_id names a plan is for services/plan_library.resolve: a school's
-        # own plans are in the database.
-        _no_repeated_emails(self.participants)
-        return self
 
 
 class EventOut(BaseModel):
@@ -193,28 +252,25 @@ class ParticipantStatus(BaseModel):
         )
 
 
-class ParticipantsAdd(BaseModel):
-    participants: list[ParticipantIn] = Field(min_length=1, max_length=10_000)
-
+class ParticipantsAdd(People):
     model_config = {
         "json_schema_extra": {
             "examples": [{"participants": [{"name": "Late Joiner", "email": "lj@school.example"}]}]
         }
     }
 
-    @model_validator(mode="after")
-    def _unique(self) -> ParticipantsAdd:
-        _no_repeated_emails(self.participants)
-        return self
-
 
 class ParticipantsAdded(BaseModel):
     added: list[ParticipantStatus]
     already_in_event: list[str] = Field(description="Emails left as they were.")
+    listed_again: list[str] = Field(
+        default_factory=list,
+        description="Emails given more than once in this request: each was taken once.",
+    )
 
 
 class EmailChange(BaseModel):
-    email: EmailStr
+    email: Email
 
     model_config = {"json_schema_extra": {"examples": [{"email": "ada.lovelace@school.example"}]}}
 
@@ -435,7 +491,7 @@ class Erased(BaseModel):
 
 
 class ErasureRequest(BaseModel):
-    email: EmailStr
+    email: Email
 
 
 class SchoolYearOut(BaseModel):

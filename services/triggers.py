@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
@@ -51,9 +51,15 @@ CHUNK = 500
 MOST_DAYS_AGO, MOST_DAYS_AHEAD = 90, 400
 
 
-def check_event_date(event_date: date, today: date) -> None:
-    earliest = today - timedelta(days=MOST_DAYS_AGO)
-    latest = today + timedelta(days=MOST_DAYS_AHEAD)
+def event_date_window(today: date) -> tuple[date, date]:
+    """The first and last event date a trigger takes ``today``: a day in UTC, not in each
+    school's zone, so the API's document can state the window (api/openapi.py). A day
+    either way is nothing beside the typo in a year that this catches."""
+    return today - timedelta(days=MOST_DAYS_AGO), today + timedelta(days=MOST_DAYS_AHEAD)
+
+
+def check_event_date(event_date: date, now: datetime) -> None:
+    earliest, latest = event_date_window(now.astimezone(UTC).date())
     if earliest <= event_date <= latest:
         return
     message = (
@@ -100,7 +106,16 @@ async def trigger(
     last_step = event.event_date + timedelta(days=event.plan.steps[-1].offset_days)
     today = now.astimezone(calendar.zone).date()
     out.warnings = school_year.warnings(calendar, today, until=last_step)
+    if created:
+        out.warnings += listed_again(body.listed_again)
     return out
+
+
+def listed_again(emails: list[str]) -> list[str]:
+    """The warning for addresses a request gave more than once (each was taken once)."""
+    if not emails:
+        return []
+    return [f"Listed more than once, so followed through once: {', '.join(emails)}."]
 
 
 async def record_event(
@@ -117,8 +132,7 @@ async def record_event(
     existing = await event_by_reference(db, school_id, body.reference)
     if existing is not None:
         return existing, False
-    calendar = SchoolCalendar.model_validate_json(school.calendar_json)
-    check_event_date(body.event_date, now.astimezone(calendar.zone).date())
+    check_event_date(body.event_date, now)
     plan = await plan_library.resolve(db, school.id, body)
     event = Event(
         id=uuid.uuid4().hex[:16],
@@ -181,6 +195,7 @@ async def add_participants(
     return ParticipantsAdded(
         added=[ParticipantStatus.of(p, []) for p in rows],
         already_in_event=[p.email for p in body.participants if p.email.lower() in known],
+        listed_again=body.listed_again,
     )
 
 

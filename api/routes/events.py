@@ -32,7 +32,7 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
     status_code=201,
     responses={
         200: {"model": EventOut, "description": "Already posted"},
-        **error_responses(401, 403, 422),
+        **error_responses(401, 403, 409, 422),
     },
 )
 async def create_event(
@@ -46,7 +46,7 @@ async def create_event(
     return out
 
 
-@router.post("/preview", response_model=EventPreview, responses=error_responses(401, 403, 422))
+@router.post("/preview", response_model=EventPreview, responses=error_responses(401, 403, 409, 422))
 async def preview_event(
     body: EventCreate, school: SchoolDep, db: DbDep, res: ResourcesDep
 ) -> EventPreview:

@@ -16,6 +16,8 @@ from cpd.builtin_plans import DEFAULT_PLAN_ID
 from cpd.roster import Roster
 from services import preview, rosters, triggers
 from services.schemas import (
+    EVENT_DATE_WINDOW,
+    PLAN_IDS,
     EventOut,
     EventPreview,
     ParticipantsAdd,
@@ -24,6 +26,13 @@ from services.schemas import (
 )
 
 router = APIRouter(tags=["rosters"])
+
+# A form sends an empty field for one left blank, and FastAPI reads it as left out.
+FORM_PLAN_ID = Form(
+    max_length=80,
+    pattern=rf"^(?:{PLAN_IDS})?$",
+    description=f"As in POST /v1/events; empty or left out: {DEFAULT_PLAN_ID}",
+)
 
 
 async def _roster(file: UploadFile) -> Roster:
@@ -44,19 +53,19 @@ async def check_roster(file: Annotated[UploadFile, File()], school: SchoolDep) -
     status_code=201,
     responses={
         200: {"model": EventOut, "description": "Already posted"},
-        **error_responses(401, 403, 413, 422),
+        **error_responses(401, 403, 409, 413, 422),
     },
 )
 async def create_event_from_csv(
     file: Annotated[UploadFile, File(description="Forename, Surname, Email (MIS export)")],
     reference: Annotated[str, Form(min_length=1, max_length=120)],
     title: Annotated[str, Form(min_length=1, max_length=200)],
-    event_date: Annotated[date, Form()],
+    event_date: Annotated[date, Form(json_schema_extra={EVENT_DATE_WINDOW: True})],
     school: SchoolDep,
     db: DbDep,
     res: ResourcesDep,
     response: Response,
-    plan_id: Annotated[str, Form()] = DEFAULT_PLAN_ID,
+    plan_id: Annotated[str, FORM_PLAN_ID] = DEFAULT_PLAN_ID,
 ) -> EventOut:
     """Trigger a follow-through for everyone in a roster CSV."""
     body = rosters.event_from(await _roster(file), reference, title, event_date, plan_id)
@@ -70,16 +79,16 @@ async def create_event_from_csv(
 @router.post(
     "/v1/events/preview.csv",
     response_model=EventPreview,
-    responses=error_responses(401, 403, 413, 422),
+    responses=error_responses(401, 403, 409, 413, 422),
 )
 async def preview_event_from_csv(
     file: Annotated[UploadFile, File(description="Forename, Surname, Email (MIS export)")],
     title: Annotated[str, Form(min_length=1, max_length=200)],
-    event_date: Annotated[date, Form()],
+    event_date: Annotated[date, Form(json_schema_extra={EVENT_DATE_WINDOW: True})],
     school: SchoolDep,
     db: DbDep,
     res: ResourcesDep,
-    plan_id: Annotated[str, Form()] = DEFAULT_PLAN_ID,
+    plan_id: Annotated[str, FORM_PLAN_ID] = DEFAULT_PLAN_ID,
 ) -> EventPreview:
     """What a roster's trigger would send, and when, with every row's verdict; does nothing."""
     return await preview.preview_roster(

@@ -107,11 +107,17 @@ async def test_plans_are_saved_in_versions_listed_and_chosen_by_id(
         assert event.plan.version == 1 and event.plan.id == "our-feedback-plan"
         assert event.plan.steps[1].prompt == "Try your plan this week."
 
-        for unknown in ("school:no-such-plan", "school:our-feedback-plan@9", "nonsense"):
+        # Well-formed but not one of the school's plans: a conflict with what it has (saving
+        # that plan would let the same request through); not a plan id at all: a 422.
+        for unknown, status in (
+            ("school:no-such-plan", 409),
+            ("school:our-feedback-plan@9", 409),
+            ("nonsense", 422),
+        ):
             refused = await s.api.post(
                 "/v1/events", json=event_body(unknown, f"ref-{unknown}"), headers=s.auth()
             )
-            assert refused.status_code == 422, refused.text
+            assert refused.status_code == status, refused.text
             assert refused.json()["fields"][0]["field"] == "plan_id"
             missing = await s.api.get(f"/v1/plans/{unknown}", headers=s.auth())
             assert missing.status_code == 404
@@ -128,14 +134,14 @@ async def test_a_bad_plan_is_refused_with_its_reasons_and_nothing_is_saved(
         assert refused.json()["fields"][0]["field"] == "steps.2"
         assert "needs its guskey_level" in refused.json()["detail"]
 
-        out_of_order = our_plan()
-        out_of_order["steps"][1]["offset_days"] = 40
-        refused = await s.api.post("/v1/plans", json=out_of_order, headers=s.auth())
+        same_id = our_plan()
+        same_id["steps"][1]["id"] = "action-plan"
+        refused = await s.api.post("/v1/plans", json=same_id, headers=s.auth())
         assert refused.status_code == 422
-        assert "in order of offset_days" in refused.json()["detail"]
+        assert "step ids must be unique; repeated: action-plan" in refused.json()["detail"]
 
         not_ours = await s.api.post("/v1/plans", json=our_plan(key="never-saved"), headers=s.auth())
-        assert not_ours.status_code == 422 and not_ours.json()["fields"][0]["field"] == "key"
+        assert not_ours.status_code == 409 and not_ours.json()["fields"][0]["field"] == "key"
 
         # Saving a plan changes what the school can start: a read-only key may not.
         reader = await admin.create_key(s.db, s.school_id, "reports", ("read",))
@@ -145,6 +151,22 @@ async def test_a_bad_plan_is_refused_with_its_reasons_and_nothing_is_saved(
 
         listed = (await s.api.get("/v1/plans", headers=s.auth())).json()["items"]
         assert all(p["builtin"] for p in listed)
+
+
+async def test_steps_sent_out_of_order_are_saved_in_order_of_their_days(
+    dev_stack: StackFactory,
+) -> None:
+    async with dev_stack() as s:
+        out_of_order = our_plan()
+        out_of_order["steps"][1]["offset_days"] = 40
+        saved = await s.api.post("/v1/plans", json=out_of_order, headers=s.auth())
+        assert saved.status_code == 201, saved.text
+        steps = saved.json()["plan"]["steps"]
+        assert [(x["id"], x["offset_days"]) for x in steps] == [
+            ("action-plan", 0),
+            ("impact-1-month", 30),
+            ("cue-week-1", 40),
+        ]
 
 
 async def test_another_schools_plans_are_unknown(dev_stack: StackFactory) -> None:
@@ -158,12 +180,12 @@ async def test_another_schools_plans_are_unknown(dev_stack: StackFactory) -> Non
         started = await s.api.post(
             "/v1/events", json=event_body(ours["id"]), headers=s.auth(other_key)
         )
-        assert started.status_code == 422 and "no such plan" in started.json()["detail"]
+        assert started.status_code == 409 and "no such plan" in started.json()["detail"]
         # A version of our plan cannot be saved from there either.
         version = await s.api.post(
             "/v1/plans", json=our_plan(key="our-feedback-plan"), headers=s.auth(other_key)
         )
-        assert version.status_code == 422
+        assert version.status_code == 409
 
         await sign_in_as_lead(s, other_id)
         assert (await s.api.get(f"/dashboard/plans/{ours['id']}")).status_code == 404

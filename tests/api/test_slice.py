@@ -154,6 +154,35 @@ async def test_api_key_is_required(dev_stack: StackFactory) -> None:
         assert garbled.status_code == 401
 
 
+async def test_an_address_listed_twice_is_one_participant_and_the_answer_says_so(
+    dev_stack: StackFactory,
+) -> None:
+    async with dev_stack() as s:
+        ada = {"name": "Ada Lovelace", "email": "ada@hillside.example"}
+        again = {"name": "Ada L.", "email": "ADA@hillside.example"}
+        created = await s.api.post(
+            "/v1/events", json=event_body(people=[ada, again]), headers=s.auth()
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["participant_count"] == 1
+        assert (
+            "Listed more than once, so followed through once: ADA@hillside.example."
+            in created.json()["warnings"]
+        )
+        people = f"/v1/events/{created.json()['id']}/participants"
+        [only] = (await s.api.get(people, headers=s.auth())).json()["items"]
+        assert (only["name"], only["email"]) == ("Ada Lovelace", "ada@hillside.example")
+
+        grace = {"name": "Grace Hopper", "email": "grace@hillside.example"}
+        added = await s.api.post(
+            people, json={"participants": [grace, grace, ada]}, headers=s.auth()
+        )
+        assert added.status_code == 201, added.text
+        assert [p["email"] for p in added.json()["added"]] == ["grace@hillside.example"]
+        assert added.json()["listed_again"] == ["grace@hillside.example"]
+        assert added.json()["already_in_event"] == ["ada@hillside.example"]
+
+
 async def test_malformed_event_names_the_field_and_starts_nothing(dev_stack: StackFactory) -> None:
     async with dev_stack() as s:
         body = event_body()

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from cpd.builtin_plans import BUILTIN_PLANS, DEFAULT_PLAN_ID
-from cpd.plans import Step, StepKind
+from cpd.plans import Plan, ReminderPolicy, Step, StepKind
 from tests.support.events import days_ago
 from tests.support.inbox import text_of
 from tests.support.stack import StackFactory
@@ -72,12 +72,12 @@ def event_with(plan: dict[str, Any]) -> dict[str, Any]:
         (
             {
                 "steps": [
+                    {"id": "a", "kind": "cue", "offset_days": 2, "reminders": {"max_reminders": 0}},
                     {"id": "a", "kind": "cue", "offset_days": 9, "reminders": {"max_reminders": 0}},
-                    {"id": "b", "kind": "cue", "offset_days": 2, "reminders": {"max_reminders": 0}},
                 ]
             },
             "plan",
-            "steps must be in order of offset_days",
+            "step ids must be unique; repeated: a",
         ),
         ({"steps": []}, "plan.steps", "at least 1 item"),
         (
@@ -128,6 +128,18 @@ async def test_a_valid_custom_plan_runs(dev_stack: StackFactory) -> None:
         [mail] = await s.smtp.inbox.wait_for(1)
         assert "Your action plan" in str(mail["Subject"])
         assert "Dear Ada Lovelace" in text_of(mail)
+
+
+def test_steps_sent_out_of_order_are_taken_in_order_of_their_days() -> None:
+    given = custom_plan()
+    given["steps"] = [given["steps"][2], given["steps"][0], given["steps"][1]]
+    plan = Plan.model_validate(given)
+    assert [s.id for s in plan.steps] == ["plan", "check", "impact"]
+
+
+def test_a_reminder_count_is_a_number_not_true_or_false() -> None:
+    with pytest.raises(ValidationError, match="must be a whole number, not true or false"):
+        ReminderPolicy.model_validate_json('{"max_reminders": false}')
 
 
 def test_every_built_in_step_has_words_of_its_own() -> None:
