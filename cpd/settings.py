@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # before they are cancelled and retried elsewhere; keep it under the orchestrator's grace
     # period (docker-compose's stop_grace_period).
     worker_shutdown_seconds: float = Field(default=30.0, ge=0)
+    # Workflows a worker keeps in memory between their tasks (the SDK's sticky cache); one
+    # not kept is rebuilt from its history when next woken. 0: none kept.
+    worker_max_cached_workflows: int = Field(default=200, ge=0)
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

@@ -133,7 +133,7 @@ def build_worker(
     task_queue: str | None = None,
     lanes: tuple[str, ...] = LANES,
     workflows: Sequence[type] = tuple(WORKFLOWS),
-    max_cached_workflows: int = 1000,
+    max_cached_workflows: int | None = None,
 ) -> Workers:
     """Workers for the given lanes: ``main`` (participants and their activities) and
     ``fanout`` (starting, pausing, withdrawing an event's participants). Both by default;
@@ -171,7 +171,11 @@ def build_worker(
         # The fan-out stays registered here too: ones started before it had its own
         # lane finish where they began.
         workflows=workflows,
-        max_cached_workflows=max_cached_workflows,
+        max_cached_workflows=(
+            settings.worker_max_cached_workflows
+            if max_cached_workflows is None
+            else max_cached_workflows
+        ),
         activities=[
             budget.reserve_email,
             emails.send_step_email,
