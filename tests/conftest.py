@@ -4,6 +4,10 @@
   Central, or the SDK's download): a year of timers passes in seconds.
 - ``dev_env``: the Temporal dev server (the ``temporal`` CLI), with our
   search attributes, where visibility or persistence matters.
+- ``own_dev_server``: a dev server of the test's own, persisting to a file, that the
+  test may stop and start; ``own_stack``: a stack on one (in memory) for a test that
+  leaves so many workflows behind that the shared server would be busy with them for
+  the rest of the session.
 - ``smtp``: aiosmtpd on a free loopback port; tests read what arrived.
 - ``database_url``: a fresh app database with its tables; every test that uses
   one (the stacks do) runs on SQLite and on PostgreSQL, or on the one ``--db`` names
@@ -15,10 +19,12 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from cpd.calendar import SchoolCalendar
@@ -29,6 +35,7 @@ from tests.support.databases import (
     postgres_databases,
     sqlite_databases,
 )
+from tests.support.dev_server import DevServer
 from tests.support.inbox import SmtpServer
 from tests.support.stack import TEST_CONVERTER, StackFactory, running_stack
 
@@ -78,6 +85,14 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
+async def own_dev_server(tmp_path: Path) -> AsyncIterator[DevServer]:
+    server = DevServer(tmp_path)
+    await server.start()
+    yield server
+    server.stop(signal.SIGKILL)  # what was left running goes with it
+
+
+@pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
     server = SmtpServer().start()
     yield server
@@ -113,3 +128,24 @@ def dev_stack(
         database_url=database_url,
         **kw,
     )
+
+
+@pytest.fixture
+async def own_stack(
+    tmp_path: Path, smtp: SmtpServer, database_url: str
+) -> AsyncIterator[StackFactory]:
+    """Like ``dev_stack``, on a dev server of the test's own (in memory): what the test
+    starts ends with it."""
+    server = DevServer(tmp_path, persist=False)
+    await server.start()
+    client = await Client.connect(server.address, data_converter=TEST_CONVERTER)
+    yield lambda calendar=None, **kw: running_stack(
+        client,
+        tmp_path,
+        smtp,
+        calendar or SchoolCalendar.always_open(),
+        database_url=database_url,
+        terminate_at_end=False,
+        **kw,
+    )
+    server.stop(signal.SIGKILL)

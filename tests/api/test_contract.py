@@ -1,6 +1,7 @@
 """The API keeps its own contract: schemathesis, every check, against the real app.
 
-The app is served on a loopback port on a dev stack (the dev Temporal server, a real
+The app is served on a loopback port on a dev stack (a dev Temporal server of the test's
+own, so the thousands of follow-throughs its generated events start end with it; a real
 database); schemathesis reads its OpenAPI document and runs all its phases (examples,
 coverage, fuzzing, and the stateful phase that follows the document's links from
 ``POST /v1/events`` to the routes that use its ids) with every check it has. Once with
@@ -26,9 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import Counter
+import threading
+import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+import pytest
 import schemathesis
 from schemathesis.core.transport import Response
 from schemathesis.engine import from_schema
@@ -49,6 +53,9 @@ from tests.support.stack import StackFactory
 MAX_EXAMPLES = 6
 STATEFUL_STEPS = 6
 REQUEST_TIMEOUT_S = 120
+# A run is stopped (and the test fails) after this, well over what one takes (under 2
+# minutes on a quiet machine), so the test ends inside its own timeout with a report.
+RUN_BUDGET_S = 210
 
 # The rules JSON Schema cannot state (see above), by what the API's 422 says.
 CANNOT_STATE = {
@@ -77,6 +84,7 @@ class Run:
     samples: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    waited: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     # Requests whose address holds one of `watched` and that were answered 2xx.
     watched: tuple[str, ...] = ()
     leaks: list[str] = field(default_factory=list)
@@ -86,14 +94,29 @@ class Run:
             f"schemathesis ({who}): {len(self.operations)} operations, {self.examples} "
             f"examples ({self.stateful} stateful), {sum(self.failures.values())} failures "
             f"(+{sum(self.unstated.values())} refusals by rules JSON Schema cannot state), "
-            f"{len(self.errors)} errors, {self.seconds:.0f}s"
+            f"{len(self.errors)} errors, {self.seconds:.0f}s, of which waiting for answers "
+            f"{sum(self.waited.values()):.0f}s, most on "
+            + ", ".join(f"{what} {s:.0f}s" for what, s in self.most_waited())
         )
 
+    def most_waited(self) -> list[tuple[str, float]]:
+        """The operations whose answers took longest, all examples together."""
+        return sorted(self.waited.items(), key=lambda item: -item[1])[:4]
 
-def contract_run(base_url: str, key: str, ids: dict[str, str] | None = None) -> Run:
+
+async def contract(base_url: str, key: str, ids: dict[str, str] | None = None) -> Run:
+    """``contract_run`` in a thread, which stops when the test does (a timeout included):
+    a run left going would keep the machine busy for the rest of the session."""
+    stop = threading.Event()
+    try:
+        return await asyncio.to_thread(contract_run, base_url, key, ids or {}, stop)
+    finally:
+        stop.set()
+
+
+def contract_run(base_url: str, key: str, ids: dict[str, str], stop: threading.Event) -> Run:
     """All phases, all checks, against the served app (blocking: run it in a thread).
     ``ids``: path parameters to use in every request (another school's, to try to reach)."""
-    ids = ids or {}
     config = schemathesis.Config.from_dict(
         {
             "base-url": base_url,
@@ -113,7 +136,13 @@ def contract_run(base_url: str, key: str, ids: dict[str, str] | None = None) -> 
         f"{base_url}/openapi.json", config=config, timeout=REQUEST_TIMEOUT_S
     )
     run = Run(watched=tuple(ids.values()))
-    for happened in from_schema(schema).execute():
+    deadline = time.monotonic() + RUN_BUDGET_S
+    stream = from_schema(schema).execute()
+    for happened in stream:
+        if stop.is_set() or time.monotonic() > deadline:
+            stream.stop()
+            run.errors.append(f"stopped after {RUN_BUDGET_S} s, or when the test ended")
+            break
         if isinstance(happened, ScenarioFinished) and happened.is_test_scenario:
             record(run, happened)
         elif isinstance(happened, NonFatalError):
@@ -145,9 +174,11 @@ def record(run: Run, event: ScenarioFinished) -> None:
             said = f"{answer.status_code} {answer.text[:200]}" if answer else "no answer"
             sample = check.failure_info.code_sample[:300]
             run.samples.setdefault(what, f"{sample}\n    -> {said}\n    {failure.message[:300]}")
-    for interaction in event.recorder.interactions.values():
+    for case_id, interaction in event.recorder.interactions.items():
         answer = interaction.response
         uri = interaction.request.uri
+        if answer and case_id in event.recorder.cases:
+            run.waited[event.recorder.cases[case_id].value.operation.label] += answer.elapsed
         if answer and answer.status_code < 300 and any(id_ in uri for id_ in run.watched):
             run.leaks.append(f"{interaction.request.method} {uri} -> {answer.status_code}")
 
@@ -184,19 +215,20 @@ def report(run: Run, who: str) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.timeout(2 * RUN_BUDGET_S + 120)
 async def test_the_api_keeps_its_contract_for_its_school_and_a_foreign_one(
-    dev_stack: StackFactory,
+    own_stack: StackFactory,
 ) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    async with dev_stack(public_base_url=base) as s, served(s.app, port):
+    async with own_stack(public_base_url=base) as s, served(s.app, port):
         # The school's own event, which the foreign key then tries to reach by its ids.
         mine = (await s.api.post("/v1/events", json=event("mine"), headers=s.auth())).json()
         people = f"/v1/events/{mine['id']}/participants"
         [teacher] = (await s.api.get(people, headers=s.auth())).json()["items"]
         _, foreign_key = await s.new_school()
         ids = {"event_id": mine["id"], "participant_id": teacher["id"]}
-        foreign = await asyncio.to_thread(contract_run, base, foreign_key, ids)
+        foreign = await contract(base, foreign_key, ids)
         print(report(foreign, "foreign key, this school's ids"))
 
         # Whatever the foreign key tried, this school's event is as it was.
@@ -204,7 +236,7 @@ async def test_the_api_keeps_its_contract_for_its_school_and_a_foreign_one(
         [still] = (await s.api.get(people, headers=s.auth())).json()["items"]
 
         # Then the school's own key, last: it may erase the school's data (POST /v1/school/erasure).
-        own = await asyncio.to_thread(contract_run, base, s.key)
+        own = await contract(base, s.key)
         print(report(own, "own key"))
 
     for run, who in ((own, "own key"), (foreign, "foreign key")):

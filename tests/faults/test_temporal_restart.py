@@ -8,13 +8,11 @@ import asyncio
 import os
 import signal
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import pytest
 from temporalio.client import Client
 
 from cpd.calendar import SchoolCalendar
@@ -95,18 +93,10 @@ async def answer_not_yet(s: Stack, address: str) -> None:
     assert "Thank you: your answer is recorded" in page.text
 
 
-@pytest.fixture
-async def temporal(tmp_path: Path) -> AsyncIterator[DevServer]:
-    server = DevServer(tmp_path)
-    await server.start()
-    yield server
-    server.stop()
-
-
 async def test_plans_resume_after_the_temporal_server_restarts(
-    temporal: DevServer, tmp_path: Path, smtp: SmtpServer, database_url: str
+    own_dev_server: DevServer, tmp_path: Path, smtp: SmtpServer, database_url: str
 ) -> None:
-    client = await Client.connect(temporal.address, data_converter=TEST_CONVERTER)
+    client = await Client.connect(own_dev_server.address, data_converter=TEST_CONVERTER)
     calendar = SchoolCalendar.always_open()
     stack = running_stack(
         client, tmp_path, smtp, calendar, database_url=database_url, in_process_worker=False
@@ -114,7 +104,9 @@ async def test_plans_resume_after_the_temporal_server_restarts(
     async with stack as s:
         # Not niced: on a loaded machine a niced worker process takes a minute to start.
         log = tmp_path / "worker.log"
-        worker = start_worker(s.settings, log, temporal_address=temporal.address, worker_nice=0)
+        worker = start_worker(
+            s.settings, log, temporal_address=own_dev_server.address, worker_nice=0
+        )
         try:
             # Emails going now, then three plans sleeping towards a check-in due while
             # the server is down.
@@ -126,11 +118,11 @@ async def test_plans_resume_after_the_temporal_server_restarts(
                 s, await trigger(s, "b", soon, due), len(soon), due - timedelta(seconds=5)
             )
 
-            temporal.stop(signal.SIGTERM)
+            own_dev_server.stop(signal.SIGTERM)
             TALLY.fault("temporal restart")
             await asyncio.sleep(max(3, (due - datetime.now(UTC)).total_seconds() + 2))
             assert len(smtp.inbox.messages) == len(now), "a check-in went early"
-            await temporal.start()
+            await own_dev_server.start()
             await answer_not_yet(s, now[0]["email"])  # through the API's reconnected client
             await smtp.inbox.wait_for(len(now) + 1 + len(soon), timeout=120)
 
@@ -141,13 +133,13 @@ async def test_plans_resume_after_the_temporal_server_restarts(
                 nonlocal arrived
                 arrived += 1
                 if arrived == len(now) + 1 + len(soon) + 3:
-                    os.kill(temporal.pid, signal.SIGKILL)
+                    os.kill(own_dev_server.pid, signal.SIGKILL)
 
             smtp.inbox.on_accept = kill_at_third
             await trigger(s, "c", busy, datetime.now(UTC))
-            await died(temporal)
+            await died(own_dev_server)
             TALLY.fault("temporal restart")
-            await temporal.start()
+            await own_dev_server.start()
             expected_count = len(now) + 1 + len(soon) + len(busy)
             await smtp.inbox.wait_for(expected_count, timeout=120)
             await answer_not_yet(s, busy[0]["email"])

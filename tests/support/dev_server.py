@@ -22,8 +22,9 @@ from tests.support.inbox import free_port
 
 
 class DevServer:
-    def __init__(self, folder: Path) -> None:
-        self.db_file = folder / "temporal.db"
+    def __init__(self, folder: Path, *, persist: bool = True) -> None:
+        # In memory unless it must survive a restart: a file costs the server more CPU.
+        self.db_file = folder / "temporal.db" if persist else None
         self.log = folder / "temporal.log"
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
@@ -54,8 +55,7 @@ class DevServer:
                 str(cli),
                 "server",
                 "start-dev",
-                "--db-filename",
-                str(self.db_file),
+                *(["--db-filename", str(self.db_file)] if self.db_file else []),
                 "--ip",
                 "127.0.0.1",
                 "--port",

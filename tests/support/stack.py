@@ -90,6 +90,7 @@ async def running_stack(
     in_process_worker: bool = True,
     clock: Clock = wall_clock,
     tracing: TracerProvider | None = None,
+    terminate_at_end: bool = True,
     **overrides: object,
 ) -> AsyncIterator[Stack]:
     settings = make_settings(tmp, smtp.port, database_url=database_url, **overrides)
@@ -110,7 +111,8 @@ async def running_stack(
         try:
             yield Stack(settings, client, db, api, smtp, school_id, key, link_signer(settings), app)
         finally:
-            await end_workflows(client, db)
+            if terminate_at_end:  # not on a server of the test's own, killed after it
+                await end_workflows(client, db)
     await engine.dispose()
 
 
