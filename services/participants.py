@@ -33,6 +33,11 @@ async def _signal(client: Client, p: Participant, signal: Any, *args: Any) -> No
         with gone_if_not_found():
             await _handle(client, p).signal(signal, *args)
     except WorkflowGone as exc:
+        if p.stage == "scheduled":  # its event's fan-out has not reached it yet
+            raise Conflict(
+                "This follow-through is still being started: try again in a minute.",
+                code="starting",
+            ) from exc
         raise Conflict("This follow-through has already ended.", code="ended") from exc
 
 

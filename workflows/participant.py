@@ -55,6 +55,13 @@ PATCH_SCHOOL_YEAR = "school-year-2026-12"
 PATCH_PEER_FOLLOW_UP = "peer-follow-up-2026-12"
 PATCH_MAIL_SLOT = "mail-slot-2026-12"
 PATCH_SEND_IN_OPEN_HOURS = "send-in-open-hours-2026-12"
+# Every patch above, decided once in a run's first workflow task. A patch first asked for
+# later, in the task after a local activity, could be judged "not taken" when the history
+# was replayed (its marker is only announced with the task that holds it, while the local
+# activity's result is replayed with the one before): a run that paused before its first
+# step then failed every task with a nondeterminism error. Runs started before this patch
+# keep asking for each patch where they always did.
+PATCH_DECIDED_AT_START = "patches-decided-at-start-2026-12"
 
 # A "planned" peer observation is nudged once, this many open days after the answer.
 FOLLOW_UP_OPEN_DAYS = 5
@@ -93,6 +100,7 @@ class ParticipantWorkflow:
         self._projected: tuple[Step | None, datetime | None] = (None, None)
         self._sending: str | None = None
         # Decided at the start of run(): see the patch ids above.
+        self._all_patched = False
         self._wall_clock_shift = False
         self._local_db = False
         self._local_email = False
@@ -101,10 +109,11 @@ class ParticipantWorkflow:
 
     @workflow.run
     async def run(self, input: ParticipantInput) -> ParticipantOutcome:
-        self._wall_clock_shift = workflow.patched(PATCH_WALL_CLOCK_SHIFT)
-        self._local_db = workflow.patched(PATCH_LOCAL_DB)
-        self._local_email = workflow.patched(PATCH_LOCAL_EMAIL)
-        if input.state is None and workflow.patched(PATCH_JOINED_LATE):
+        self._all_patched = workflow.patched(PATCH_DECIDED_AT_START)
+        self._wall_clock_shift = self._patched(PATCH_WALL_CLOCK_SHIFT)
+        self._local_db = self._patched(PATCH_LOCAL_DB)
+        self._local_email = self._patched(PATCH_LOCAL_EMAIL)
+        if input.state is None and self._patched(PATCH_JOINED_LATE):
             self._st.joined_at = workflow.now()
         steps = input.plan.steps
         support = asyncio.ensure_future(self._support_loop())
@@ -196,7 +205,7 @@ class ParticipantWorkflow:
             and not self._withdrawn
             # The drill in docs/OPERATIONS.md: runs that reached this point before the
             # change replay without the nudge; every run after it takes it.
-            and workflow.patched(PATCH_PEER_FOLLOW_UP)
+            and self._patched(PATCH_PEER_FOLLOW_UP)
         ):
             await self._follow_up(step, rec, following)
 
@@ -257,7 +266,7 @@ class ParticipantWorkflow:
                 # activity's own error, not wrapped in an ActivityError, hence the base
                 # class.)
                 pass
-        if workflow.patched(PATCH_SEND_IN_OPEN_HOURS):
+        if self._patched(PATCH_SEND_IN_OPEN_HOURS):
             return await self._send_in_open_hours(email, send_timeout)
         await workflow.execute_activity(
             contracts.send_step_email,
@@ -278,7 +287,7 @@ class ParticipantWorkflow:
         process's: should the timer wake on another worker, the send still counts
         against the pace of the one that reserved it.
         """
-        if not workflow.patched(PATCH_MAIL_SLOT):
+        if not self._patched(PATCH_MAIL_SLOT):
             return False
         wait = await workflow.execute_local_activity(
             contracts.reserve_send_slot, start_to_close_timeout=SLOT_TIMEOUT
@@ -419,7 +428,7 @@ class ParticipantWorkflow:
                 return True
 
     async def _refresh_calendar(self) -> None:
-        if workflow.patched(PATCH_SCHOOL_YEAR):
+        if self._patched(PATCH_SCHOOL_YEAR):
             # With the bank holidays and estimated holidays of the school year around now.
             at = contracts.CalendarIn(school_id=self._in.school_id, at=workflow.now())
             latest = await self._db(contracts.school_calendar_at, at)
@@ -444,7 +453,7 @@ class ParticipantWorkflow:
                 self._set_stage("paused")
                 # Added after the first histories were recorded: leaders' lists now
                 # show a pause as it happens. Older runs replay without these calls.
-                tell_leaders = workflow.patched(PATCH_PROJECT_PAUSES)
+                tell_leaders = self._patched(PATCH_PROJECT_PAUSES)
                 if tell_leaders:
                     await self._project(*self._projected)
                 await workflow.wait_condition(
@@ -610,6 +619,10 @@ class ParticipantWorkflow:
         )
 
     # ---- helpers --------------------------------------------------------
+
+    def _patched(self, patch_id: str) -> bool:
+        """Whether this run takes ``patch_id`` (see PATCH_DECIDED_AT_START)."""
+        return self._all_patched or workflow.patched(patch_id)
 
     @property
     def _withdrawn(self) -> bool:
