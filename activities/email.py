@@ -16,6 +16,11 @@ writing that last line loses that one message.
 An attempt that is cancelled rather than killed (its activity timed out, or the
 worker let its workflow task go) finishes the hand-over first (activities/smtp.py),
 so only a dead worker can leave that gap.
+An attempt that timed out is not always stopped: the worker that runs it may not
+hear of the timeout, and then two attempts hold a ``sending`` row at once. So the
+hand-over is a compare-and-set (sending → handed_over): one attempt wins it and
+ends DATA; the other drops its connection before the "." and the next retry reads
+the row.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 import aiosmtplib
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 from temporalio import activity
 
 from activities.contracts import SendResult, StepEmailIn
@@ -115,7 +121,7 @@ class EmailActivities:
         try:
             await self._sender.send(
                 message,
-                on_handover=lambda: self._mark(inp, "handed_over", subject=rendered.subject),
+                on_handover=lambda: self._hand_over(inp, rendered.subject),
                 paced=inp.paced,
             )
         except PermanentSmtpError as exc:
@@ -154,6 +160,11 @@ class EmailActivities:
         self, inp: StepEmailIn, status: str, error: str = "", subject: str = ""
     ) -> None:
         await self._tx.write(_mark, inp, status, error, subject)
+
+    async def _hand_over(self, inp: StepEmailIn, subject: str) -> None:
+        if not await self._tx.write(_take_handover, inp.send_key, subject):
+            # Raised inside DATA, before its last line: the server discards this copy.
+            raise RuntimeError(f"send key {inp.send_key} was handed over by another attempt")
 
     def _render(
         self, inp: StepEmailIn, claim: Claim, links: Links, branding: Branding
@@ -307,6 +318,20 @@ def _lead_told(session: Session, inp: StepEmailIn) -> bool:
         select(Leader.id).where(Leader.school_id == inp.school_id, Leader.role == "cpd_lead")
     ).first()
     return asked is not None and lead is not None
+
+
+_HAND_OVER = (
+    update(EmailSend)
+    .where(col(EmailSend.send_key) == bindparam("key"), col(EmailSend.status) == "sending")
+    .values(status="handed_over", subject=bindparam("subject"), error="")
+    .execution_options(synchronize_session=False)
+)
+
+
+def _take_handover(session: Session, send_key: str, subject: str) -> bool:
+    """sending → handed_over, or False if another attempt got there first."""
+    found = session.exec(_HAND_OVER, params={"key": send_key, "subject": subject[:300]})
+    return bool(found.rowcount)
 
 
 def _mark(

@@ -62,6 +62,22 @@ async def test_a_retried_send_keeps_its_message_id_and_arrives_once(
         assert len(s.smtp.inbox.messages) == 1
 
 
+async def test_an_attempt_that_outlives_its_timeout_does_not_send_a_second_copy(
+    dev_stack: StackFactory,
+) -> None:
+    # The server stalls its first "354" past the send's 2 s timeout: Temporal starts a
+    # second attempt while the first, cancelled inside DATA, finishes it. One copy.
+    async with dev_stack(send_timeout_seconds=2) as s:
+        s.smtp.inbox.data_delays = [6.0]
+        mail = await first_email(s)
+        await asyncio.sleep(8)  # the stalled attempt finishes meanwhile
+        assert len(s.smtp.inbox.rcpt_calls) == 2  # both attempts reached DATA
+        assert [m["Message-ID"] for m in s.smtp.inbox.messages] == [mail["Message-ID"]]
+        async with s.db() as session:
+            [row] = (await session.exec(select(EmailSend))).all()
+        assert row.status == "sent"
+
+
 async def test_a_permanent_refusal_is_recorded_as_bounced_and_not_retried(
     dev_stack: StackFactory,
 ) -> None:

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 import httpx
 from sqlmodel import select
 
+from cpd.calendar import SchoolCalendar
 from cpd.models import API_KEY_SCOPES, Participant
 from emails.message import build_message
 from emails.render import RenderedEmail
@@ -73,7 +74,9 @@ def headers_hold(mail: EmailMessage) -> None:
 
 async def hostile_school(s: Stack) -> tuple[str, str]:
     school_id = unique("school")
-    await admin.create_school(s.db, school_id, "Academy " + HOSTILE + BREAK)
+    # Open all hours like the stack's own school: the email must go whenever the test runs.
+    name = "Academy " + HOSTILE + BREAK
+    await admin.create_school(s.db, school_id, name, SchoolCalendar.always_open())
     key = await admin.create_key(s.db, school_id, "test", API_KEY_SCOPES)
     return school_id, key
 

@@ -21,7 +21,7 @@ from workflows.types import AnswerIn
 
 
 async def test_an_answer_waiting_for_its_workflow_holds_no_connection(
-    time_env: WorkflowEnvironment, database_url: str
+    dev_env: WorkflowEnvironment, database_url: str
 ) -> None:
     # One connection in the pool: a held one would make the second page wait, then fail.
     engine = create_async_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=3)
@@ -54,7 +54,9 @@ async def test_an_answer_waiting_for_its_workflow_holds_no_connection(
         person = await session.get(Participant, "p1")
         assert person is not None
     # A workflow no worker is polling for: the answer waits as it would on a starved worker.
-    handle = await time_env.client.start_workflow(
+    # On the dev server: on the time-skipping server an update left waiting for a
+    # workflow task stops its clock for every later test, even after the terminate.
+    handle = await dev_env.client.start_workflow(
         "ParticipantWorkflow", id=person.workflow_id, task_queue=f"nobody-{uuid.uuid4().hex}"
     )
     try:
@@ -62,7 +64,7 @@ async def test_an_answer_waiting_for_its_workflow_holds_no_connection(
             person = await session.get(Participant, "p1")
             assert person is not None
             answer = AnswerIn(step_id="action-plan", text="Three questions each lesson")
-            waiting = asyncio.create_task(submit_answer(time_env.client, session, person, answer))
+            waiting = asyncio.create_task(submit_answer(dev_env.client, session, person, answer))
             await asyncio.sleep(1)
             assert not waiting.done()
             async with unit_of_work(db) as other:  # another teacher's page meanwhile

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiosmtplib
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 from devtools.mailbox import body_of, links_in, parse
 
@@ -43,6 +44,9 @@ class Inbox:
         # goes back: a test may kill the sending worker here, so it dies with the
         # message delivered but unrecorded.
         self.on_accept: Callable[[EmailMessage, tuple[str, int]], None] | None = None
+        # Seconds to wait before answering the next DATA commands with "354", used up in
+        # order: a slow server, so that a send attempt outlives its activity's timeout.
+        self.data_delays: list[float] = []
         self.rcpt_calls: list[str] = []
         self.sessions = 0  # EHLOs seen: one per SMTP connection
         self.envelopes: list[list[str]] = []
@@ -75,6 +79,10 @@ class Inbox:
             self.on_accept(message, session.peer)
         return "250 Message accepted for delivery"
 
+    def next_data_delay(self) -> float:
+        with self._lock:
+            return self.data_delays.pop(0) if self.data_delays else 0.0
+
     @property
     def messages(self) -> list[EmailMessage]:
         with self._lock:
@@ -96,11 +104,22 @@ class Inbox:
             await asyncio.sleep(0.05)
 
 
+class _Smtp(SMTP):
+    async def smtp_DATA(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's command hook
+        await asyncio.sleep(self.event_handler.next_data_delay())
+        await super().smtp_DATA(arg)
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return _Smtp(self.handler, **self.SMTP_kwargs)
+
+
 class SmtpServer:
     def __init__(self) -> None:
         self.inbox = Inbox()
         self.port = free_port()
-        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self._controller = _Controller(self.inbox, hostname="127.0.0.1", port=self.port)
 
     def start(self) -> SmtpServer:
         self._controller.start()
@@ -112,7 +131,7 @@ class SmtpServer:
     def start_again(self) -> None:
         """After ``stop()``: listen on the same port again, keeping what arrived (a
         stopped controller cannot be restarted: its event loop is closed)."""
-        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self._controller = _Controller(self.inbox, hostname="127.0.0.1", port=self.port)
         self._controller.start()
 
 
