@@ -19,7 +19,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.worker import Replayer
 
 from run.worker import WORKFLOWS
-from tests.support.events import days_ago, event
+from tests.support.events import CHECKIN_THEN_IMPACT, days_ago, event
 from tests.support.stack import TEST_CONVERTER, Stack, StackFactory
 
 PEOPLE = [
@@ -42,7 +42,8 @@ async def test_a_teacher_paused_before_their_first_step_can_be_removed(
 ) -> None:
     # At 0.2 a second, the event's two follow-throughs begin about 10 s after they start.
     async with dev_stack(worker_max_cached_workflows=0, fan_out_begin_per_second=0.2) as s:
-        body = event("evicted", PEOPLE, event_date=days_ago(0))
+        # A step due at once: the built-in plans' first email waits for 16:00 in London.
+        body = event("evicted", PEOPLE, plan=CHECKIN_THEN_IMPACT, event_date=days_ago(0))
         created = (await s.api.post("/v1/events", json=body, headers=s.auth())).json()
         people = f"/v1/events/{created['id']}/participants"
         ada = grace = None
