@@ -86,6 +86,9 @@ class CalendarIn(BaseModel):
 
 class FanoutPageIn(BaseModel):
     event_id: str
+    # Set instead of an event: every follow-through still running at the school (a
+    # calendar change reaches all of them).
+    school_id: str = ""
     batch: int | None = None  # None: every participant of the event
     reason: str = ""
     after_participant_id: str = ""

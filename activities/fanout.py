@@ -28,6 +28,9 @@ from cpd.names import PARTICIPANT_WORKFLOW, SA_EVENT_ID, SA_SCHOOL_ID, SA_STAGE
 from cpd.temporal import WorkflowGone, gone_if_not_found
 from workflows.types import ParticipantInput
 
+# Stages whose workflow has finished: nothing to signal.
+ENDED = ("completed", "withdrawn")
+
 
 class FanoutActivities:
     def __init__(
@@ -204,9 +207,13 @@ def _event_and_page(session: Session, inp: FanoutPageIn) -> _Found | None:
 
 
 def _page(session: Session, inp: FanoutPageIn) -> list[Participant]:
-    query = select(Participant).where(
-        Participant.event_id == inp.event_id, col(Participant.id) > inp.after_participant_id
-    )
+    query = select(Participant).where(col(Participant.id) > inp.after_participant_id)
+    if inp.school_id:
+        query = query.where(
+            Participant.school_id == inp.school_id, col(Participant.stage).not_in(ENDED)
+        )
+    else:
+        query = query.where(Participant.event_id == inp.event_id)
     if inp.batch is not None:
         query = query.where(Participant.batch == inp.batch)
     return list(session.exec(query.order_by(col(Participant.id)).limit(inp.page_size)).all())

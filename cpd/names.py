@@ -33,6 +33,11 @@ def event_signal_workflow_id(event_id: str, action: str, request_id: str) -> str
     return f"cpd-{action}-{event_id}-{request_id}"
 
 
+def school_signal_workflow_id(school_id: str, action: str, request_id: str) -> str:
+    # A calendar saved for the whole school: one fan-out per save.
+    return f"cpd-{action}-school-{school_id}-{request_id}"
+
+
 def fanout_queue(task_queue: str) -> str:
     """Fan-outs get a lane of their own: pages of starts never queue behind the very
     participants they started (thousands of first steps all due at once)."""

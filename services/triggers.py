@@ -8,7 +8,6 @@ so a retry after a crash between the two finishes the job and starts nothing twi
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from contextlib import suppress
@@ -16,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -31,6 +30,7 @@ from cpd.names import (
     fanout_queue,
     fanout_workflow_id,
     participant_workflow_id,
+    school_signal_workflow_id,
 )
 from services import plan_library
 from services.errors import Conflict, Invalid
@@ -47,8 +47,6 @@ from services.tenancy import owned_event
 from workflows.fanout import EventFanoutWorkflow, FanoutInput
 
 CHUNK = 500
-# Fan-outs a calendar change starts together: a few round trips, not one per event.
-STARTS_AT_ONCE = 20
 # How far from today an event's date may be: further is a typo in the year, and an event
 # months ago would start a plan whose first steps are long past.
 MOST_DAYS_AGO, MOST_DAYS_AHEAD = 90, 400
@@ -257,39 +255,15 @@ async def cancel_event(
     return await event_out(db, event, False)
 
 
-async def recalendar(client: Client, task_queue: str, db: Db, school_id: str) -> None:
+async def recalendar(client: Client, task_queue: str, school_id: str) -> str:
     """Tell every running follow-through at the school that its calendar changed, so the
     sleeping ones re-plan now (the calendar must be committed first: they re-read it).
-    Only events with someone still being followed through: after a few years a school has
-    many events that have ended, and the save should not wait on them."""
-    ongoing = (
-        select(Participant.event_id)
-        .where(
-            Participant.school_id == school_id,
-            col(Participant.stage).not_in(("completed", "withdrawn")),
-        )
-        .distinct()
-    )
-    events = await db.exec(
-        select(Event.id).where(
-            Event.school_id == school_id,
-            col(Event.cancelled_at).is_(None),
-            col(Event.id).in_(ongoing),
-        )
-    )
-    ids = list(events.all())
-    for at in range(0, len(ids), STARTS_AT_ONCE):
-        await asyncio.gather(
-            *(
-                _start_fanout(
-                    client,
-                    event_signal_workflow_id(event_id, "calendar", uuid.uuid4().hex[:8]),
-                    task_queue,
-                    FanoutInput(event_id=event_id, action="calendar"),
-                )
-                for event_id in ids[at : at + STARTS_AT_ONCE]
-            )
-        )
+    One fan-out does the telling, page by page, so the save answers at once however many
+    events the school runs. Returns the fan-out's workflow id."""
+    workflow_id = school_signal_workflow_id(school_id, "calendar", uuid.uuid4().hex[:8])
+    inp = FanoutInput(event_id="", school_id=school_id, action="calendar")
+    await _start_fanout(client, workflow_id, task_queue, inp)
+    return workflow_id
 
 
 async def _start_fanout(

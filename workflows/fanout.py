@@ -1,4 +1,5 @@
-"""Act on every participant of one event, in pages: start them, or withdraw them.
+"""Act on every participant of one event, in pages: start them, or withdraw them; or
+tell every running follow-through at a school that its calendar changed.
 
 A tiny orchestrator: each page is one activity that starts (or signals) up
 to a few hundred workflows concurrently. It continues as new every few pages
@@ -24,6 +25,8 @@ PAGES_PER_RUN = 20
 
 class FanoutInput(BaseModel):
     event_id: str
+    # "calendar" only: every running follow-through at this school, whatever its event.
+    school_id: str = ""
     # "start" starts one batch of participants (0: those posted with the event,
     # then one batch per later addition); "withdraw" ends everyone's (a cancelled event).
     action: Literal["start", "withdraw", "pause", "resume", "calendar"] = "start"
@@ -57,6 +60,7 @@ class EventFanoutWorkflow:
                 activity,
                 FanoutPageIn(
                     event_id=inp.event_id,
+                    school_id=inp.school_id,
                     batch=inp.batch if inp.action == "start" else None,
                     reason=inp.reason,
                     after_participant_id=cursor,

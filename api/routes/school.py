@@ -44,7 +44,7 @@ async def put_calendar(
     Running follow-throughs re-plan at once."""
     await admin.set_calendar(db, school, body)
     await db.commit()
-    await triggers.recalendar(res.client, res.settings.task_queue, db, school.id)
+    await triggers.recalendar(res.client, res.settings.task_queue, school.id)
     return body
 
 
@@ -66,7 +66,7 @@ async def import_calendar(
     result = await admin.import_calendar(db, school, data, apply)
     if result.applied:
         await db.commit()
-        await triggers.recalendar(res.client, res.settings.task_queue, db, school.id)
+        await triggers.recalendar(res.client, res.settings.task_queue, school.id)
     return result
 
 

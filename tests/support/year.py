@@ -138,7 +138,7 @@ async def participant(s: Stack, event: dict[str, str]) -> dict[str, Any]:
 
 async def signalled(env: WorkflowEnvironment, s: Stack, timeout: float = 30) -> None:
     """Hold the test server's clock until the participant has the calendar signal: the
-    event's fan-out delivers it, and skipped time must not overtake it."""
+    school's calendar fan-out delivers it, and skipped time must not overtake it."""
     async with s.db() as session:
         [person] = (await session.exec(select(Participant))).all()
     handle = s.client.get_workflow_handle(person.workflow_id)

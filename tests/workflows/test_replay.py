@@ -24,6 +24,7 @@ from temporalio.worker import Replayer
 from cpd.names import fanout_workflow_id
 from cpd.plans import StepKind
 from run.worker import WORKFLOWS
+from services import triggers
 from tests.support.calendars import LONDON
 from tests.support.stack import TEST_CONVERTER, Stack, StackFactory
 from tests.support.walk import Received, Walker
@@ -71,6 +72,7 @@ def test_every_workflow_type_has_a_recorded_year() -> None:
     assert "participant-coaching-weekly-last-run.history.json" in names
     assert "fanout-start.history.json" in names
     assert "fanout-cancel.history.json" in names
+    assert "fanout-calendar-school.history.json" in names
     assert "participant-peer-observation.history.json" in names
     assert "participant-send-in-open-hours.history.json" in names
 
@@ -194,6 +196,22 @@ async def test_record_send_in_open_hours_history(
         await walk.until_answered("checkin", lambda r: a_good_answer(StepKind.PRACTICE_CHECKIN))
         assert walk.sends("checkin")[0].at.date() > monday
         await _save(s, workflow_id, "participant-send-in-open-hours")
+
+
+@pytest.mark.skipif(not RECORDING, reason="set CPD_RECORD_HISTORIES=1 to record")
+async def test_record_school_calendar_history(
+    time_env: WorkflowEnvironment, ts_stack: StackFactory
+) -> None:
+    """A calendar saved for a school with two events running: one fan-out tells them all."""
+    year, monday, lead = await school_year_now(time_env)
+    async with ts_stack(year.calendar) as s:
+        for plan in ("team-cycle", "whole-school-inset"):
+            await trigger(s, plan, monday, people=2)
+        await time_env.sleep(timedelta(days=1))
+        workflow_id = await triggers.recalendar(s.client, s.settings.task_queue, s.school_id)
+        result = await s.client.get_workflow_handle(workflow_id).result()
+        assert result == 4  # every running follow-through was told
+        await _save(s, workflow_id, "fanout-calendar-school")
 
 
 def a_good_answer_for(item: Received) -> dict[str, str] | None:

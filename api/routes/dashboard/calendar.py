@@ -104,7 +104,7 @@ async def calendar_apply(
 async def _saved(res: ResourcesDep, db: DbDep, school: School) -> Response:
     # Committed first: the follow-throughs re-read the calendar when told it changed.
     await db.commit()
-    await triggers.recalendar(res.client, res.settings.task_queue, db, school.id)
+    await triggers.recalendar(res.client, res.settings.task_queue, school.id)
     return RedirectResponse("/dashboard/calendar?saved=1", status_code=303)
 
 

@@ -79,7 +79,7 @@ async def save_sending(
         )
     await db.commit()
     if moved:
-        await triggers.recalendar(res.client, res.settings.task_queue, db, school.id)
+        await triggers.recalendar(res.client, res.settings.task_queue, school.id)
     return RedirectResponse("/dashboard/settings?saved=sending", status_code=303)
 
 
