@@ -21,6 +21,8 @@ hear of the timeout, and then two attempts hold a ``sending`` row at once. So th
 hand-over is a compare-and-set (sending → handed_over): one attempt wins it and
 ends DATA; the other drops its connection before the "." and the next retry reads
 the row.
+A reminder of a step whose email the address refused for good (a 5xx) is recorded as
+bounced and not tried: it would only be refused again.
 """
 
 from __future__ import annotations
@@ -239,6 +241,7 @@ def _claim(session: Session, inp: StepEmailIn, message_id: str, reply_code: str)
             return Claim(SendResult(message_id=row.message_id, status="bounced"))
         # "sending": the last attempt stopped before the server saw it; send it now.
     person = session.get(Participant, inp.participant_id)
+    refused = row is None and _step_refused(session, inp)
     if row is None:
         session.add(
             EmailSend(
@@ -251,8 +254,12 @@ def _claim(session: Session, inp: StepEmailIn, message_id: str, reply_code: str)
                 message_id=message_id,
                 to_addr=inp.to,
                 subject="",
+                status="bounced" if refused else "sending",
+                error=NOT_TRIED if refused else "",
             )
         )
+    if refused:
+        return Claim(SendResult(message_id=message_id, status="bounced"))
     school = session.get(School, inp.school_id)
     if school is None:
         return Claim(None)
@@ -268,6 +275,26 @@ def _claim(session: Session, inp: StepEmailIn, message_id: str, reply_code: str)
         language=language,
         action_plan_text=_plan_in(session, person, language) if inp.action_plan_text else "",
     )
+
+
+NOT_TRIED = "not tried: the address refused this step's email"
+
+
+def _step_refused(session: Session, inp: StepEmailIn) -> bool:
+    """True for a reminder whose step's email this address refused for good (a 5xx):
+    reminding it would only be refused again. The next step's email is tried afresh."""
+    if inp.purpose != "reminder":
+        return False
+    bounced = session.exec(
+        select(EmailSend.send_key).where(
+            EmailSend.participant_id == inp.participant_id,
+            EmailSend.step_id == inp.step.id,
+            EmailSend.purpose == "initial",
+            EmailSend.status == "bounced",
+            EmailSend.to_addr == inp.to,
+        )
+    ).first()
+    return bounced is not None
 
 
 def _plan_in(session: Session, person: Participant | None, language: str) -> str:
