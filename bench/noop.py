@@ -23,9 +23,12 @@ class NoopWorkflow:
 
 
 @workflow.defn
-class YearSleepWorkflow:
-    """One timer of a year: the time-skipping server's floor for "a year passes"."""
+class YearOfWakeupsWorkflow:
+    """A year slept in ``wakeups`` equal timers. One timer is the time-skipping server's
+    floor for "a year passes"; as many as a participant's year sets is the floor for a
+    year that wakes as often, each wake a workflow task that does nothing."""
 
     @workflow.run
-    async def run(self) -> None:
-        await workflow.sleep(YEAR)
+    async def run(self, wakeups: int) -> None:
+        for _ in range(wakeups):
+            await workflow.sleep(YEAR / wakeups)

@@ -4,7 +4,9 @@ Drive it the simplest way: trigger through the API, then ``env.sleep`` past
 the end of the plan. The test server skips time whenever no workflow task or
 activity is outstanding, so the wall time is what the year's real work costs:
 workflow tasks, activities (SQLite, SMTP) and their round trips. The baseline
-is one workflow that sleeps a year, driven the same way on the same server.
+is one workflow that sleeps a year, driven the same way on the same server; a second
+sleeps it in as many timers as the participant's year set, so each of its wakes is a
+workflow task that does nothing.
 
 (Awaiting a result only skips time for a handle returned by ``start_workflow``
 on the environment's client; the participant is started by the fan-out
@@ -26,7 +28,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from bench.noop import YearSleepWorkflow
+from bench.noop import YearOfWakeupsWorkflow
 from bench.smtp_sink import SmtpSink
 from bench.stack import Stack, app_stack, event_body
 from cpd.models import Participant
@@ -54,6 +56,8 @@ class YearRun:
 class YearFigures:
     runs: list[YearRun]
     raw_wall_s: list[float]
+    # The same year slept in as many timers as a participant's year sets.
+    wakeups_wall_s: list[float]
 
     @property
     def median_wall_s(self) -> float:
@@ -64,19 +68,31 @@ class YearFigures:
         return statistics.median(self.raw_wall_s)
 
     @property
+    def median_wakeups_s(self) -> float:
+        return statistics.median(self.wakeups_wall_s)
+
+    @property
     def ratio(self) -> float:
         return self.median_wall_s / self.median_raw_s
 
+    @property
+    def wakeups_ratio(self) -> float:
+        return self.median_wall_s / self.median_wakeups_s
 
-async def raw_year(env: WorkflowEnvironment, runs: int) -> list[float]:
-    """Wall seconds for a workflow that only sleeps 365 days, ``runs`` times."""
+
+async def raw_years(env: WorkflowEnvironment, runs: int, wakeups: int = 1) -> list[float]:
+    """Wall seconds for a workflow that only sleeps 365 days, ``runs`` times: in one timer,
+    or in ``wakeups`` equal ones."""
     queue = f"bench-year-{uuid.uuid4().hex[:8]}"
     walls = []
-    async with Worker(env.client, task_queue=queue, workflows=[YearSleepWorkflow]):
+    async with Worker(env.client, task_queue=queue, workflows=[YearOfWakeupsWorkflow]):
         for _ in range(runs):
             t0 = time.perf_counter()
             handle = await env.client.start_workflow(
-                YearSleepWorkflow.run, id=f"{queue}-{uuid.uuid4().hex[:8]}", task_queue=queue
+                YearOfWakeupsWorkflow.run,
+                wakeups,
+                id=f"{queue}-{uuid.uuid4().hex[:8]}",
+                task_queue=queue,
             )
             await env.sleep(SPAN)
             await handle.result()
@@ -149,6 +165,7 @@ async def _workflow_id(stack: Stack, event_id: str) -> str:
 
 
 async def measure(env: WorkflowEnvironment, data_dir: Path, runs: int = 3) -> YearFigures:
-    raw = await raw_year(env, runs)
+    raw = await raw_years(env, runs)
     years = await participant_years(env, data_dir, runs)
-    return YearFigures(runs=years, raw_wall_s=raw)
+    wakeups = await raw_years(env, runs, wakeups=max(1, years[0].timers))
+    return YearFigures(runs=years, raw_wall_s=raw, wakeups_wall_s=wakeups)
