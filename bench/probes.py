@@ -111,6 +111,8 @@ class SlowWorkflowTasks(logging.Handler):
     forwarded core logs of this process and by the lanes' processes' log lines."""
 
     DURATION = re.compile(r"workflow_task_duration'?\s*[=:]\s*(\d+)")
+    # The core's console log colours its field names: `\x1b[3mworkflow_task_duration\x1b[0m`.
+    COLOURS = re.compile(r"\x1b\[[0-9;]*m")
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -128,7 +130,7 @@ class SlowWorkflowTasks(logging.Handler):
         if "TMPRL1104" not in line:
             return False
         self.count += 1
-        found = self.DURATION.search(line)
+        found = self.DURATION.search(self.COLOURS.sub("", line))
         if found:
             self.longest_ms = max(self.longest_ms, int(found.group(1)))
         return True

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     # Workflows a worker keeps in memory between their tasks (the SDK's sticky cache); one
     # not kept is rebuilt from its history when next woken. 0: none kept.
     worker_max_cached_workflows: int = Field(default=200, ge=0)
+    # Participants' workflow tasks a worker runs at once (the SDK's default is 100). Each
+    # holds its local activities (reads, writes, the send); more in flight than the mail
+    # pace and the cores can serve only makes each one longer (docs/BENCHMARKS.md).
+    worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=2)
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

@@ -176,6 +176,7 @@ def build_worker(
             if max_cached_workflows is None
             else max_cached_workflows
         ),
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         activities=[
             budget.reserve_email,
             emails.send_step_email,
