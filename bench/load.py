@@ -516,7 +516,7 @@ def write(r: Result) -> None:
         'most of it other sessions\' tests and benchmarks ("anything else" below), so every '
         "process of the stack waited for a core most of the time and these figures are far "
         "below what the stack does on a machine of its own."
-        if busiest > 2 * cpus
+        if busiest > 2 * cpus and r.cores.get("anything else on the machine", 0.0) > cpus / 2
         else ""
     )
     write_section(

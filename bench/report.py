@@ -212,9 +212,10 @@ def _fanout(f: Figures) -> str:
     return f"""### Fan-out of a {fan.participants:,}-participant event on the dev server
 
 `POST /v1/events` through the real app (httpx ASGITransport) in the benchmark's process;
-the real worker with its default settings (the SDK's: 100 workflow-task and 100 activity
-slots, 5 pollers each, 1,000 cached workflows; SMTP pool of {Settings().smtp_pool_size} at
-most {Settings().smtp_rate_per_second:.0f} emails a second, a send whose slot is over
+the real worker with its default settings (100 workflow-task and 100 activity slots, 5
+pollers each, {Settings().worker_max_cached_workflows:,} cached workflows; SMTP pool of
+{Settings().smtp_pool_size} at most {Settings().smtp_rate_per_second:.0f} emails a second, a send
+whose slot is over
 {SHORT_WAIT_S:.0f} s off waiting for it on a workflow timer; no participant begins its first
 step until the whole event is expected to be started (its size over the start rate
 measured so far; as slow as the pace below until {CONCURRENCY} are started), then the
