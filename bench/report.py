@@ -209,20 +209,20 @@ def _fanout(f: Figures) -> str:
             ),
         ]
     )
+    cfg = Settings()
     return f"""### Fan-out of a {fan.participants:,}-participant event on the dev server
 
 `POST /v1/events` through the real app (httpx ASGITransport) in the benchmark's process;
-the real worker with its default settings (100 workflow-task and 100 activity slots, 5
-pollers each, {Settings().worker_max_cached_workflows:,} cached workflows; SMTP pool of
-{Settings().smtp_pool_size} at most {Settings().smtp_rate_per_second:.0f} emails a second, a send
-whose slot is over
-{SHORT_WAIT_S:.0f} s off waiting for it on a workflow timer; no participant begins its first
-step until the whole event is expected to be started (its size over the start rate
-measured so far; as slow as the pace below until {CONCURRENCY} are started), then the
-first {Settings().fan_out_burst} at once and each after them in turn,
-{Settings().fan_out_begin_per_second:.0f} a second), each of its lanes in a process of its
+the real worker with its default settings ({cfg.worker_max_concurrent_workflow_tasks}
+workflow-task and 100 activity slots, 5 pollers each, {cfg.worker_max_cached_workflows:,}
+cached workflows; SMTP pool of {cfg.smtp_pool_size} at most {cfg.smtp_rate_per_second:.0f}
+emails a second, a send whose slot is over {SHORT_WAIT_S:.0f} s off waiting for it on a
+workflow timer; no participant begins its first step until the whole event is expected to
+be started (its size over the start rate measured so far; as slow as the pace below until
+{CONCURRENCY} are started), then the first {cfg.fan_out_burst} at once and each after them in turn,
+{cfg.fan_out_begin_per_second:.0f} a second), each of its lanes in a process of its
 own as docker-compose deploys them: `cpd worker --lane main` for the participants, which
-lowers its own CPU priority (niceness {Settings().worker_nice}, `CPD_WORKER_NICE`), and `cpd
+lowers its own CPU priority (niceness {cfg.worker_nice}, `CPD_WORKER_NICE`), and `cpd
 worker --lane fanout` for the starts. A school open all hours and an event dated yesterday,
 so every participant's first email (the action plan) is due at once; email budget 10 a
 week. Times are from sending the POST; when each participant started is read back from the
