@@ -211,6 +211,19 @@ async def wait_for_first_emails(maildir: Path, teachers: int, deadline_s: float)
     return time.perf_counter() - t0
 
 
+async def wait_until_quiet(worker: psutil.Process, deadline_s: float, cores: float = 0.05) -> float:
+    """Wait until the worker has used under ``cores`` of a core for five seconds: a first
+    email is not the end of a start (its projection and the fan-out's own tasks follow),
+    and answers measured against a worker still seeding measure the seeding."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < deadline_s:
+        before = sum(worker.cpu_times()[:2])
+        await asyncio.sleep(5)
+        if sum(worker.cpu_times()[:2]) - before < 5 * cores:
+            break
+    return time.perf_counter() - t0
+
+
 def check_in_links(maildir: Path) -> tuple[list[str], int]:
     """Each teacher's check-in link, read from their email; and how many emails there were."""
     links: dict[str, str] = {}
@@ -339,6 +352,9 @@ class Result:
     seed_cores: dict[str, float]
     tables: dict[str, tuple[int, int]]
     error_kinds: dict[str, int] = field(default_factory=dict)
+    quiet_s: float = 0.0
+    # The worker's CPU from locust's start until the answers were counted.
+    worker_cpu_s: float = 0.0
 
 
 Figures = dict[str, dict[str, float]]
@@ -413,7 +429,9 @@ async def measure(args: argparse.Namespace) -> Result:
             say(f"{len(links)} check-in links from {emails} emails in {seed_s:.0f} s")
             if len(links) < teachers:
                 say(f"only {len(links)} of {teachers} first emails within the deadline")
-            await asyncio.sleep(args.settle)  # the last projections written
+            worker = psutil.Process(running.children["worker"].pid)
+            quiet_s = await wait_until_quiet(worker, max(args.seed_deadline - seed_s, 5))
+            say(f"the worker was quiet {quiet_s:.0f} s after the last first email it sent")
             plan = {
                 "links": links,
                 "events": events,
@@ -428,6 +446,7 @@ async def measure(args: argparse.Namespace) -> Result:
             }
             load_before = os.getloadavg()[0]
             say(f"locust: {args.leaders} leaders, {args.rate} answers/s, {args.seconds} s")
+            worker_cpu0 = sum(worker.cpu_times()[:2])
             locust, _ = run_locust(running, plan, args.seconds)
             meter = Meter(stack_pids(running)).start()
             reaped = _children_cpu()  # locust's, once it has exited
@@ -447,6 +466,7 @@ async def measure(args: argparse.Namespace) -> Result:
             say(f"locust done ({wall_s:.0f} s); counting the answers")
             await asyncio.sleep(args.settle)
             seen = await answers_seen(running.settings, running.base, school.key, events)
+            worker_cpu_s = sum(worker.cpu_times()[:2]) - worker_cpu0
             figures, failures = figures_of(results["samples"], args.seconds)
             if any(failures.values()):
                 say((folder / "locust.log").read_text()[-6000:])
@@ -471,6 +491,8 @@ async def measure(args: argparse.Namespace) -> Result:
                 seed_cores,
                 table_sizes(folder / "app.db"),
                 error_kinds(results.get("errors", [])),
+                quiet_s,
+                worker_cpu_s,
             )
         finally:
             running.stop()
@@ -497,6 +519,7 @@ def write(r: Result) -> None:
     once = seen["rows"] == seen["distinct"] == seen["status_answered"] >= r.posted
     met = errors == 0 and rate >= 0.98 * a.rate and once
     busiest = max(r.loads, default=r.load_before)
+    worker_ms = 1000 * r.worker_cpu_s / max(seen["rows"], 1)
     cpus = os.cpu_count() or 1
     tables = "\n".join(
         f"| {name} | {rows:,} | {size / 1e6:.1f} | {size / rows:,.0f} |"
@@ -540,7 +563,8 @@ link was read from their email. That is {r.emails / r.seed_s:.1f} first emails a
 with the worker at {r.seed_cores.get("worker", 0):.2f} cores
 ({1000 * r.seed_cores.get("worker", 0) * r.seed_s / max(r.emails, 1):.0f} ms of its CPU a
 first email, starts and fan-out included) and the dev server at
-{r.seed_cores.get("Temporal dev server", 0):.2f}.
+{r.seed_cores.get("Temporal dev server", 0):.2f}. Locust began once the worker had used under
+0.05 of a core for five seconds, {r.quiet_s:.0f} s after that.
 
 Then locust ({a.seconds} s, headless, in its own process; bench/locustfile.py):
 {a.leaders} leaders, each reading a page and then, 1 to 2 s later, the next: an event's
@@ -584,6 +608,12 @@ CPU during the run, cores of {cpus}:
 | Process | Cores |
 |---|---|
 {cores}
+
+The worker used {worker_ms:.0f} ms of its CPU for each answer that reached the database
+({r.worker_cpu_s:.0f} s from locust's start until the answers were counted, for
+{seen["rows"]:,} answers; the leaders' pages here read the app database, not the
+workflows): one worker process, whose Python runs on one core at a time, takes about
+{1000 / max(worker_ms, 1):.0f} answers a second at that cost.
 """,
     )
 
