@@ -214,7 +214,8 @@ def _fanout(f: Figures) -> str:
 
 `POST /v1/events` through the real app (httpx ASGITransport) in the benchmark's process;
 the real worker with its default settings ({cfg.worker_max_concurrent_workflow_tasks}
-workflow-task and 100 activity slots, 5 pollers each, {cfg.worker_max_cached_workflows:,}
+workflow-task slots for the participants, the SDK's 100 for the fan-out's lane, 100 activity
+slots, 5 pollers each, {cfg.worker_max_cached_workflows:,}
 cached workflows; SMTP pool of {cfg.smtp_pool_size} at most {cfg.smtp_rate_per_second:.0f}
 emails a second, a send whose slot is over {SHORT_WAIT_S:.0f} s off waiting for it on a
 workflow timer; no participant begins its first step until the whole event is expected to

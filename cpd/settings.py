@@ -75,9 +75,11 @@ class Settings(BaseSettings):
     # not kept is rebuilt from its history when next woken. 0: none kept.
     worker_max_cached_workflows: int = Field(default=200, ge=0)
     # Participants' workflow tasks a worker runs at once (the SDK's default is 100). Each
-    # holds its local activities (reads, writes, the send); more in flight than the mail
-    # pace and the cores can serve only makes each one longer (docs/BENCHMARKS.md).
-    worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=2)
+    # holds its local activities (reads, writes, the send) while the others share one
+    # Python thread: at 100, a 5,000-teacher fan-out had thousands of tasks over 5 s (and
+    # Temporal gives one up at 10 s and runs it again); the rest wait on the server, where
+    # waiting costs no task time (docs/BENCHMARKS.md).
+    worker_max_concurrent_workflow_tasks: int = Field(default=8, ge=2)
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
