@@ -336,6 +336,22 @@ async def answers_seen(
     return {"rows": int(rows), "distinct": int(distinct), "status_answered": answered}
 
 
+async def settled_answers(
+    running: Running, key: str, events: list[str], settle_s: float
+) -> dict[str, int]:
+    """The answers once the last ones in flight have landed: counted until two counts a
+    settle apart agree (at most a minute), so the database and the leaders' status are
+    compared on the same answers."""
+    seen: dict[str, int] = {}
+    for _ in range(max(1, round(60 / max(settle_s, 1)))):
+        await asyncio.sleep(settle_s)
+        now = await answers_seen(running.settings, running.base, key, events)
+        if now == seen:
+            break
+        seen = now
+    return seen
+
+
 @dataclass
 class Result:
     args: argparse.Namespace
@@ -470,8 +486,7 @@ async def measure(args: argparse.Namespace) -> Result:
             results = json.loads((folder / "results.json").read_text())
             wall_s = results["t_end"] - t_run
             say(f"locust done ({wall_s:.0f} s); counting the answers")
-            await asyncio.sleep(args.settle)
-            seen = await answers_seen(running.settings, running.base, school.key, events)
+            seen = await settled_answers(running, school.key, events, args.settle)
             worker_cpu_s = sum(worker.cpu_times()[:2]) - worker_cpu0
             figures, failures = figures_of(results["samples"], args.seconds)
             if any(failures.values()):
