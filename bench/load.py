@@ -211,15 +211,21 @@ async def wait_for_first_emails(maildir: Path, teachers: int, deadline_s: float)
     return time.perf_counter() - t0
 
 
+def cpu_s(proc: psutil.Process) -> float:
+    """CPU seconds the process has used, user and system."""
+    times = proc.cpu_times()
+    return times.user + times.system
+
+
 async def wait_until_quiet(worker: psutil.Process, deadline_s: float, cores: float = 0.05) -> float:
     """Wait until the worker has used under ``cores`` of a core for five seconds: a first
     email is not the end of a start (its projection and the fan-out's own tasks follow),
     and answers measured against a worker still seeding measure the seeding."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < deadline_s:
-        before = sum(worker.cpu_times()[:2])
+        before = cpu_s(worker)
         await asyncio.sleep(5)
-        if sum(worker.cpu_times()[:2]) - before < 5 * cores:
+        if cpu_s(worker) - before < 5 * cores:
             break
     return time.perf_counter() - t0
 
@@ -261,8 +267,7 @@ class Meter:
         found = {}
         for name, proc in self.procs.items():
             with suppress(psutil.Error):
-                times = proc.cpu_times()
-                found[name] = times.user + times.system
+                found[name] = cpu_s(proc)
         return found
 
     def start(self) -> Meter:
@@ -471,7 +476,7 @@ async def measure(args: argparse.Namespace) -> Result:
             }
             load_before = os.getloadavg()[0]
             say(f"locust: {args.leaders} leaders, {args.rate} answers/s, {args.seconds} s")
-            worker_cpu0 = sum(worker.cpu_times()[:2])
+            worker_cpu0 = cpu_s(worker)
             locust, _ = run_locust(running, plan, args.seconds)
             meter = Meter(stack_pids(running)).start()
             reaped = _children_cpu()  # locust's, once it has exited
@@ -490,7 +495,7 @@ async def measure(args: argparse.Namespace) -> Result:
             wall_s = results["t_end"] - t_run
             say(f"locust done ({wall_s:.0f} s); counting the answers")
             seen = await settled_answers(running, school.key, events, args.settle)
-            worker_cpu_s = sum(worker.cpu_times()[:2]) - worker_cpu0
+            worker_cpu_s = cpu_s(worker) - worker_cpu0
             figures, failures = figures_of(results["samples"], args.seconds)
             if any(failures.values()):
                 say((folder / "locust.log").read_text()[-6000:])
@@ -590,7 +595,7 @@ link was read from their email ({r.twice} teachers got theirs twice). That is
 with the worker at {r.seed_cores.get("worker", 0):.2f} cores
 ({1000 * r.seed_cores.get("worker", 0) * r.seed_s / max(r.emails, 1):.0f} ms of its CPU a
 first email, starts and fan-out included) and the dev server at
-{r.seed_cores.get("Temporal dev server", 0):.2f}. Then locust began.
+{r.seed_cores.get("Temporal dev server", 0):.2f}.
 
 Then locust ({a.seconds} s, headless, in its own process; bench/locustfile.py):
 {a.leaders} leaders, each reading a page and then, 1 to 2 s later, the next: an event's
