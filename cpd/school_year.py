@@ -8,6 +8,7 @@ lookup returns, not what a recorded history replays.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 import holidays
@@ -28,14 +29,20 @@ LOOK_BACK, LOOK_AHEAD = timedelta(days=14), timedelta(days=430)
 
 
 def bank_holidays(nation: Nation, start: date, end: date) -> list[DateRange]:
-    found = holidays.UnitedKingdom(
-        subdiv=SUBDIVISION[nation], years=range(start.year, end.year + 1)
-    )
     return [
         DateRange(name=f"{BANK_HOLIDAY}{name}", start=day, end=day)
-        for day, name in sorted(found.items())
+        for year in range(start.year, end.year + 1)
+        for day, name in _bank_holidays_in(nation, year)
         if start <= day <= end
     ]
+
+
+@functools.lru_cache(maxsize=64)
+def _bank_holidays_in(nation: Nation, year: int) -> tuple[tuple[date, str], ...]:
+    # Kept for the life of the process: every workflow wake looks its year up again, and
+    # building the library's table costs milliseconds; a new release means a new process.
+    found = holidays.UnitedKingdom(subdiv=SUBDIVISION[nation], years=year)
+    return tuple(sorted(found.items()))
 
 
 def _monday_on_or_after(day: date) -> date:
