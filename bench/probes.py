@@ -6,6 +6,8 @@
 - ``LoopLag``: how late a 50 ms sleep wakes up on the event loop that runs
   the worker, the app and the fan-out; a busy loop delays everything in it.
 - ``SLOW_TASKS``: workflow tasks the SDK reports as taking over 5 s in the worker.
+- ``WorkerTimes``: the SDK's own timings of the workflow tasks and local activities a
+  worker ran, read from its metrics, for where a time-skipped year's wall time goes.
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ import logging
 import re
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy
 from sqlalchemy import event
 from temporalio.runtime import (
+    BUFFERED_METRIC_KIND_HISTOGRAM,
     LogForwardingConfig,
     LoggingConfig,
+    MetricBuffer,
+    MetricBufferDurationFormat,
     Runtime,
     TelemetryConfig,
     TelemetryFilter,
@@ -139,20 +144,63 @@ class SlowWorkflowTasks(logging.Handler):
 SLOW_TASKS = SlowWorkflowTasks()
 
 
-def forward_core_logs() -> None:
-    """Send the SDK core's warnings to ``SLOW_TASKS`` instead of the console, where
-    thousands of them would bury the benchmark's output. Call before any client exists."""
+def _telemetry(metrics: MetricBuffer | None = None) -> TelemetryConfig:
     logger = logging.getLogger("bench.temporal_core")
     logger.propagate = False
     logger.setLevel(logging.WARNING)
-    logger.addHandler(SLOW_TASKS)
-    Runtime.set_default(
-        Runtime(
-            telemetry=TelemetryConfig(
-                logging=LoggingConfig(
-                    filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-                    forwarding=LogForwardingConfig(logger=logger),
-                )
-            )
-        )
+    if SLOW_TASKS not in logger.handlers:
+        logger.addHandler(SLOW_TASKS)
+    return TelemetryConfig(
+        logging=LoggingConfig(
+            filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+            forwarding=LogForwardingConfig(logger=logger),
+        ),
+        metrics=metrics,
     )
+
+
+def forward_core_logs() -> None:
+    """Send the SDK core's warnings to ``SLOW_TASKS`` instead of the console, where
+    thousands of them would bury the benchmark's output. Call before any client exists."""
+    Runtime.set_default(Runtime(telemetry=_telemetry()))
+
+
+@dataclass
+class TaskTimes:
+    """Seconds a worker spent, by the SDK's own clock, between two reads."""
+
+    workflow_tasks: float = 0.0  # in workflow tasks, their local activities included
+    local_activities: dict[str, float] = field(default_factory=dict)  # by activity type
+    local_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def local_total(self) -> float:
+        return sum(self.local_activities.values())
+
+
+class WorkerTimes:
+    """The SDK's timings of the workflow tasks and local activities of the workers whose
+    client uses ``runtime``: its metrics kept in memory, not exported. Give the runtime to
+    one environment only (a time-skipped year: a few hundred updates), and call ``read``
+    between runs, which drains the buffer before it fills."""
+
+    TASK = "temporal_workflow_task_execution_latency"
+    LOCAL = "temporal_local_activity_execution_latency"
+
+    def __init__(self) -> None:
+        self._buffer = MetricBuffer(100_000, MetricBufferDurationFormat.SECONDS)
+        self.runtime = Runtime(telemetry=_telemetry(self._buffer))
+
+    def read(self) -> TaskTimes:
+        """What was timed since the last read."""
+        times = TaskTimes()
+        for update in self._buffer.retrieve_updates():
+            if update.metric.kind != BUFFERED_METRIC_KIND_HISTOGRAM:
+                continue
+            if update.metric.name == self.TASK:
+                times.workflow_tasks += update.value
+            elif update.metric.name == self.LOCAL:
+                kind = str(update.attributes.get("activity_type", "?"))
+                times.local_activities[kind] = times.local_activities.get(kind, 0.0) + update.value
+                times.local_counts[kind] = times.local_counts.get(kind, 0) + 1
+        return times

@@ -163,7 +163,59 @@ tasks, with {first.local_activities} local activities (DB reads and writes, send
 inside them, {first.activities} ordinary activities and {first.timers} timers;
 {first.days_skipped:.0f} days skipped; ended `{first.stage}`. That is
 {1000 * y.median_wall_s / tasks:.0f} ms of wall time per workflow task or ordinary
-activity."""
+activity.{_year_parts(y)}"""
+
+
+# What each local activity of a year is for, in the words of the table below.
+LOCAL_WORK = {
+    "send_step_email": "sending the emails (render, SMTP, the send key's row)",
+    "project_participant": "the leaders' view of each change (`project_participant`)",
+    "school_calendar_at": "the school's calendar re-read on each wake",
+    "reserve_email": "the teacher's weekly email budget",
+    "reserve_send_slot": "a slot in the worker's mail pace",
+}
+
+
+def _year_parts(y: YearFigures) -> str:
+    """Where the median year's wall time went, by the SDK's own timings in that run."""
+    run = sorted(y.runs, key=lambda r: r.wall_s)[len(y.runs) // 2]
+    t = run.times
+    if not t.workflow_tasks:
+        return ""
+    raw = y.median_raw_s
+
+    def row(what: str, seconds: float) -> str:
+        return f"| {what} | {seconds:.2f} s | {seconds / raw:.1f}× |"
+
+    rows = [row("In workflow tasks, all told", t.workflow_tasks)]
+    for kind, seconds in sorted(t.local_activities.items(), key=lambda kv: -kv[1]):
+        label = LOCAL_WORK.get(kind, f"`{kind}`")
+        rows.append(row(f"· {label}, {t.local_counts[kind]} local activities", seconds))
+    rows.append(
+        row(
+            "· the rest: the workflow's code, its sandbox, the SDK passing each local activity"
+            " in and out, on the one event loop this process's app shares",
+            t.workflow_tasks - t.local_total,
+        )
+    )
+    outside = run.wall_s - t.workflow_tasks
+    rows.append(row("Outside workflow tasks: the server, and the benchmark's own calls", outside))
+    table = "\n".join(rows)
+    at_target = YEAR_TARGET * raw
+    return f"""
+
+Where that year's wall time went (the median run, {run.wall_s:.2f} s), by the worker's own
+timings: the SDK's `temporal_workflow_task_execution_latency` and
+`temporal_local_activity_execution_latency`, kept in memory for this server's client
+(bench/probes.py):
+
+| | Seconds | Against the raw year |
+|---|---|---|
+{table}
+
+The local activities are the year's work itself: {t.local_total:.2f} s, {t.local_total / raw:.0f}×
+the raw year on their own. A year at {YEAR_TARGET}× would have to do all of it, and run
+{run.workflow_tasks} workflow tasks, in {at_target:.2f} s."""
 
 
 def _verdict(met: bool) -> str:

@@ -41,8 +41,9 @@ async def measure(participants: int, deadline_s: float) -> report.Figures:
     facts = report.run_facts()
     with tempfile.TemporaryDirectory(prefix="cpd-bench-") as tmp:
         say("time-skipping server: one participant's year, and a raw year-long sleep")
-        async with envs.time_skipping(CONVERTER) as env:
-            years = await year.measure(env, Path(tmp, "year"))
+        times = probes.WorkerTimes()
+        async with envs.time_skipping(CONVERTER, times.runtime) as env:
+            years = await year.measure(env, Path(tmp, "year"), times=times)
         say(f"year: {years.median_wall_s:.2f} s (raw {years.median_raw_s:.3f} s)")
 
         raws: dict[str, fanout.RawFigures] = {}

@@ -19,7 +19,7 @@ import statistics
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.noop import YearOfWakeupsWorkflow
+from bench.probes import TaskTimes, WorkerTimes
 from bench.smtp_sink import SmtpSink
 from bench.stack import Stack, app_stack, event_body
 from cpd.models import Participant
@@ -50,6 +51,8 @@ class YearRun:
     local_activities: int  # run inside a workflow task, recorded as a marker
     timers: int
     workflow_tasks: int
+    # The worker's time in them, by the SDK's clock (empty when not measured).
+    times: TaskTimes = field(default_factory=TaskTimes)
 
 
 @dataclass
@@ -100,7 +103,10 @@ async def raw_years(env: WorkflowEnvironment, runs: int, wakeups: int = 1) -> li
     return walls
 
 
-async def participant_years(env: WorkflowEnvironment, data_dir: Path, runs: int) -> list[YearRun]:
+async def participant_years(
+    env: WorkflowEnvironment, data_dir: Path, runs: int, times: WorkerTimes | None = None
+) -> list[YearRun]:
+    """``times``: the timings of the runtime ``env``'s client was made with, if any."""
     sink = SmtpSink().start()
     results = []
     try:
@@ -109,7 +115,12 @@ async def participant_years(env: WorkflowEnvironment, data_dir: Path, runs: int)
             env.client, data_dir, sink.port, clock=env.get_current_time, email_budget_per_week=10
         ) as stack:
             for i in range(runs):
-                results.append(await _one_year(env, stack, sink, tag=f"year{i}"))
+                if times is not None:
+                    times.read()  # what ran before this year is not its own
+                run = await _one_year(env, stack, sink, tag=f"year{i}")
+                if times is not None:
+                    run.times = times.read()
+                results.append(run)
     finally:
         sink.stop()
     return results
@@ -164,8 +175,10 @@ async def _workflow_id(stack: Stack, event_id: str) -> str:
         return (await session.exec(query)).one()
 
 
-async def measure(env: WorkflowEnvironment, data_dir: Path, runs: int = 3) -> YearFigures:
+async def measure(
+    env: WorkflowEnvironment, data_dir: Path, runs: int = 3, times: WorkerTimes | None = None
+) -> YearFigures:
     raw = await raw_years(env, runs)
-    years = await participant_years(env, data_dir, runs)
+    years = await participant_years(env, data_dir, runs, times)
     wakeups = await raw_years(env, runs, wakeups=max(1, years[0].timers))
     return YearFigures(runs=years, raw_wall_s=raw, wakeups_wall_s=wakeups)

@@ -17,6 +17,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 from temporalio.testing import WorkflowEnvironment
 
 from cpd.names import SEARCH_ATTRIBUTES
@@ -26,10 +27,14 @@ from devtools import servers
 @asynccontextmanager
 async def time_skipping(
     data_converter: DataConverter = pydantic_data_converter,
+    runtime: Runtime | None = None,
 ) -> AsyncIterator[WorkflowEnvironment]:
+    """``runtime``: the SDK runtime of the client and of the workers built on it (the
+    process's default if None); a benchmark reads the workers' timings from its metrics."""
     path = servers.time_skipping_server()
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter,
+        runtime=runtime,
         test_server_existing_path=str(path) if path else None,
         # A JVM on a small machine needs longer than the SDK's 5 s default.
         test_server_startup_timeout=timedelta(seconds=120),
