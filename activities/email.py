@@ -120,27 +120,31 @@ class EmailActivities:
         )
         rendered = self._render(inp, claim, links, branding)
         message = Outgoing.of(self._build(inp, rendered, message_id, reply_code, links, branding))
+        handed: list[bool] = []
+
+        async def hand_over() -> None:
+            await self._hand_over(inp, rendered.subject)
+            handed.append(True)
+
         try:
-            await self._sender.send(
-                message,
-                on_handover=lambda: self._hand_over(inp, rendered.subject),
-                paced=inp.paced,
-            )
+            await self._sender.send(message, on_handover=hand_over, paced=inp.paced)
         except PermanentSmtpError as exc:
-            await self._mark(inp, "bounced", str(exc), rendered.subject)
+            if not await self._mark(inp, "bounced", str(exc), rendered.subject, held(handed)):
+                # Another attempt has it: the retry reads what became of it from the row.
+                raise RuntimeError(f"send key {inp.send_key} was taken by another attempt") from exc
             metrics.email("bounced", f"smtp_{exc.code}")
             activity.logger.warning("permanent SMTP failure for %s: %s", inp.send_key, exc)
             return SendResult(message_id=message_id, status="bounced")
         except aiosmtplib.SMTPResponseException as exc:
             # The server answered "not now" (4xx): it did not take the message, so the
             # retry may send it again. Only silence after the hand-over is ambiguous.
-            await self._mark(inp, "sending", str(exc))
+            await self._mark(inp, "sending", str(exc), held=held(handed))
             metrics.email("failed", f"smtp_{exc.code}")
             raise
         except Exception as exc:
             metrics.email("failed", type(exc).__name__)  # a timeout, a refused connection
             raise
-        await self._mark(inp, "sent", subject=rendered.subject)
+        await self._mark(inp, "sent", subject=rendered.subject, held="handed_over")
         metrics.email("sent", inp.purpose)
         return SendResult(message_id=message_id, status="sent")
 
@@ -159,9 +163,14 @@ class EmailActivities:
         return wait
 
     async def _mark(
-        self, inp: StepEmailIn, status: str, error: str = "", subject: str = ""
-    ) -> None:
-        await self._tx.write(_mark, inp, status, error, subject)
+        self,
+        inp: StepEmailIn,
+        status: str,
+        error: str = "",
+        subject: str = "",
+        held: str | None = None,
+    ) -> bool:
+        return await self._tx.write(_mark, inp, status, error, subject, held)
 
     async def _hand_over(self, inp: StepEmailIn, subject: str) -> None:
         if not await self._tx.write(_take_handover, inp.send_key, subject):
@@ -361,10 +370,28 @@ def _take_handover(session: Session, send_key: str, subject: str) -> bool:
     return bool(found.rowcount)
 
 
+def held(handed: list[bool]) -> str:
+    """The status this attempt left its row in: ``handed_over`` once its hand-over was
+    recorded, ``sending`` before."""
+    return "handed_over" if handed else "sending"
+
+
 def _mark(
-    session: Session, inp: StepEmailIn, status: str, error: str = "", subject: str = ""
-) -> None:
+    session: Session,
+    inp: StepEmailIn,
+    status: str,
+    error: str = "",
+    subject: str = "",
+    held: str | None = None,
+) -> bool:
+    """Record an attempt's outcome; False, changing nothing, if the row is no longer in
+    the status ``held`` this attempt left it in. Two attempts can hold a send at once
+    (see the module's docstring): one that lost the hand-over and then heard a 4xx or
+    5xx must not turn the winner's ``sent`` back into ``sending``, which the next retry
+    would send again, nor call a delivered address bounced."""
     row = session.get(EmailSend, inp.send_key)
+    if row is not None and held is not None and row.status != held:
+        return False
     if row is not None:
         # Kept once the message is rendered: the teacher's data export and timeline list it.
         row.subject = subject[:300] or row.subject
@@ -378,3 +405,4 @@ def _mark(
             person = session.get(Participant, inp.participant_id)
             if person is not None:
                 person.email_bounced = True
+    return True

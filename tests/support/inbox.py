@@ -47,6 +47,9 @@ class Inbox:
         # Seconds to wait before answering the next DATA commands with "354", used up in
         # order: a slow server, so that a send attempt outlives its activity's timeout.
         self.data_delays: list[float] = []
+        # Replies to the next DATA commands themselves instead of "354" (e.g. "451 4.3.0
+        # try later"), taken in order as each command arrives, with its delay.
+        self.data_command_replies: list[str] = []
         self.rcpt_calls: list[str] = []
         self.sessions = 0  # EHLOs seen: one per SMTP connection
         self.envelopes: list[list[str]] = []
@@ -79,9 +82,13 @@ class Inbox:
             self.on_accept(message, session.peer)
         return "250 Message accepted for delivery"
 
-    def next_data_delay(self) -> float:
+    def next_data_command(self) -> tuple[float, str]:
+        """Seconds to wait before answering this DATA command, and a reply to give
+        instead of "354" ("" for none)."""
         with self._lock:
-            return self.data_delays.pop(0) if self.data_delays else 0.0
+            delay = self.data_delays.pop(0) if self.data_delays else 0.0
+            reply = self.data_command_replies.pop(0) if self.data_command_replies else ""
+            return delay, reply
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -106,7 +113,11 @@ class Inbox:
 
 class _Smtp(SMTP):
     async def smtp_DATA(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's command hook
-        await asyncio.sleep(self.event_handler.next_data_delay())
+        delay, reply = self.event_handler.next_data_command()
+        await asyncio.sleep(delay)
+        if reply:
+            await self.push(reply)
+            return
         await super().smtp_DATA(arg)
 
 
