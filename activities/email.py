@@ -129,7 +129,7 @@ class EmailActivities:
         try:
             await self._sender.send(message, on_handover=hand_over, paced=inp.paced)
         except PermanentSmtpError as exc:
-            if not await self._mark(inp, "bounced", str(exc), rendered.subject, held(handed)):
+            if not await self._mark(inp, "bounced", str(exc), rendered.subject, _left_in(handed)):
                 # Another attempt has it: the retry reads what became of it from the row.
                 raise RuntimeError(f"send key {inp.send_key} was taken by another attempt") from exc
             metrics.email("bounced", f"smtp_{exc.code}")
@@ -138,7 +138,7 @@ class EmailActivities:
         except aiosmtplib.SMTPResponseException as exc:
             # The server answered "not now" (4xx): it did not take the message, so the
             # retry may send it again. Only silence after the hand-over is ambiguous.
-            await self._mark(inp, "sending", str(exc), held=held(handed))
+            await self._mark(inp, "sending", str(exc), held=_left_in(handed))
             metrics.email("failed", f"smtp_{exc.code}")
             raise
         except Exception as exc:
@@ -370,7 +370,7 @@ def _take_handover(session: Session, send_key: str, subject: str) -> bool:
     return bool(found.rowcount)
 
 
-def held(handed: list[bool]) -> str:
+def _left_in(handed: list[bool]) -> str:
     """The status this attempt left its row in: ``handed_over`` once its hand-over was
     recorded, ``sending`` before."""
     return "handed_over" if handed else "sending"
