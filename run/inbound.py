@@ -25,6 +25,7 @@ from cpd.security import LinkError, link_signer
 from cpd.settings import Settings, get_settings
 from cpd.temporal import connect
 from emails.replies import header, is_automatic, parse_message, unreadable
+from services.answers import AnswerNotConfirmed
 from services.leader_checks import LeaderChecks, check_for_reply
 from services.replies import Replies, ReplyRefused, send_for
 
@@ -98,6 +99,10 @@ class ReplyHandler:
                 outcome = await self._replies.take(db, code, message, sender)
             except ReplyRefused as exc:
                 return f"550 {ENHANCED[exc.about]} {exc.reason}"
+            except AnswerNotConfirmed:
+                # Not refused: the sending server keeps the reply and tries again later,
+                # and an answer the workflow took meanwhile then counts once.
+                return "451 4.3.0 Busy: please try again later"
         where = (outcome.participant_id, outcome.step_id)
         if not outcome.recorded:
             log.info("asked %s which answer they meant (step %s)", *where)

@@ -8,9 +8,14 @@ or refused with a reason safe to show the teacher.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlmodel import col, select
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import ApplicationError
 
 from cpd import metrics
@@ -39,6 +44,14 @@ ENDED = N_("This follow-through has already ended: you will get no more emails a
 TRY_AGAIN = N_("Your answer could not be recorded. Please try again.")
 
 
+# Said when the workflow did not take the answer in time. Not "nothing was changed": the
+# Update may still reach it, and then sending the answer again finds it recorded.
+NOT_CONFIRMED = N_(
+    "We could not confirm your answer yet: the service is busy. Please send it again in a "
+    "minute. If it was recorded meanwhile, the page will say so, and it counts once."
+)
+
+
 class AnswerRefused(Exception):
     def __init__(self, reason: str, invalid: bool = False) -> None:
         super().__init__(reason)
@@ -46,8 +59,12 @@ class AnswerRefused(Exception):
         self.invalid = invalid  # the answer itself was wrong, not the moment
 
 
+class AnswerNotConfirmed(Exception):
+    """The workflow did not say within the wait whether it took the answer; it may yet."""
+
+
 async def submit_answer(
-    client: Client, db: Db, person: Participant, answer: AnswerIn
+    client: Client, db: Db, person: Participant, answer: AnswerIn, wait: timedelta
 ) -> AnswerReceipt:
     # The Update can wait seconds on a busy worker: end the read transaction first, so its
     # connection goes back to the pool meanwhile. Held, a few dozen answers at once took
@@ -56,7 +73,12 @@ async def submit_answer(
     handle = client.get_workflow_handle_for(ParticipantWorkflow.run, person.workflow_id)
     try:
         with gone_if_not_found():
-            return await handle.execute_update(ParticipantWorkflow.submit_answer, answer)
+            return await handle.execute_update(
+                ParticipantWorkflow.submit_answer, answer, rpc_timeout=wait
+            )
+    except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
+        # A worker with more waiting than it can take (bench/load.py found these as 500s).
+        raise AnswerNotConfirmed() from exc
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type == "InvalidAnswer":
@@ -137,7 +159,8 @@ async def answer_by_link(
     evidence = None
     if step.kind is StepKind.EVIDENCE:
         evidence = take_evidence(settings, db, person, step.id, text, form.link, form.upload)
-        # Written before the Update: if the workflow refuses, both are undone below.
+        # Written before the Update: if the workflow refuses, both are undone below. Not if
+        # it did not answer in time (AnswerNotConfirmed): it may yet take this evidence.
         await db.commit()
         text = evidence.note or evidence.link or f"File: {evidence.filename}"
         fields = {"evidence_id": evidence.id, "link": evidence.link}
@@ -145,7 +168,8 @@ async def answer_by_link(
         fields = {"share": "yes" if form.share else "no"}
     answer = AnswerIn(step_id=step.id, choice=form.choice, text=text.strip(), fields=fields)
     try:
-        receipt = await submit_answer(client, db, person, answer)
+        wait = timedelta(seconds=settings.answer_wait_seconds)
+        receipt = await submit_answer(client, db, person, answer, wait)
     except AnswerRefused:
         if evidence is not None:
             await db.delete(evidence)

@@ -20,7 +20,7 @@ from cpd.i18n import N_
 from cpd.plans import ACTION_PLAN_FIELDS, StepKind, choices_for
 from emails.content import SUPPORT_CHECK_CHOICES, choice_label, headline_for
 from services import answers, links, support
-from services.answers import AnswerRefused, LinkAnswer
+from services.answers import NOT_CONFIRMED, AnswerNotConfirmed, AnswerRefused, LinkAnswer
 
 # Authorised by the unguessable signed token in each path: no session, so no CSRF token
 # either (a forger would need the token, and with it could simply follow the link).
@@ -90,6 +90,17 @@ async def answer_submit(
             return problem(request, exc.reason, 422, language=lang)
         # Ended, or not asked yet: what they wrote so far is in their portfolio.
         return problem(request, exc.reason, 409, language=lang, fresh_link=True)
+    except AnswerNotConfirmed:
+        response = page(
+            request,
+            "not_confirmed.html",
+            status=503,
+            language=lang,
+            message=NOT_CONFIRMED,
+            again=request.url.path,  # the same link's question, to send the answer again
+        )
+        response.headers["Retry-After"] = "60"
+        return response
     return page(
         request,
         "recorded.html",

@@ -41,7 +41,7 @@ from emails.content import (
 )
 from emails.render import TEMPLATES_DIR as EMAILS_DIR
 from emails.render import EmailRenderer
-from services.answers import ENDED, REASONS, TRY_AGAIN
+from services.answers import ENDED, NOT_CONFIRMED, REASONS, TRY_AGAIN
 from services.links import REPLACED
 
 # What teachers see. Partials are covered through the templates that include them.
@@ -51,6 +51,7 @@ TEACHER_PAGES = (
     "recorded.html",
     "support_check.html",
     "problem.html",
+    "not_confirmed.html",
     "manage.html",
     "managed.html",
     "fresh_link.html",
@@ -336,6 +337,7 @@ def page_cases(lang: str) -> list[tuple[str, dict[str, Any]]]:
     for message in (*REASONS.values(), ENDED, TRY_AGAIN, REPLACED, EXPIRED):
         for fresh in (False, True):
             cases.append(("problem.html", {"message": message, "fresh_link": fresh}))
+    cases.append(("not_confirmed.html", {"message": NOT_CONFIRMED, "again": "/a/token"}))
     cases.append(("manage.html", {"event": event, "person": person}))
     for action in ("pause", "resume", "opt_out"):
         cases.append(("managed.html", {"event": event, "action": action}))
