@@ -641,7 +641,7 @@ CPU during the run, cores of {cpus}:
 {cores}
 
 The worker used {worker_ms:.0f} ms of its CPU for each answer that reached the database
-({r.worker_cpu_s:.0f} s from locust's start until the answers were counted, for
+({r.worker_cpu_s:.0f} s of CPU from locust's start until the answers were counted, for
 {seen["rows"]:,} answers; the leaders' pages here read the app database, not the
 workflows): one worker process, whose Python runs on one core at a time, takes about
 {1000 / max(worker_ms, 1):.0f} answers a second at that cost.
