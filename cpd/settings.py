@@ -93,8 +93,9 @@ class Settings(BaseSettings):
     # One send attempt's time limit; Temporal retries after it if a worker died mid-send.
     send_timeout_seconds: int = 120
     # How long a teacher's answer waits for their workflow to take it before the page says
-    # it could not be confirmed yet (a busy worker); the workflow may still take it.
-    answer_wait_seconds: float = 30.0
+    # it could not be confirmed yet (a busy worker); the workflow may still take it. Under
+    # the 60 s a proxy in front commonly allows a response (nginx's proxy_read_timeout).
+    answer_wait_seconds: float = 45.0
     mail_from: str = "CPD Follow-through <followthrough@localhost>"
     mail_reply_domain: str = "localhost"
     # Where emailed replies are received (the reply domain's MX points here).
