@@ -9,6 +9,7 @@ refuses the placeholder secret (public in the repository) instead of running on 
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -201,6 +202,10 @@ class Settings(BaseSettings):
         if self.dev_mailbox_dir is not None:
             problems.append("CPD_DEV_MAILBOX_DIR must not be set in production")
         return problems
+
+    @property
+    def answer_wait(self) -> timedelta:
+        return timedelta(seconds=self.answer_wait_seconds)
 
     @property
     def secret(self) -> str:

@@ -168,8 +168,7 @@ async def answer_by_link(
         fields = {"share": "yes" if form.share else "no"}
     answer = AnswerIn(step_id=step.id, choice=form.choice, text=text.strip(), fields=fields)
     try:
-        wait = timedelta(seconds=settings.answer_wait_seconds)
-        receipt = await submit_answer(client, db, person, answer, wait)
+        receipt = await submit_answer(client, db, person, answer, settings.answer_wait)
     except AnswerRefused:
         if evidence is not None:
             await db.delete(evidence)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Literal
@@ -95,7 +94,7 @@ class Replies:
             return Outcome(person.id, step.id, recorded=False)
         answer = AnswerIn(step_id=step.id, choice=choice, text=text)
         try:
-            wait = timedelta(seconds=self._settings.answer_wait_seconds)
+            wait = self._settings.answer_wait
             receipt = await submit_answer(self._client, db, person, answer, wait)
         except AnswerRefused as exc:
             raise ReplyRefused(exc.reason, "answer") from exc
