@@ -21,7 +21,7 @@ from temporalio.exceptions import ApplicationError
 from cpd import metrics
 from cpd.db import Db
 from cpd.i18n import N_
-from cpd.models import Answer, Event, Participant, UnclearReply
+from cpd.models import Answer, Event, Evidence, Participant, UnclearReply
 from cpd.plans import Step, StepKind
 from cpd.security import LinkError, LinkSigner
 from cpd.settings import Settings
@@ -97,7 +97,9 @@ async def submit_answer(
         earlier = (await db.exec(query)).first()
         if earlier is None:
             raise AnswerRefused(REASONS["Withdrawn"]) from exc
-        return AnswerReceipt(step_id=answer.step_id, late=earlier.late, duplicate=True)
+        return AnswerReceipt(
+            step_id=answer.step_id, late=earlier.late, duplicate=True, choice=earlier.choice
+        )
 
 
 @dataclass(frozen=True)
@@ -171,13 +173,20 @@ async def answer_by_link(
         receipt = await submit_answer(client, db, person, answer, settings.answer_wait)
     except AnswerRefused:
         if evidence is not None:
-            await db.delete(evidence)
-            await db.commit()
-            forget_file(settings, evidence)
+            await _unkeep(settings, db, evidence)
         raise
+    if receipt.duplicate and evidence is not None:
+        # The first answer stands with its own evidence: the page says nothing changed.
+        await _unkeep(settings, db, evidence)
     if not receipt.duplicate:
         metrics.ANSWERS.labels(channel="link").inc()
     return receipt
+
+
+async def _unkeep(settings: Settings, db: Db, evidence: Evidence) -> None:
+    await db.delete(evidence)
+    await db.commit()
+    forget_file(settings, evidence)
 
 
 async def manage_by_link(

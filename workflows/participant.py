@@ -491,7 +491,12 @@ class ParticipantWorkflow:
         rec = self._st.records[answer.step_id]
         if rec.answer is not None:
             # A double submit or a second tap: the first answer stands.
-            return AnswerReceipt(step_id=answer.step_id, late=rec.answer.late, duplicate=True)
+            return AnswerReceipt(
+                step_id=answer.step_id,
+                late=rec.answer.late,
+                duplicate=True,
+                choice=rec.answer.choice,
+            )
         late = rec.status == "missed"
         now = workflow.now()
         text = answer.text
@@ -527,7 +532,7 @@ class ParticipantWorkflow:
             # The extra cue goes out from the support loop, in open hours, not from here:
             # the teacher's page should not wait, and nothing is sent at night.
             self._st.pending_support.append(answer.step_id)
-        return AnswerReceipt(step_id=answer.step_id, late=late)
+        return AnswerReceipt(step_id=answer.step_id, late=late, choice=answer.choice)
 
     @submit_answer.validator
     def _validate_answer(self, answer: AnswerIn) -> None:

@@ -92,6 +92,9 @@ class AnswerReceipt(BaseModel):
     step_id: str
     late: bool
     duplicate: bool = False
+    # The choice that stands: on a duplicate the first answer's, not the one just sent
+    # ("" from a worker older than this field: the page then names no choice).
+    choice: str = ""
 
 
 class Timeline(BaseModel):

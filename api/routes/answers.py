@@ -108,7 +108,8 @@ async def answer_submit(
         event=asked.event,
         step=asked.step,
         receipt=receipt,
-        choice_label=choice_label(choice, asked.step.kind, lang) if choice else "",
+        # What stands: after a second tap, the first answer's choice, not this one.
+        choice_label=choice_label(receipt.choice, asked.step.kind, lang) if receipt.choice else "",
     )
 
 

@@ -128,7 +128,11 @@ async def test_one_tap_lands_on_a_prefilled_confirm_page_and_a_double_submit_is_
         first = await s.api.post(base, data={"choice": "tried_twice"})
         again = await s.api.post(base, data={"choice": "not_yet"})
         assert "your answer is recorded" in first.text
+        assert "You said: <strong>Tried it twice or more</strong>" in first.text
+        # The page names the answer that stands, not the one the second tap sent.
         assert "We already had your answer" in again.text
+        assert "You said: <strong>Tried it twice or more</strong>" in again.text
+        assert "Not yet" not in again.text
         async with s.db() as session:
             [person] = (await session.exec(select(Participant))).all()
         detail = await s.api.get(

@@ -73,6 +73,32 @@ async def test_a_photo_is_recorded_kept_aside_and_only_ever_downloaded(
         assert data["events"][0]["evidence"][0]["link"] == "https://drive.example/quiz"
 
 
+async def test_evidence_sent_again_after_the_answer_is_recorded_is_not_kept(
+    dev_stack: StackFactory,
+) -> None:
+    """The second page says nothing changed: the second file must not stay behind."""
+    async with dev_stack() as s:
+        await start(s)
+        answer, portfolio = await links_for(s, "ada@")
+        first = await s.api.post(
+            answer, data={"text": "Quiz scores"}, files={"file": ("quiz.png", PNG, "image/png")}
+        )
+        assert first.status_code == 200 and "your answer is recorded" in first.text
+        other = PNG + b"second"
+        again = await s.api.post(
+            answer, data={"text": "Other"}, files={"file": ("other.png", other, "image/png")}
+        )
+        assert again.status_code == 200
+        assert "We already had your answer to this question, so nothing has changed" in again.text
+
+        assert await evidence_rows(s) == 1
+        [stored] = stored_files(s)
+        assert stored.read_bytes() == PNG
+        mine = await s.api.get(portfolio)
+        assert "quiz.png" in mine.text and "other.png" not in mine.text
+        assert "Other" not in mine.text
+
+
 async def test_too_big_or_forbidden_files_change_nothing(dev_stack: StackFactory) -> None:
     async with dev_stack(evidence_max_bytes=2048) as s:
         created = await start(s)
