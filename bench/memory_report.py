@@ -59,9 +59,9 @@ def _header(f: Figures) -> str:
 Rerun: `{COMMAND}` (`--help` for options). It starts a fresh Temporal dev server for each
 cache size, keeps SQLite in a temporary directory and took {facts["duration"]} this time.
 
-Measured {facts["machine"]}; {facts["cpu"]}; load average {facts["load"]} at the start (the
-machine was shared with other sessions' work, which slows the runs but not what the worker
-holds). Code `{facts["commit"]}`; dev server `{facts["dev_server"]}`.
+Measured {facts["machine"]}; {facts["cpu"]}; load average {facts["load"]} at the start (a
+busy machine slows the runs, not what the worker holds). Code `{facts["commit"]}`; dev
+server `{facts["dev_server"]}`.
 
 The app in the benchmark's process, each worker lane in a process of its own (`cpd worker
 --lane main` and `--lane fanout`, as docker-compose runs them). Three events of
