@@ -175,11 +175,11 @@ async def answer_by_link(
         if evidence is not None:
             await _unkeep(settings, db, evidence)
         raise
-    if receipt.duplicate and evidence is not None:
-        # The first answer stands with its own evidence: the page says nothing changed.
-        await _unkeep(settings, db, evidence)
     if not receipt.duplicate:
         metrics.ANSWERS.labels(channel="link").inc()
+    elif evidence is not None:
+        # The first answer stands with its own evidence: the page says nothing changed.
+        await _unkeep(settings, db, evidence)
     return receipt
 
 

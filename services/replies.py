@@ -94,8 +94,9 @@ class Replies:
             return Outcome(person.id, step.id, recorded=False)
         answer = AnswerIn(step_id=step.id, choice=choice, text=text)
         try:
-            wait = self._settings.answer_wait
-            receipt = await submit_answer(self._client, db, person, answer, wait)
+            receipt = await submit_answer(
+                self._client, db, person, answer, self._settings.answer_wait
+            )
         except AnswerRefused as exc:
             raise ReplyRefused(exc.reason, "answer") from exc
         if not receipt.duplicate:
